@@ -1,0 +1,1 @@
+"""Generated xsdata bindings, one module per CSIP-AUS revision."""

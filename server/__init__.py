@@ -1,0 +1,1 @@
+"""Utility head-end: IEEE 2030.5 function sets, admin API, notifications, storage."""
