@@ -1,0 +1,248 @@
+"""The notification outbox: Notifications written with the change that caused them.
+
+A service that changes a subscribed resource inserts rows here inside its own
+transaction, so a crash either loses the change and its notifications together or
+keeps both (the transactional outbox pattern). The delivery worker later *claims*
+due rows for a lease, POSTs them and records the outcome.
+
+Claiming is one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)``: on
+PostgreSQL two server processes never claim the same row; SQLite has no row locks
+(SQLAlchemy omits the clause) but serialises writers, so the single statement is
+atomic there too. A claim is a lease (``claimed_until``): if a process dies holding
+it, the row becomes due again when the lease ends.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Field, Session, SQLModel
+
+__all__ = [
+    "ClaimedNotification",
+    "NotificationOutbox",
+    "OutboxStatus",
+    "claim_due_notifications",
+    "enqueue_notification",
+    "record_attempt_failed",
+    "record_delivered",
+    "record_given_up",
+]
+
+_MAX_ERROR_CHARS = 500
+
+
+class OutboxStatus(enum.StrEnum):
+    """Life of an outbox row: pending until delivered or given up."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class NotificationOutbox(SQLModel, table=True):
+    """One Notification document waiting for (or done with) delivery."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (sa.Index("ix_notification_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: The Subscription row it was made for (no FK: the row outlives a deleted subscription).
+    subscription_id: int | None = Field(default=None, index=True)
+    #: The subscribing EndDevice's store id, for admin queries.
+    end_device_id: int | None = Field(default=None, index=True)
+    #: The resource that changed (a list href such as ``/derp/1/derc``).
+    resource_href: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
+    notification_uri: str = Field(sa_column=sa.Column(sa.String(2048), nullable=False))
+    content_type: str = Field(default="application/sep+xml", max_length=64)
+    #: The encoded Notification document, rendered when the change was committed.
+    body: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    status: str = Field(default=OutboxStatus.PENDING.value, max_length=16)
+    attempts: int = Field(default=0)
+    created_at: float
+    next_attempt_at: float
+    claim_token: str | None = Field(default=None, max_length=64)
+    claimed_until: float | None = Field(default=None)
+    delivered_at: float | None = Field(default=None)
+    last_status_code: int | None = Field(default=None)
+    last_error: str | None = Field(default=None, max_length=_MAX_ERROR_CHARS)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedNotification:
+    """What the worker needs to deliver one claimed row (detached from the session)."""
+
+    id: int
+    notification_uri: str
+    content_type: str
+    body: bytes
+    attempts: int
+    claim_token: str
+
+
+def enqueue_notification(
+    session: Session,
+    *,
+    subscription_id: int | None,
+    end_device_id: int | None,
+    resource_href: str,
+    notification_uri: str,
+    body: bytes,
+    now: float,
+    content_type: str = "application/sep+xml",
+) -> NotificationOutbox:
+    """Add a Notification to the outbox in the caller's transaction (no commit).
+
+    Parameters
+    ----------
+    now
+        Time of the change [s since the epoch]; the row is due at once.
+    """
+    row = NotificationOutbox(
+        subscription_id=subscription_id,
+        end_device_id=end_device_id,
+        resource_href=resource_href,
+        notification_uri=notification_uri,
+        content_type=content_type,
+        body=body,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(row)
+    return row
+
+
+def claim_due_notifications(
+    session: Session, *, now: float, limit: int, lease_s: float, claim_token: str
+) -> list[ClaimedNotification]:
+    """Claim up to ``limit`` due rows for ``lease_s`` seconds and commit the claim.
+
+    A row is due when it is pending, its ``next_attempt_at`` has come, and nobody holds
+    an unexpired lease on it. Rows are claimed oldest first.
+
+    Parameters
+    ----------
+    now
+        Current time [s since the epoch].
+    lease_s
+        How long the claim keeps other workers off the row [s]; longer than one
+        delivery attempt can take.
+    claim_token
+        Unique per claim call; identifies this worker's rows.
+    """
+    table = NotificationOutbox.__table__  # type: ignore[attr-defined]  # SQLModel sets it
+    due = sa.and_(
+        table.c.status == OutboxStatus.PENDING.value,
+        table.c.next_attempt_at <= now,
+        sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
+    )
+    candidates = (
+        sa.select(table.c.id)
+        .where(due)
+        .order_by(table.c.next_attempt_at, table.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    # `due` is repeated on the UPDATE so a row another writer changed between the
+    # sub-select and the update is re-checked (PostgreSQL re-evaluates it on the new row).
+    statement = (
+        sa.update(table)
+        .where(table.c.id.in_(candidates.scalar_subquery()), due)
+        .values(claim_token=claim_token, claimed_until=now + lease_s)
+        .returning(
+            table.c.id,
+            table.c.notification_uri,
+            table.c.content_type,
+            table.c.body,
+            table.c.attempts,
+        )
+    )
+    rows = session.execute(statement).all()
+    session.commit()
+    claimed = [
+        ClaimedNotification(
+            id=row.id,
+            notification_uri=row.notification_uri,
+            content_type=row.content_type,
+            body=bytes(row.body),
+            attempts=row.attempts,
+            claim_token=claim_token,
+        )
+        for row in rows
+    ]
+    claimed.sort(key=lambda item: item.id)
+    return claimed
+
+
+def _update_claimed(
+    session: Session, claimed: ClaimedNotification, values: dict[str, object]
+) -> bool:
+    """Apply ``values`` only if we still hold the claim; commit. True if applied."""
+    table = NotificationOutbox.__table__  # type: ignore[attr-defined]  # SQLModel sets it
+    result = session.execute(
+        sa.update(table)
+        .where(
+            table.c.id == claimed.id,
+            table.c.claim_token == claimed.claim_token,
+            table.c.status == OutboxStatus.PENDING.value,
+        )
+        .values(claim_token=None, claimed_until=None, **values)
+    )
+    session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult for UPDATE
+
+
+def record_delivered(
+    session: Session, claimed: ClaimedNotification, *, now: float, status_code: int
+) -> bool:
+    """Mark a claimed row delivered. False if our lease had been taken over."""
+    return _update_claimed(
+        session,
+        claimed,
+        {
+            "status": OutboxStatus.DELIVERED.value,
+            "attempts": claimed.attempts + 1,
+            "delivered_at": now,
+            "last_status_code": status_code,
+            "last_error": None,
+        },
+    )
+
+
+def record_attempt_failed(
+    session: Session,
+    claimed: ClaimedNotification,
+    *,
+    retry_at: float,
+    error: str,
+    status_code: int | None,
+) -> bool:
+    """Record a failed attempt and make the row due again at ``retry_at`` [s]."""
+    return _update_claimed(
+        session,
+        claimed,
+        {
+            "attempts": claimed.attempts + 1,
+            "next_attempt_at": retry_at,
+            "last_status_code": status_code,
+            "last_error": error[:_MAX_ERROR_CHARS],
+        },
+    )
+
+
+def record_given_up(
+    session: Session, claimed: ClaimedNotification, *, error: str, status_code: int | None
+) -> bool:
+    """Record the last failed attempt and stop retrying the row (status ``failed``)."""
+    return _update_claimed(
+        session,
+        claimed,
+        {
+            "status": OutboxStatus.FAILED.value,
+            "attempts": claimed.attempts + 1,
+            "last_status_code": status_code,
+            "last_error": error[:_MAX_ERROR_CHARS],
+        },
+    )
