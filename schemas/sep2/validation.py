@@ -1,0 +1,220 @@
+"""Checks xsdata does not make: XSD ranges and lengths, and the standard's enumerations.
+
+xsdata binds ``UInt8``..``Int64`` as plain ``int`` and never checks ``maxLength``; the
+enumerations of 2030.5 live in documentation text. :func:`validate` walks a bound
+document and raises :class:`InvalidValueError` on the first value the standard forbids.
+
+Rules per field come from, in order:
+
+1. the facet table generated from the XSD by ``scripts/generate_bindings.py``
+   (``bindings/<profile>_facets.py``: declaring type, field -> simple type and facets);
+2. the field metadata xsdata generated (``max_length``, ``min_inclusive``...);
+3. :data:`ENUMERATIONS` and :data:`BITMAPS` below, from the standard's documentation.
+
+A rule is declared on the XSD type that declares the field and applies to every
+subclass (looked up along the Python MRO, as the bindings mirror XSD extension).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import IntEnum, IntFlag
+from types import ModuleType
+from typing import TypeVar
+
+from openderms.schemas.sep2 import enums
+from openderms.schemas.sep2._context import CONTEXT
+from openderms.schemas.sep2.errors import InvalidValueError
+
+__all__ = ["BITMAPS", "ENUMERATIONS", "ENUMERATIONS_BY_TYPE", "validate"]
+
+#: (declaring class, field) -> the enumeration that lists every allowed value.
+ENUMERATIONS: Mapping[tuple[str, str], type[IntEnum]] = {
+    ("EventStatus", "currentStatus"): enums.EventStatusCode,
+    ("Response", "status"): enums.ResponseStatus,
+    ("Notification", "status"): enums.NotificationStatus,
+    ("Error", "reasonCode"): enums.ErrorReasonCode,
+    ("DERType", "value"): enums.DERType,
+    ("DERUnitRefType", "value"): enums.DERUnitRefType,
+    ("DERCurveType", "value"): enums.DERCurveType,
+    ("InverterStatusType", "value"): enums.InverterStatus,
+    ("OperationalModeStatusType", "value"): enums.OperationalModeStatus,
+    ("StorageModeStatusType", "value"): enums.StorageModeStatus,
+    ("LocalControlModeStatusType", "value"): enums.LocalControlModeStatus,
+}
+
+#: XSD simple type -> enumeration, for types used by fields of many classes.
+ENUMERATIONS_BY_TYPE: Mapping[str, type[IntEnum]] = {
+    "SubscribableType": enums.SubscribableType,
+}
+
+#: (declaring class, field) of a hexBinary bitmap -> the flags whose bits may be set.
+BITMAPS: Mapping[tuple[str, str], type[IntFlag]] = {
+    ("DERControlType", "value"): enums.DERControlTypeBit,
+    ("DOEControlType", "value"): enums.DOEControlTypeBit,
+    ("ConnectStatusType", "value"): enums.ConnectStatus,
+}
+
+_SCALARS = (bool, int, str, bytes, float)
+_V = TypeVar("_V")
+#: (XSD simple type, min, max, maxLength) of one field, as the generated facet table holds it.
+Facet = tuple[str, int | None, int | None, int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _FieldRule:
+    name: str
+    required: bool
+    is_list: bool
+    scalar: type | None  # the Python type of a simple value, None for a child element
+    min_value: int | None = None
+    max_value: int | None = None
+    max_length: int | None = None
+    allowed: frozenset[int] | None = None
+    allowed_names: str = ""
+    bit_mask: int | None = None
+
+
+_RULES: dict[type, tuple[_FieldRule, ...]] = {}
+_FACETS: dict[str, Mapping[tuple[str, str], Facet]] = {}
+
+
+def _facets_for(module: ModuleType) -> Mapping[tuple[str, str], Facet]:
+    name = module.__name__
+    if name not in _FACETS:
+        try:
+            table = importlib.import_module(f"{name}_facets").FACETS
+        except ModuleNotFoundError:  # bindings generated before the facet table existed
+            table = {}
+        _FACETS[name] = table
+    return _FACETS[name]
+
+
+def _lookup(table: Mapping[tuple[str, str], _V], cls: type, name: str) -> _V | None:
+    for base in cls.__mro__:
+        found = table.get((base.__name__, name))
+        if found is not None:
+            return found
+    return None
+
+
+def _build_rules(cls: type) -> tuple[_FieldRule, ...]:
+    module = importlib.import_module(cls.__module__)
+    facets = _facets_for(module)
+    xml_vars = {var.name: var for var in CONTEXT.build(cls).get_all_vars()}
+    rules = []
+    for f in dataclasses.fields(cls):
+        var = xml_vars[f.name]
+        scalar = None if var.clazz is not None else var.types[0]
+        is_list = var.list_element
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        min_value = f.metadata.get("min_inclusive")
+        max_value = f.metadata.get("max_inclusive")
+        max_length = f.metadata.get("max_length")
+        facet = _lookup(facets, cls, f.name)
+        enum: type[IntEnum] | None = _lookup(ENUMERATIONS, cls, f.name)
+        if facet is not None:
+            xsd_type, fmin, fmax, flen = facet
+            min_value = fmin if fmin is not None else min_value
+            max_value = fmax if fmax is not None else max_value
+            max_length = flen if flen is not None else max_length
+            enum = enum or ENUMERATIONS_BY_TYPE.get(xsd_type)
+        bitmap = _lookup(BITMAPS, cls, f.name)
+        rules.append(
+            _FieldRule(
+                name=f.name,
+                required=required,
+                is_list=is_list,
+                scalar=scalar,
+                min_value=min_value,
+                max_value=max_value,
+                max_length=max_length,
+                allowed=frozenset(int(m) for m in enum) if enum else None,
+                allowed_names=enum.__name__ if enum else "",
+                bit_mask=sum(int(m) for m in bitmap) if bitmap else None,
+            )
+        )
+    return tuple(rules)
+
+
+def _rules_for(cls: type) -> tuple[_FieldRule, ...]:
+    rules = _RULES.get(cls)
+    if rules is None:
+        rules = _RULES[cls] = _build_rules(cls)
+    return rules
+
+
+def _fail(path: str, message: str) -> typing.NoReturn:
+    raise InvalidValueError(f"{path}: {message}")
+
+
+def _type_ok(scalar: type, value: object) -> bool:
+    # bool is an int subclass: an int field must not silently take True (it would
+    # serialize as "true").
+    if scalar is int or scalar is float:
+        return isinstance(value, scalar | int) and not isinstance(value, bool)
+    return isinstance(value, scalar)
+
+
+def _check_scalar(rule: _FieldRule, value: object, path: str) -> None:
+    if rule.scalar is not None and not _type_ok(rule.scalar, value):
+        _fail(path, f"expected {rule.scalar.__name__}, got {type(value).__name__}")
+    if isinstance(value, int) and not isinstance(value, bool):
+        if rule.min_value is not None and value < rule.min_value:
+            _fail(path, f"{value} is below the minimum {rule.min_value}")
+        if rule.max_value is not None and value > rule.max_value:
+            _fail(path, f"{value} is above the maximum {rule.max_value}")
+        if rule.allowed is not None and value not in rule.allowed:
+            _fail(path, f"{value} is not a {rule.allowed_names} value")
+    elif isinstance(value, str | bytes):
+        # XSD maxLength counts characters of a string and octets of hexBinary.
+        if rule.max_length is not None and len(value) > rule.max_length:
+            _fail(path, f"length {len(value)} exceeds the maximum {rule.max_length}")
+        if rule.bit_mask is not None and isinstance(value, bytes):
+            bits = int.from_bytes(value, "big")
+            if bits & ~rule.bit_mask:
+                _fail(path, f"reserved bits set: 0x{bits & ~rule.bit_mask:x}")
+
+
+def _check(obj: object, path: str) -> None:
+    for rule in _rules_for(type(obj)):
+        value = getattr(obj, rule.name)
+        where = f"{path}.{rule.name}"
+        if value is None:
+            if rule.required:
+                _fail(where, "required but missing")
+            continue
+        items = value if rule.is_list else (value,)
+        if rule.is_list and not isinstance(value, list):
+            _fail(where, f"expected a list, got {type(value).__name__}")
+        for index, item in enumerate(items):
+            at = f"{where}[{index}]" if rule.is_list else where
+            if rule.scalar is None:
+                if not dataclasses.is_dataclass(item) or isinstance(item, type):
+                    _fail(at, f"expected an element, got {type(item).__name__}")
+                _check(item, at)
+            else:
+                _check_scalar(rule, item, at)
+
+
+def validate(obj: object) -> None:
+    """Check a bound 2030.5 document against the standard's ranges and enumerations.
+
+    Parameters
+    ----------
+    obj : object
+        An instance of a generated binding class (any profile), usually a document root.
+
+    Raises
+    ------
+    InvalidValueError
+        A required field is missing, a value is of the wrong type, or a value is outside
+        its XSD range/length or its documented enumeration.
+    """
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        raise InvalidValueError(f"not a 2030.5 resource: {type(obj).__name__}")
+    _check(obj, type(obj).__name__)
