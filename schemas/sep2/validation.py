@@ -115,15 +115,16 @@ def _build_rules(cls: type) -> tuple[_FieldRule, ...]:
         min_value = f.metadata.get("min_inclusive")
         max_value = f.metadata.get("max_inclusive")
         max_length = f.metadata.get("max_length")
-        facet = _lookup(facets, cls, f.name)
-        enum: type[IntEnum] | None = _lookup(ENUMERATIONS, cls, f.name)
+        # Tables are keyed by the XML name: xsdata renames a few fields (File.type).
+        facet = _lookup(facets, cls, var.local_name)
+        enum: type[IntEnum] | None = _lookup(ENUMERATIONS, cls, var.local_name)
         if facet is not None:
             xsd_type, fmin, fmax, flen = facet
             min_value = fmin if fmin is not None else min_value
             max_value = fmax if fmax is not None else max_value
             max_length = flen if flen is not None else max_length
             enum = enum or ENUMERATIONS_BY_TYPE.get(xsd_type)
-        bitmap = _lookup(BITMAPS, cls, f.name)
+        bitmap = _lookup(BITMAPS, cls, var.local_name)
         rules.append(
             _FieldRule(
                 name=f.name,
