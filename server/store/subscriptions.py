@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
+from openderms.server.store.models._base import epoch_field
+
 __all__ = [
     "SubscriptionRecord",
     "count_subscriptions_for_device",
@@ -27,7 +29,7 @@ class SubscriptionRecord(SQLModel, table=True):
     __tablename__ = "subscription"
 
     id: int | None = Field(default=None, primary_key=True)
-    end_device_id: int = Field(index=True)
+    end_device_id: int = Field(foreign_key="end_device.id", ondelete="CASCADE", index=True)
     #: href of the watched resource (a list such as ``/derp/1/derc``), as the client sent it.
     subscribed_resource: str = Field(max_length=255, index=True)
     notification_uri: str = Field(sa_column=sa.Column(sa.String(2048), nullable=False))
@@ -37,7 +39,7 @@ class SubscriptionRecord(SQLModel, table=True):
     level: str = Field(max_length=16)
     #: Most list entries one Notification may carry.
     limit: int
-    created_at: int = Field(sa_type=sa.BigInteger)
+    created_time: int = epoch_field()
 
 
 def insert_subscription(
@@ -59,7 +61,7 @@ def insert_subscription(
         encoding=encoding,
         level=level,
         limit=limit,
-        created_at=now,
+        created_time=now,
     )
     session.add(row)
     session.flush()

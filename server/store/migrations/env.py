@@ -12,6 +12,7 @@ from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
 import openderms.server.store.models  # noqa: F401  (registers every table on the metadata)
+from openderms.server.store import notify_admin_tables  # noqa: F401  (outbox, subscriptions, admin)
 
 config = context.config
 target_metadata = SQLModel.metadata
