@@ -1,0 +1,158 @@
+"""TLS contexts for both ends of IEEE 2030.5 (clause 6.11, CSIP 5.2.3), stdlib :mod:`ssl`.
+
+What every context here does, and why:
+
+- **TLS 1.2 only.** 2030.5 mandates TLS 1.2, and TLS 1.3 suites ignore
+  :meth:`ssl.SSLContext.set_ciphers`, so allowing 1.3 would bypass the cipher rule.
+- **Cipher profile** ``"csip"`` (default): only TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, the one
+  suite 2030.5 requires. ``"wide"`` (opt-in, for peers without CCM-8 such as browsers and
+  some HTTP stacks): CCM-8 first, then ECDHE-ECDSA AES-128-GCM-SHA256 and
+  AES-256-GCM-SHA384. Both are ECDHE-ECDSA only, so a server must show an ECDSA certificate.
+- **``@SECLEVEL=0`` inside the cipher string.** CCM-8 has a 64-bit tag. OpenSSL 3.0 (this
+  machine's) still rates the suite at 128 bits, but newer OpenSSL releases rate the CCM-8
+  suites by their tag and drop them from security level 1 up, which would leave no suite
+  at all. Level 0 keeps the suite on every OpenSSL 3; what level 0 would otherwise let in
+  (small or RSA keys, SHA-1 certificate signatures) is shut out by the next two rules.
+- **ECDHE on P-256 only** (clause 6.11: secp256r1).
+- **Suite B chain check** (OpenSSL ``X509_V_FLAG_SUITEB_128_LOS_ONLY``): during
+  verification every certificate of the peer's chain, up to the SERCA, must have a P-256
+  key and an ecdsa-with-SHA256 signature. This is how a server refuses an RSA *client*
+  certificate: the cipher suite constrains only the server's certificate, and without this
+  flag OpenSSL accepts an RSA client certificate signed by a valid MICA. The handshake fails
+  with "Suite B: invalid public key algorithm" and a TLS alert.
+- **Both ends verify up to the SERCA** (``ca`` is the SERCA file; intermediates come from
+  the peer's chain file). The server requires a client certificate.
+
+The server end under hypercorn: see :mod:`openderms.certs.hypercorn_tls`.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+
+from openderms.certs.errors import TlsConfigError
+
+__all__ = [
+    "CIPHER_PROFILES",
+    "CSIP_CIPHER",
+    "SUITE_B_128_ONLY",
+    "cipher_string",
+    "client_context",
+    "server_context",
+]
+
+CSIP_CIPHER = "ECDHE-ECDSA-AES128-CCM8"  # TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, 0xC0AE
+
+CIPHER_PROFILES: Mapping[str, str] = MappingProxyType(
+    {
+        "csip": CSIP_CIPHER,
+        "wide": f"{CSIP_CIPHER}:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384",
+    }
+)
+
+# OpenSSL x509_vfy.h X509_V_FLAG_SUITEB_128_LOS_ONLY; ssl.VerifyFlags has no name for it,
+# but the setter passes any bit through to X509_VERIFY_PARAM_set_flags.
+SUITE_B_128_ONLY = ssl.VerifyFlags(0x10000)
+
+_ECDH_CURVE = "prime256v1"
+
+
+def cipher_string(profile: str) -> str:
+    """The OpenSSL cipher string of a profile (``"csip"`` or ``"wide"``).
+
+    Raises
+    ------
+    TlsConfigError
+        If the profile is unknown.
+    """
+    try:
+        suites = CIPHER_PROFILES[profile]
+    except KeyError:
+        known = ", ".join(sorted(CIPHER_PROFILES))
+        raise TlsConfigError(f"unknown cipher profile {profile!r} (known: {known})") from None
+    # Scoped to our own list: see the module docstring on CCM-8 and security levels.
+    return f"{suites}:@SECLEVEL=0"
+
+
+def server_context(cert: Path, key: Path, ca: Path, *, ciphers: str = "csip") -> ssl.SSLContext:
+    """A server context that requires and verifies a 2030.5 client certificate.
+
+    Parameters
+    ----------
+    cert
+        The server's chain file (leaf first, then MICA and MCA), e.g. ``server.pem``.
+    key
+        The server's private key.
+    ca
+        The SERCA certificate(s) clients must chain to.
+    ciphers
+        Cipher profile name, ``"csip"`` or ``"wide"``.
+
+    Raises
+    ------
+    TlsConfigError
+        On an unknown profile or unreadable files.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    _apply(context, cert, key, ca, ciphers)
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def client_context(
+    cert: Path,
+    key: Path,
+    ca: Path,
+    *,
+    ciphers: str = "csip",
+    check_hostname: bool = True,
+) -> ssl.SSLContext:
+    """A client context that presents a device certificate and verifies the server.
+
+    Parameters
+    ----------
+    cert
+        The device's chain file (leaf, MICA, MCA), e.g. ``NAME.pem``.
+    key
+        The device's private key.
+    ca
+        The SERCA certificate(s) the server must chain to.
+    ciphers
+        Cipher profile name, ``"csip"`` or ``"wide"``.
+    check_hostname
+        Match the server certificate's DNS/IP names against the host connected to.
+        2030.5 itself authenticates the server by its chain only; turn this off for
+        servers whose certificate names no host.
+
+    Raises
+    ------
+    TlsConfigError
+        On an unknown profile or unreadable files.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    _apply(context, cert, key, ca, ciphers)
+    context.check_hostname = check_hostname
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def _apply(context: ssl.SSLContext, cert: Path, key: Path, ca: Path, ciphers: str) -> None:
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.set_ciphers(cipher_string(ciphers))
+    except ssl.SSLError as exc:  # this OpenSSL lacks every suite of the profile
+        raise TlsConfigError(f"OpenSSL rejects cipher profile {ciphers!r}: {exc}") from exc
+    context.set_ecdh_curve(_ECDH_CURVE)
+    context.verify_flags |= SUITE_B_128_ONLY
+    try:
+        context.load_cert_chain(certfile=cert, keyfile=key)
+    except (OSError, ssl.SSLError) as exc:
+        raise TlsConfigError(f"cannot load certificate {cert} with key {key}: {exc}") from exc
+    try:
+        context.load_verify_locations(cafile=ca)
+    except (OSError, ssl.SSLError) as exc:
+        raise TlsConfigError(f"cannot load CA file {ca}: {exc}") from exc
