@@ -303,8 +303,10 @@ class EventEngine:
         """The limits from ``now`` to ``now + horizon_s`` as far as the engine knows them.
 
         Each segment's source is the winning control's mRID, ``fallback`` or
-        ``default:<id>``; the baseline is what holds once the horizon is over and no event
-        runs (the default chain, or the fallback if comms are lost by then).
+        ``default:<id>``. Stretches where the default chain holds and equals the baseline
+        are left to the baseline; the baseline is what holds once the horizon is over and
+        no event runs (the default chain, or the fallback if comms are lost by then).
+        Segments never overlap and lie within [now, now + horizon_s).
 
         Parameters
         ----------
@@ -329,8 +331,8 @@ class EventEngine:
         ordered = sorted(edges)
         for lo, hi in itertools.pairwise(ordered):
             limits, source, *_ = self._in_force(lo, windows)
-            if (limits, source) == baseline:
-                continue
+            if (limits, source) == baseline and source != FALLBACK_SOURCE:
+                continue  # the default chain is the baseline; a fallback is always shown
             last = segments[-1] if segments else None
             if (
                 last is not None

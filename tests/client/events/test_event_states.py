@@ -1,0 +1,69 @@
+"""The transition table of :mod:`openderms.client.events.states`, tested on its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from openderms.client.events import LocalProtocolError, ResponseStatus
+from openderms.client.events.states import TERMINAL, TRANSITIONS, EventState, Trigger, transition
+
+
+@pytest.mark.parametrize(
+    ("state", "trigger", "after", "response"),
+    [
+        (EventState.NEW, Trigger.RECEIVE, EventState.SCHEDULED, ResponseStatus.EVENT_RECEIVED),
+        (EventState.SCHEDULED, Trigger.START, EventState.ACTIVE, ResponseStatus.EVENT_STARTED),
+        (EventState.ACTIVE, Trigger.END, EventState.COMPLETED, ResponseStatus.EVENT_COMPLETED),
+        (EventState.ACTIVE, Trigger.CANCEL, EventState.CANCELLED, ResponseStatus.EVENT_CANCELLED),
+        (
+            EventState.ACTIVE,
+            Trigger.SUPERSEDE,
+            EventState.SUPERSEDED,
+            ResponseStatus.EVENT_SUPERSEDED,
+        ),
+        (EventState.NEW, Trigger.EXPIRE, EventState.EXPIRED, ResponseStatus.REJECTED_EXPIRED),
+        (
+            EventState.NEW,
+            Trigger.REJECT,
+            EventState.REJECTED,
+            ResponseStatus.REJECTED_NOT_APPLICABLE,
+        ),
+    ],
+)
+def test_transition_reports_table_27_status(
+    state: EventState, trigger: Trigger, after: EventState, response: ResponseStatus
+) -> None:
+    """Each lifecycle step reports the IEEE 2030.5 Table 27 status for it."""
+    step = transition(state, trigger)
+
+    assert (step.state, step.response) == (after, response)
+    assert int(response) in {1, 2, 3, 6, 7, 252, 254}
+
+
+@pytest.mark.parametrize("state", sorted(TERMINAL, key=lambda s: s.value))
+@pytest.mark.parametrize("trigger", [Trigger.CANCEL, Trigger.SUPERSEDE])
+def test_terminal_states_ignore_late_server_status(state: EventState, trigger: Trigger) -> None:
+    """A finished event stays finished and reports nothing when the server catches up."""
+    step = transition(state, trigger)
+
+    assert (step.state, step.response) == (state, None)
+
+
+@pytest.mark.parametrize("state", sorted(TERMINAL, key=lambda s: s.value))
+def test_terminal_states_cannot_start_again(state: EventState) -> None:
+    """No event is revived: START from a terminal state is a local protocol error."""
+    with pytest.raises(LocalProtocolError, match="no transition"):
+        transition(state, Trigger.START)
+
+
+def test_events_cannot_complete_without_starting() -> None:
+    """END is only legal for a running event."""
+    with pytest.raises(LocalProtocolError):
+        transition(EventState.SCHEDULED, Trigger.END)
+
+
+def test_every_live_state_can_reach_a_terminal_state() -> None:
+    """From each non-terminal state some trigger leads out; nothing gets stuck."""
+    for state in set(EventState) - TERMINAL:
+        targets = {step.state for (s, _), step in TRANSITIONS.items() if s is state}
+        assert targets - {state}, state
