@@ -1,0 +1,220 @@
+"""The gateway's configuration file (TOML), loaded and checked at startup.
+
+Example ``site.toml``::
+
+    [gateway]
+    name = "site-1"
+    store = "gateway.sqlite"          # relative paths are relative to this file
+
+    [server]
+    dcap_url = "https://utility.example:8443/dcap"
+    discovery = "static"              # or "dns-sd" (see openderms.client.sep2.discovery)
+
+    [tls]
+    cert = "device.pem"               # device certificate, its chain after it
+    key = "device.key"
+    ca = "serca.pem"                  # trust anchors for the server certificate
+
+    [registration]
+    mode = "in-band"                  # or "out-of-band"
+    pin = 111115                      # checked against Registration.pIN
+
+    [notifications]
+    enabled = true                    # subscribe where the server allows
+    listen_host = "127.0.0.1"
+    listen_port = 0                   # 0: any free port
+    advertise_host = "127.0.0.1"      # host the server POSTs Notifications to
+
+    [timing]                          # all [s]; server-set pollRate/postRate win
+    poll_s = 900
+    post_s = 300
+    sample_s = 60
+    dispatch_s = 30
+    backoff_initial_s = 1
+    backoff_max_s = 300
+    request_timeout_s = 10
+    comms_loss_timeout_s = 3600
+
+    [fallback]                        # limits when the server is lost for comms_loss_timeout_s
+    export_limit_w = 1500
+
+    [[devices]]                       # handed to openderms.client.devices as they are
+    name = "inverter"
+    host = "127.0.0.1"
+    port = 1502
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from openderms.client.envelope import EnvelopeLimits
+
+__all__ = [
+    "ConfigError",
+    "GatewayConfig",
+    "NotificationConfig",
+    "TimingConfig",
+    "load_config",
+    "parse_config",
+]
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, unreadable or wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimingConfig:
+    """Rates and timeouts [s]."""
+
+    poll_s: float = 900.0
+    """Poll interval until the server sets pollRate."""
+    post_s: float = 300.0
+    """Reading/status post interval until the server sets postRate."""
+    sample_s: float = 60.0
+    """How often device telemetry is read and buffered."""
+    dispatch_s: float = 30.0
+    """Longest time between two dispatches (keeps device revert timers fed)."""
+    backoff_initial_s: float = 1.0
+    backoff_max_s: float = 300.0
+    request_timeout_s: float = 10.0
+    comms_loss_timeout_s: float = 3600.0
+    """No server contact for this long -> fallback limits (handed to the event engine)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationConfig:
+    """The gateway's own HTTPS listener for subscription Notifications."""
+
+    enabled: bool = True
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 0
+    advertise_host: str = "127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    """Everything ``openderms client`` needs."""
+
+    name: str
+    dcap_url: str | None
+    """Where DeviceCapability is; None with discovery = "dns-sd"."""
+    cert_path: Path
+    key_path: Path
+    ca_path: Path
+    store_path: Path
+    discovery: str = "static"
+    register_in_band: bool = True
+    pin: int | None = None
+    notifications: NotificationConfig = field(default_factory=NotificationConfig)
+    timing: TimingConfig = field(default_factory=TimingConfig)
+    fallback: EnvelopeLimits = field(default_factory=EnvelopeLimits)
+    devices: tuple[dict[str, Any], ...] = ()
+    """Device entries, as written (``openderms.client.devices`` interprets them)."""
+
+
+def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    return value
+
+
+def _typed(cls: type[Any], table: dict[str, Any], section: str) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(table) - set(known)
+    if unknown:
+        raise ConfigError(f"[{section}]: unknown keys {sorted(unknown)}")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        declared = str(known[key].type)  # annotations are strings (PEP 563)
+        if declared.startswith("bool"):
+            if not isinstance(value, bool):
+                raise ConfigError(f"[{section}] {key} must be true or false")
+        elif declared.startswith("float"):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f"[{section}] {key} must be a number")
+            value = float(value)
+            if value < 0:
+                raise ConfigError(f"[{section}] {key} must not be negative")
+        elif declared.startswith("int"):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"[{section}] {key} must be an integer")
+        elif declared.startswith("str") and not isinstance(value, str):
+            raise ConfigError(f"[{section}] {key} must be a string")
+        values[key] = value
+    return cls(**values)
+
+
+def parse_config(data: dict[str, Any], base_dir: Path) -> GatewayConfig:
+    """Check a parsed TOML document and build the configuration.
+
+    Parameters
+    ----------
+    data : dict
+        The parsed TOML.
+    base_dir : Path
+        Relative paths are taken relative to this directory (the file's).
+    """
+    gateway = _table(data, "gateway")
+    server = _table(data, "server")
+    tls = _table(data, "tls")
+    registration = _table(data, "registration")
+
+    def path(table: dict[str, Any], key: str, section: str, default: str | None = None) -> Path:
+        raw = table.get(key, default)
+        if not isinstance(raw, str) or not raw:
+            raise ConfigError(f"[{section}] {key} is required (a path)")
+        return (base_dir / raw).resolve()
+
+    discovery = server.get("discovery", "static")
+    if discovery not in ("static", "dns-sd"):
+        raise ConfigError('[server] discovery must be "static" or "dns-sd"')
+    dcap_url = server.get("dcap_url")
+    if discovery == "static" and not (isinstance(dcap_url, str) and dcap_url.startswith("http")):
+        raise ConfigError("[server] dcap_url is required (an https:// URL) with static discovery")
+    mode = registration.get("mode", "in-band")
+    if mode not in ("in-band", "out-of-band"):
+        raise ConfigError('[registration] mode must be "in-band" or "out-of-band"')
+    pin = registration.get("pin")
+    if pin is not None and (isinstance(pin, bool) or not isinstance(pin, int) or pin < 0):
+        raise ConfigError("[registration] pin must be a non-negative integer")
+    devices = data.get("devices", [])
+    if not isinstance(devices, list) or not all(isinstance(d, dict) for d in devices):
+        raise ConfigError("[[devices]] must be an array of tables")
+    return GatewayConfig(
+        name=str(gateway.get("name", "gateway")),
+        dcap_url=dcap_url if isinstance(dcap_url, str) else None,
+        discovery=discovery,
+        cert_path=path(tls, "cert", "tls"),
+        key_path=path(tls, "key", "tls"),
+        ca_path=path(tls, "ca", "tls"),
+        store_path=path(gateway, "store", "gateway", "gateway.sqlite"),
+        register_in_band=mode == "in-band",
+        pin=pin,
+        notifications=_typed(NotificationConfig, _table(data, "notifications"), "notifications"),
+        timing=_typed(TimingConfig, _table(data, "timing"), "timing"),
+        fallback=_typed(EnvelopeLimits, _table(data, "fallback"), "fallback"),
+        devices=tuple(devices),
+    )
+
+
+def load_config(path: str | Path) -> GatewayConfig:
+    """Read and check the TOML file at ``path``.
+
+    Raises
+    ------
+    ConfigError
+    """
+    file = Path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read {file}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file} is not valid TOML: {exc}") from exc
+    return parse_config(data, file.parent)

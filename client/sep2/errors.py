@@ -1,0 +1,50 @@
+"""Typed errors of the 2030.5 client."""
+
+from __future__ import annotations
+
+__all__ = [
+    "PinMismatchError",
+    "RegistrationError",
+    "RemoteProtocolError",
+    "Sep2ClientError",
+    "Sep2ConnectionError",
+    "Sep2HttpStatusError",
+]
+
+
+class Sep2ClientError(Exception):
+    """Base of every error the 2030.5 client raises."""
+
+
+class Sep2ConnectionError(Sep2ClientError):
+    """The server could not be reached (refused, reset, TLS failure, timeout)."""
+
+
+class Sep2HttpStatusError(Sep2ClientError):
+    """The server answered with a status other than 2xx.
+
+    Attributes
+    ----------
+    status : int
+        HTTP status code.
+    href : str
+        The resource that was requested.
+    """
+
+    def __init__(self, status: int, href: str, method: str = "GET") -> None:
+        super().__init__(f"{method} {href} -> HTTP {status}")
+        self.status = status
+        self.href = href
+        self.method = method
+
+
+class RemoteProtocolError(Sep2ClientError):
+    """The server sent something the standard does not allow (bad body, missing link)."""
+
+
+class RegistrationError(Sep2ClientError):
+    """The gateway is not (or not correctly) registered with the server."""
+
+
+class PinMismatchError(RegistrationError):
+    """Registration.pIN differs from the configured PIN (IEEE 2030.5-2018 §6.7)."""
