@@ -1,0 +1,121 @@
+"""Typed settings of `openderms server`, read from a TOML file and the command line."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openderms.server.errors import ServerError
+
+__all__ = ["ConfigError", "ServerSettings", "load_settings", "parse_host_port"]
+
+
+class ConfigError(ServerError):
+    """The configuration file or an option is invalid."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """Everything the head-end needs besides the database and the PKI.
+
+    Attributes
+    ----------
+    listen : str
+        ``HOST:PORT`` of the 2030.5 listener (mutual TLS).
+    admin_listen : str or None
+        ``HOST:PORT`` of the admin API listener; None = no admin listener.
+    db_url : str
+        SQLite path/URL or ``postgresql://...``.
+    certs_dir : Path or None
+        A PKI made by ``openderms certs init``.
+    poll_rate_s : int
+        Default pollRate [s] (2030.5 default 900).
+    post_rate_s : int
+        Default postRate for EndDevice and MirrorUsagePoint [s].
+    tz_offset_s, dst_offset_s, dst_start_time, dst_end_time : int
+        Reported in the Time resource [s].
+    time_quality : int
+        Time.quality: 3 = external authoritative source (NTP), 4 = level 3, 7 = uncertain.
+    allow_in_band_registration : bool
+        Let a device with a valid certificate register itself by POSTing its EndDevice.
+    max_body_bytes : int
+        Largest request body accepted before parsing [bytes].
+    page_limit_max : int
+        Largest ``l`` honoured on a list.
+    list_limit_default : int
+        ``l`` when the client sends none (2030.5 says 1).
+    control_retention_s : int
+        How long an ended (or cancelled) DERControl stays listed [s].
+    device_program_primacy : int
+        Primacy of the private program made when a control targets a single device.
+    trusted_proxies : tuple of str
+        Addresses of TLS-terminating proxies whose client-certificate header is believed.
+    client_cert_header : str
+        The header that carries the URL-encoded PEM certificate from a trusted proxy.
+    """
+
+    listen: str = "0.0.0.0:8443"
+    admin_listen: str | None = None
+    db_url: str = "openderms-server.db"
+    certs_dir: Path | None = None
+    poll_rate_s: int = 900
+    post_rate_s: int = 300
+    tz_offset_s: int = 0
+    dst_offset_s: int = 0
+    dst_start_time: int = 0
+    dst_end_time: int = 0
+    time_quality: int = 4
+    allow_in_band_registration: bool = True
+    max_body_bytes: int = 256 * 1024
+    page_limit_max: int = 500
+    list_limit_default: int = 1
+    control_retention_s: int = 7 * 86400
+    device_program_primacy: int = 0
+    trusted_proxies: tuple[str, ...] = ()
+    client_cert_header: str = "X-SSL-Client-Cert"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def replace(self, **changes: Any) -> ServerSettings:
+        """A copy with `changes` applied (None values are ignored)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def parse_host_port(value: str) -> tuple[str, int]:
+    """Split ``HOST:PORT`` (``[::1]:8443`` for IPv6)."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ConfigError(f"expected HOST:PORT, got {value!r}")
+    return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104
+
+
+def load_settings(path: Path | None) -> ServerSettings:
+    """Read settings from a TOML file (top level or a ``[server]`` table).
+
+    Unknown keys go to ``extra`` (other parts, e.g. the admin API, read theirs there).
+    """
+    if path is None:
+        return ServerSettings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    table: dict[str, Any] = data.get("server", data)
+    known = {f.name for f in dataclasses.fields(ServerSettings)} - {"extra"}
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in table.items():
+        if key in known:
+            values[key] = value
+        else:
+            extra[key] = value
+    if "certs_dir" in values:
+        values["certs_dir"] = Path(values["certs_dir"])
+    if "trusted_proxies" in values:
+        values["trusted_proxies"] = tuple(values["trusted_proxies"])
+    try:
+        return ServerSettings(**values, extra=extra)
+    except TypeError as exc:
+        raise ConfigError(str(exc)) from exc

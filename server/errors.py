@@ -1,0 +1,68 @@
+"""Typed errors of the head-end, each with the HTTP status and 2030.5 reasonCode to answer.
+
+Services raise these; the one error handler in `openderms.server.app` turns them (and the
+codec's `SepXmlError`) into a 2030.5 ``Error`` body with ``application/sep+xml``.
+"""
+
+from __future__ import annotations
+
+from openderms.schemas.sep2.errors import ErrorReasonCode
+
+__all__ = [
+    "BadRequestError",
+    "ConflictError",
+    "ForbiddenError",
+    "NotFoundError",
+    "ServerError",
+    "UnauthenticatedError",
+]
+
+
+class ServerError(Exception):
+    """Base of the errors a request can cause.
+
+    Attributes
+    ----------
+    http_status : int
+        Status of the response.
+    reason_code : ErrorReasonCode
+        ``Error.reasonCode`` of the body.
+    """
+
+    http_status: int = 500
+    reason_code: ErrorReasonCode = ErrorReasonCode.INVALID_REQUEST_FORMAT
+
+
+class BadRequestError(ServerError):
+    """The request is well-formed XML but its values break a rule (HTTP 400)."""
+
+    http_status = 400
+    reason_code = ErrorReasonCode.INVALID_REQUEST_VALUES
+
+
+class UnauthenticatedError(ServerError):
+    """No verified client certificate came with the request (HTTP 403).
+
+    2030.5 authenticates with TLS client certificates only; HTTP 401 would invite an
+    Authorization header that we never accept.
+    """
+
+    http_status = 403
+
+
+class ForbiddenError(ServerError):
+    """The certificate may not do this to this resource (HTTP 403)."""
+
+    http_status = 403
+
+
+class NotFoundError(ServerError):
+    """No such resource in the caller's scope (HTTP 404); others' resources look absent."""
+
+    http_status = 404
+
+
+class ConflictError(ServerError):
+    """The change conflicts with stored data, e.g. an LFDI owned by someone else (409)."""
+
+    http_status = 409

@@ -1,0 +1,260 @@
+"""DERProgram, DERControl, DefaultDERControl and DERCurve rows -> 2030.5 resources."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from openderms.schemas.sep2 import models as sep
+from openderms.server.mappers.common import active_power, mrid_type, time_type
+from openderms.server.mappers.event_status import ControlFacts, event_status_at
+from openderms.server.sep2 import uris
+from openderms.server.store.models import (
+    ControlModeColumns,
+    DefaultDERControlRow,
+    DERControlRow,
+    DERCurveRow,
+    DERProgramRow,
+)
+
+__all__ = [
+    "CURVE_MODES",
+    "RESPONSE_REQUIRED",
+    "control_facts",
+    "map_control",
+    "map_control_base",
+    "map_control_list",
+    "map_curve",
+    "map_curve_list",
+    "map_default_control",
+    "map_program",
+    "map_program_list",
+]
+
+#: DERControlBase elements that link a DERCurve (sep.xsd DERControlBase).
+CURVE_MODES: tuple[str, ...] = (
+    "opModFreqWatt",
+    "opModHFRTMayTrip",
+    "opModHFRTMustTrip",
+    "opModHVRTMayTrip",
+    "opModHVRTMomentaryCessation",
+    "opModHVRTMustTrip",
+    "opModLFRTMayTrip",
+    "opModLFRTMustTrip",
+    "opModLVRTMayTrip",
+    "opModLVRTMomentaryCessation",
+    "opModLVRTMustTrip",
+    "opModVoltVar",
+    "opModVoltWatt",
+    "opModWattPF",
+    "opModWattVar",
+)
+
+#: responseRequired: 0x01 message received, 0x02 specific response (event started,
+#: completed, ...); CSIP requires both from every client.
+RESPONSE_REQUIRED = b"\x03"
+
+
+def _mult(power_of_ten: int) -> sep.PowerOfTenMultiplierType:
+    return sep.PowerOfTenMultiplierType(value=power_of_ten)
+
+
+def _pf(pf: float, excitation: bool | None) -> sep.PowerFactorWithExcitation:
+    # displacement × 10^-3 keeps three decimals of cos(phi).
+    return sep.PowerFactorWithExcitation(
+        displacement=round(pf * 1000), excitation=bool(excitation), multiplier=_mult(-3)
+    )
+
+
+def map_control_base(
+    modes: ControlModeColumns, curve_href: Callable[[int], str]
+) -> sep.DERControlBase:
+    """The DERControlBase of stored modes; `curve_href` turns a curve id into its link."""
+    base = sep.DERControlBase(
+        opModConnect=modes.op_mod_connect,
+        opModEnergize=modes.op_mod_energize,
+        rampTms=modes.ramp_tms,
+    )
+    if modes.op_mod_fixed_w_pct is not None:
+        base.opModFixedW = sep.SignedPerCent(value=round(modes.op_mod_fixed_w_pct * 100))
+    if modes.op_mod_max_lim_w_pct is not None:
+        base.opModMaxLimW = sep.PerCent(value=round(modes.op_mod_max_lim_w_pct * 100))
+    if modes.op_mod_target_w is not None:
+        value, multiplier = active_power(modes.op_mod_target_w)
+        base.opModTargetW = sep.ActivePower(value=value, multiplier=_mult(multiplier))
+    if modes.op_mod_target_var is not None:
+        value, multiplier = active_power(modes.op_mod_target_var)
+        base.opModTargetVar = sep.ReactivePower(value=value, multiplier=_mult(multiplier))
+    if modes.op_mod_fixed_pf_inject_w is not None:
+        base.opModFixedPFInjectW = _pf(
+            modes.op_mod_fixed_pf_inject_w, modes.op_mod_fixed_pf_inject_excitation
+        )
+    if modes.op_mod_fixed_pf_absorb_w is not None:
+        base.opModFixedPFAbsorbW = _pf(
+            modes.op_mod_fixed_pf_absorb_w, modes.op_mod_fixed_pf_absorb_excitation
+        )
+    if modes.op_mod_fixed_var_pct is not None:
+        base.opModFixedVar = sep.FixedVar(
+            refType=sep.DERUnitRefType(value=modes.op_mod_fixed_var_ref or 0),
+            value=sep.SignedPerCent(value=round(modes.op_mod_fixed_var_pct * 100)),
+        )
+    for attr, cls in (
+        ("op_mod_exp_lim_w", sep.opModExpLimW),
+        ("op_mod_imp_lim_w", sep.opModImpLimW),
+        ("op_mod_gen_lim_w", sep.opModGenLimW),
+        ("op_mod_load_lim_w", sep.opModLoadLimW),
+    ):
+        watts = getattr(modes, attr)
+        if watts is not None:
+            value, multiplier = active_power(watts)
+            setattr(base, cls.__name__, cls(value=value, multiplier=_mult(multiplier)))
+    for mode, curve_id in sorted(modes.curve_ids.items()):
+        setattr(base, mode, sep.DERCurveLink(href=curve_href(curve_id)))
+    return base
+
+
+def control_facts(row: DERControlRow) -> ControlFacts:
+    return ControlFacts(
+        creation_time=row.creation_time,
+        start_time=row.start_time,
+        duration_s=row.duration_s,
+        cancelled_time=row.cancelled_time,
+        cancel_randomized=row.cancel_randomized,
+        superseded_time=row.superseded_time,
+    )
+
+
+def map_control(row: DERControlRow, end_device_id: int, now: int) -> sep.DERControl:
+    """A DERControl as `end_device_id` sees it at `now` [s] (EventStatus derived)."""
+    assert row.id is not None
+    status = event_status_at(control_facts(row), now)
+    return sep.DERControl(
+        href=uris.der_control(end_device_id, row.program_id, row.id),
+        replyTo=uris.response_list(row.program_id),
+        responseRequired=RESPONSE_REQUIRED,
+        subscribable=0,
+        mRID=mrid_type(row.mrid),
+        description=row.description or None,
+        creationTime=time_type(row.creation_time),
+        EventStatus=sep.EventStatus(
+            currentStatus=int(status.code),
+            dateTime=time_type(status.date_time),
+            potentiallySuperseded=False,
+        ),
+        interval=sep.DateTimeInterval(duration=row.duration_s, start=time_type(row.start_time)),
+        randomizeStart=(
+            None
+            if row.randomize_start_s is None
+            else sep.OneHourRangeType(value=row.randomize_start_s)
+        ),
+        randomizeDuration=(
+            None
+            if row.randomize_duration_s is None
+            else sep.OneHourRangeType(value=row.randomize_duration_s)
+        ),
+        DERControlBase=map_control_base(
+            row, lambda curve: uris.der_curve(end_device_id, row.program_id, curve)
+        ),
+    )
+
+
+def map_control_list(
+    rows: Sequence[DERControlRow], *, total: int, href: str, end_device_id: int, now: int
+) -> sep.DERControlList:
+    return sep.DERControlList(
+        href=href,
+        all=total,
+        results=len(rows),
+        subscribable=1,
+        DERControl=[map_control(row, end_device_id, now) for row in rows],
+    )
+
+
+def map_default_control(row: DefaultDERControlRow, end_device_id: int) -> sep.DefaultDERControl:
+    return sep.DefaultDERControl(
+        href=uris.default_der_control(end_device_id, row.program_id),
+        subscribable=1,
+        mRID=mrid_type(row.mrid),
+        description=row.description or None,
+        DERControlBase=map_control_base(
+            row, lambda curve: uris.der_curve(end_device_id, row.program_id, curve)
+        ),
+        setESDelay=row.set_es_delay,
+        setESHighFreq=row.set_es_high_freq,
+        setESHighVolt=row.set_es_high_volt,
+        setESLowFreq=row.set_es_low_freq,
+        setESLowVolt=row.set_es_low_volt,
+        setESRampTms=row.set_es_ramp_tms,
+        setESRandomDelay=row.set_es_random_delay,
+        setGradW=row.set_grad_w,
+        setSoftGradW=row.set_soft_grad_w,
+    )
+
+
+def map_program(
+    row: DERProgramRow, end_device_id: int, *, has_default: bool, control_count: int
+) -> sep.DERProgram:
+    assert row.id is not None
+    return sep.DERProgram(
+        href=uris.der_program(end_device_id, row.id),
+        subscribable=1,
+        mRID=mrid_type(row.mrid),
+        description=row.description or None,
+        primacy=sep.PrimacyType(value=row.primacy),
+        ActiveDERControlListLink=sep.ActiveDERControlListLink(
+            href=uris.active_der_control_list(end_device_id, row.id)
+        ),
+        DefaultDERControlLink=(
+            sep.DefaultDERControlLink(href=uris.default_der_control(end_device_id, row.id))
+            if has_default
+            else None
+        ),
+        DERControlListLink=sep.DERControlListLink(
+            href=uris.der_control_list(end_device_id, row.id), all=control_count
+        ),
+        DERCurveListLink=sep.DERCurveListLink(href=uris.der_curve_list(end_device_id, row.id)),
+    )
+
+
+def map_program_list(
+    programs: Sequence[sep.DERProgram], *, total: int, href: str, poll_rate_s: int
+) -> sep.DERProgramList:
+    return sep.DERProgramList(
+        href=href,
+        all=total,
+        results=len(programs),
+        subscribable=1,
+        pollRate=poll_rate_s,
+        DERProgram=list(programs),
+    )
+
+
+def map_curve(row: DERCurveRow, end_device_id: int) -> sep.DERCurve:
+    assert row.id is not None
+    points = []
+    for point in row.points:
+        excitation = bool(point[2]) if len(point) > 2 else None
+        points.append(
+            sep.CurveData(xvalue=int(point[0]), yvalue=int(point[1]), excitation=excitation)
+        )
+    return sep.DERCurve(
+        href=uris.der_curve(end_device_id, row.program_id, row.id),
+        mRID=mrid_type(row.mrid),
+        description=row.description or None,
+        creationTime=time_type(row.creation_time),
+        curveType=sep.DERCurveType(value=row.curve_type),
+        xMultiplier=sep.PowerOfTenMultiplierType(value=row.x_multiplier),
+        yMultiplier=sep.PowerOfTenMultiplierType(value=row.y_multiplier),
+        yRefType=sep.DERUnitRefType(value=row.y_ref_type),
+        CurveData=points,
+    )
+
+
+def map_curve_list(
+    rows: Sequence[DERCurveRow], *, total: int, href: str, end_device_id: int
+) -> sep.DERCurveList:
+    return sep.DERCurveList(
+        href=href,
+        all=total,
+        results=len(rows),
+        DERCurve=[map_curve(row, end_device_id) for row in rows],
+    )

@@ -1,0 +1,44 @@
+"""Access rules shared by the services: what a certificate may read and write.
+
+A device sees only its own EndDevice and what its FunctionSetAssignments link; an
+aggregator sees the EndDevices registered under it (IEEE 2030.5 §6.4, CSIP §5.2.1).
+Anything else looks absent (404), so a client cannot probe others' resources.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from openderms.server.errors import NotFoundError
+from openderms.server.scope import Scope
+from openderms.server.store.crud.derp import select_program
+from openderms.server.store.crud.end_device import select_end_device_for_scope
+from openderms.server.store.crud.fsa import end_device_sees_program
+from openderms.server.store.models import DERProgramRow, EndDeviceRow
+
+__all__ = ["require_end_device", "require_program"]
+
+
+def require_end_device(session: Session, scope: Scope, end_device_id: int) -> EndDeviceRow:
+    """The EndDevice if `scope` may see it.
+
+    Raises
+    ------
+    NotFoundError
+        No such device, or not the caller's.
+    """
+    row = select_end_device_for_scope(session, scope, end_device_id)
+    if row is None:
+        raise NotFoundError(f"no EndDevice {end_device_id} for this certificate")
+    return row
+
+
+def require_program(
+    session: Session, scope: Scope, end_device_id: int, program_id: int
+) -> tuple[EndDeviceRow, DERProgramRow]:
+    """The device and program, if `scope` sees the device and one of its groups links it."""
+    device = require_end_device(session, scope, end_device_id)
+    program = select_program(session, program_id)
+    if program is None or not end_device_sees_program(session, end_device_id, program_id):
+        raise NotFoundError(f"no DERProgram {program_id} for EndDevice {end_device_id}")
+    return device, program

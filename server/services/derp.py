@@ -1,0 +1,223 @@
+"""What clients read of groups and programs: FSAs, DERPrograms, DERControls, curves."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from openderms.schemas.sep2 import models as sep
+from openderms.server.errors import NotFoundError
+from openderms.server.mappers.derp import (
+    map_control,
+    map_control_list,
+    map_curve,
+    map_curve_list,
+    map_default_control,
+    map_program,
+    map_program_list,
+)
+from openderms.server.mappers.end_device import map_fsa, map_fsa_list
+from openderms.server.scope import Scope, ServiceContext
+from openderms.server.sep2 import uris
+from openderms.server.sep2.paging import Page
+from openderms.server.services.access import require_end_device, require_program
+from openderms.server.services.rates import device_poll_rate_s
+from openderms.server.store.crud.derp import (
+    select_active_controls,
+    select_control,
+    select_controls,
+    select_curve,
+    select_curves,
+    select_latest_default_control,
+)
+from openderms.server.store.crud.fsa import (
+    select_fsa_for_end_device,
+    select_fsas_for_end_device,
+    select_programs_for_fsa,
+)
+from openderms.server.store.models import DERControlRow, DERProgramRow, FsaProgram
+
+__all__ = [
+    "get_default_der_control",
+    "get_der_control",
+    "get_der_curve",
+    "get_der_program",
+    "get_fsa",
+    "list_active_der_controls",
+    "list_der_controls",
+    "list_der_curves",
+    "list_fsa_programs",
+    "list_fsas",
+]
+
+
+def _program_count(session: Session, fsa_id: int) -> int:
+    return session.exec(
+        select(func.count()).select_from(FsaProgram).where(FsaProgram.fsa_id == fsa_id)
+    ).one()
+
+
+def list_fsas(
+    session: Session, ctx: ServiceContext, scope: Scope, end_device_id: int, page: Page
+) -> sep.FunctionSetAssignmentsList:
+    """The groups of one EndDevice."""
+    device = require_end_device(session, scope, end_device_id)
+    total, rows = select_fsas_for_end_device(session, end_device_id, page)
+    items = [
+        map_fsa(row, end_device_id, program_count=_program_count(session, row.id or 0))
+        for row in rows
+    ]
+    return map_fsa_list(
+        items,
+        total=total,
+        href=uris.fsa_list(end_device_id),
+        poll_rate_s=device_poll_rate_s(session, ctx.settings, device),
+    )
+
+
+def get_fsa(
+    session: Session, scope: Scope, end_device_id: int, fsa_id: int
+) -> sep.FunctionSetAssignments:
+    require_end_device(session, scope, end_device_id)
+    row = select_fsa_for_end_device(session, end_device_id, fsa_id)
+    if row is None:
+        raise NotFoundError(f"EndDevice {end_device_id} is not in group {fsa_id}")
+    return map_fsa(row, end_device_id, program_count=_program_count(session, fsa_id))
+
+
+def _program(
+    session: Session, ctx: ServiceContext, row: DERProgramRow, end_device_id: int
+) -> sep.DERProgram:
+    assert row.id is not None
+    has_default = select_latest_default_control(session, row.id) is not None
+    count, _ = select_controls(
+        session,
+        row.id,
+        ended_after=ctx.now - ctx.settings.control_retention_s,
+        page=Page(limit=0),
+    )
+    return map_program(row, end_device_id, has_default=has_default, control_count=count)
+
+
+def list_fsa_programs(
+    session: Session,
+    ctx: ServiceContext,
+    scope: Scope,
+    end_device_id: int,
+    fsa_id: int,
+    page: Page,
+) -> sep.DERProgramList:
+    """A group's DERProgramList, in primacy order (lower primacy first)."""
+    device = require_end_device(session, scope, end_device_id)
+    if select_fsa_for_end_device(session, end_device_id, fsa_id) is None:
+        raise NotFoundError(f"EndDevice {end_device_id} is not in group {fsa_id}")
+    total, rows = select_programs_for_fsa(session, fsa_id, page)
+    return map_program_list(
+        [_program(session, ctx, row, end_device_id) for row in rows],
+        total=total,
+        href=uris.fsa_program_list(end_device_id, fsa_id),
+        poll_rate_s=device_poll_rate_s(session, ctx.settings, device),
+    )
+
+
+def get_der_program(
+    session: Session, ctx: ServiceContext, scope: Scope, end_device_id: int, program_id: int
+) -> sep.DERProgram:
+    _, program = require_program(session, scope, end_device_id, program_id)
+    return _program(session, ctx, program, end_device_id)
+
+
+def list_der_controls(
+    session: Session,
+    ctx: ServiceContext,
+    scope: Scope,
+    end_device_id: int,
+    program_id: int,
+    page: Page,
+) -> sep.DERControlList:
+    """A program's DERControlList at ``ctx.now``: scheduled, active, cancelled and
+    superseded controls, each with its EventStatus, until they have ended for longer than
+    ``control_retention_s``."""
+    require_program(session, scope, end_device_id, program_id)
+    total, rows = select_controls(
+        session,
+        program_id,
+        ended_after=ctx.now - ctx.settings.control_retention_s,
+        page=page,
+    )
+    return map_control_list(
+        rows,
+        total=total,
+        href=uris.der_control_list(end_device_id, program_id),
+        end_device_id=end_device_id,
+        now=ctx.now,
+    )
+
+
+def list_active_der_controls(
+    session: Session,
+    ctx: ServiceContext,
+    scope: Scope,
+    end_device_id: int,
+    program_id: int,
+    page: Page,
+) -> sep.DERControlList:
+    """The ActiveDERControlList: controls running at ``ctx.now``."""
+    require_program(session, scope, end_device_id, program_id)
+    rows: list[DERControlRow] = list(select_active_controls(session, program_id, now=ctx.now))
+    shown = rows[page.start : page.start + page.limit]
+    return map_control_list(
+        shown,
+        total=len(rows),
+        href=uris.active_der_control_list(end_device_id, program_id),
+        end_device_id=end_device_id,
+        now=ctx.now,
+    )
+
+
+def get_der_control(
+    session: Session,
+    ctx: ServiceContext,
+    scope: Scope,
+    end_device_id: int,
+    program_id: int,
+    control_id: int,
+) -> sep.DERControl:
+    require_program(session, scope, end_device_id, program_id)
+    row = select_control(session, program_id, control_id)
+    if row is None:
+        raise NotFoundError(f"no DERControl {control_id} in program {program_id}")
+    return map_control(row, end_device_id, ctx.now)
+
+
+def get_default_der_control(
+    session: Session, scope: Scope, end_device_id: int, program_id: int
+) -> sep.DefaultDERControl:
+    require_program(session, scope, end_device_id, program_id)
+    row = select_latest_default_control(session, program_id)
+    if row is None:
+        raise NotFoundError(f"program {program_id} has no DefaultDERControl")
+    return map_default_control(row, end_device_id)
+
+
+def list_der_curves(
+    session: Session, scope: Scope, end_device_id: int, program_id: int, page: Page
+) -> sep.DERCurveList:
+    require_program(session, scope, end_device_id, program_id)
+    total, rows = select_curves(session, program_id, page)
+    return map_curve_list(
+        rows,
+        total=total,
+        href=uris.der_curve_list(end_device_id, program_id),
+        end_device_id=end_device_id,
+    )
+
+
+def get_der_curve(
+    session: Session, scope: Scope, end_device_id: int, program_id: int, curve_id: int
+) -> sep.DERCurve:
+    require_program(session, scope, end_device_id, program_id)
+    row = select_curve(session, program_id, curve_id)
+    if row is None:
+        raise NotFoundError(f"no DERCurve {curve_id} in program {program_id}")
+    return map_curve(row, end_device_id)

@@ -1,0 +1,54 @@
+"""Queries on client-posted resources kept as history (append, read latest)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from openderms.server.store.models import ClientResourceRow
+
+__all__ = ["insert_client_resource", "select_latest_client_resource", "select_resource_history"]
+
+
+def insert_client_resource(
+    session: Session, end_device_id: int, kind: str, xml: str, *, now: int, der_index: int = 0
+) -> ClientResourceRow:
+    """Append one PUT (earlier rows stay as history)."""
+    row = ClientResourceRow(
+        end_device_id=end_device_id, der_index=der_index, kind=kind, received_time=now, xml=xml
+    )
+    session.add(row)
+    return row
+
+
+def select_latest_client_resource(
+    session: Session, end_device_id: int, kind: str, *, der_index: int = 0
+) -> ClientResourceRow | None:
+    """The last PUT of `kind` for this device (and DER), if any."""
+    return session.exec(
+        select(ClientResourceRow)
+        .where(
+            ClientResourceRow.end_device_id == end_device_id,
+            ClientResourceRow.der_index == der_index,
+            ClientResourceRow.kind == kind,
+        )
+        .order_by(col(ClientResourceRow.id).desc())
+        .limit(1)
+    ).first()
+
+
+def select_resource_history(
+    session: Session, end_device_id: int, kind: str, *, der_index: int = 0, limit: int = 100
+) -> Sequence[ClientResourceRow]:
+    """The last `limit` PUTs of `kind`, newest first."""
+    return session.exec(
+        select(ClientResourceRow)
+        .where(
+            ClientResourceRow.end_device_id == end_device_id,
+            ClientResourceRow.der_index == der_index,
+            ClientResourceRow.kind == kind,
+        )
+        .order_by(col(ClientResourceRow.id).desc())
+        .limit(limit)
+    ).all()

@@ -1,0 +1,143 @@
+"""Queries on DERPrograms, DERControls, DefaultDERControls and DERCurves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from openderms.server.sep2.paging import Page
+from openderms.server.store.models import (
+    DefaultDERControlRow,
+    DERControlRow,
+    DERCurveRow,
+    DERProgramRow,
+)
+
+__all__ = [
+    "select_active_controls",
+    "select_control",
+    "select_control_by_mrid",
+    "select_controls",
+    "select_curve",
+    "select_curves",
+    "select_latest_default_control",
+    "select_live_overlapping_controls",
+    "select_program",
+]
+
+
+def select_program(session: Session, program_id: int) -> DERProgramRow | None:
+    return session.get(DERProgramRow, program_id)
+
+
+def select_controls(
+    session: Session, program_id: int, *, ended_after: int, page: Page
+) -> tuple[int, Sequence[DERControlRow]]:
+    """(count, page) of a program's controls that end after `ended_after` [s].
+
+    Cancelled and superseded controls stay listed (their EventStatus says so). The order is
+    the DERControlList order of IEEE 2030.5: interval.start ascending, then creationTime
+    descending, then mRID descending. ``page.after`` keeps controls starting after it.
+    """
+    where = (col(DERControlRow.program_id) == program_id) & (
+        (col(DERControlRow.start_time) + col(DERControlRow.duration_s)) > ended_after
+    )
+    if page.after is not None:
+        where = where & (col(DERControlRow.start_time) > page.after)
+    total = session.exec(select(func.count()).select_from(DERControlRow).where(where)).one()
+    rows = session.exec(
+        select(DERControlRow)
+        .where(where)
+        .order_by(
+            col(DERControlRow.start_time),
+            col(DERControlRow.creation_time).desc(),
+            col(DERControlRow.mrid).desc(),
+        )
+        .offset(page.start)
+        .limit(page.limit)
+    ).all()
+    return total, rows
+
+
+def select_active_controls(
+    session: Session, program_id: int, *, now: int
+) -> Sequence[DERControlRow]:
+    """Controls running at `now`: started, not ended, neither cancelled nor superseded."""
+    return session.exec(
+        select(DERControlRow)
+        .where(
+            DERControlRow.program_id == program_id,
+            col(DERControlRow.start_time) <= now,
+            (col(DERControlRow.start_time) + col(DERControlRow.duration_s)) > now,
+            col(DERControlRow.cancelled_time).is_(None),
+            col(DERControlRow.superseded_time).is_(None),
+        )
+        .order_by(col(DERControlRow.start_time), col(DERControlRow.creation_time).desc())
+    ).all()
+
+
+def select_control(session: Session, program_id: int, control_id: int) -> DERControlRow | None:
+    return session.exec(
+        select(DERControlRow).where(
+            DERControlRow.id == control_id, DERControlRow.program_id == program_id
+        )
+    ).first()
+
+
+def select_control_by_mrid(session: Session, program_id: int, mrid: str) -> DERControlRow | None:
+    return session.exec(
+        select(DERControlRow).where(
+            DERControlRow.mrid == mrid, DERControlRow.program_id == program_id
+        )
+    ).first()
+
+
+def select_live_overlapping_controls(
+    session: Session, program_id: int, *, start: int, end: int, now: int
+) -> Sequence[DERControlRow]:
+    """Live controls of the program overlapping [start, end): not cancelled, superseded, ended."""
+    return session.exec(
+        select(DERControlRow).where(
+            DERControlRow.program_id == program_id,
+            col(DERControlRow.start_time) < end,
+            (col(DERControlRow.start_time) + col(DERControlRow.duration_s)) > start,
+            (col(DERControlRow.start_time) + col(DERControlRow.duration_s)) > now,
+            col(DERControlRow.cancelled_time).is_(None),
+            col(DERControlRow.superseded_time).is_(None),
+        )
+    ).all()
+
+
+def select_latest_default_control(
+    session: Session, program_id: int
+) -> DefaultDERControlRow | None:
+    """The program's current DefaultDERControl (the last one set), if any."""
+    return session.exec(
+        select(DefaultDERControlRow)
+        .where(DefaultDERControlRow.program_id == program_id)
+        .order_by(col(DefaultDERControlRow.id).desc())
+        .limit(1)
+    ).first()
+
+
+def select_curves(
+    session: Session, program_id: int, page: Page
+) -> tuple[int, Sequence[DERCurveRow]]:
+    where = col(DERCurveRow.program_id) == program_id
+    total = session.exec(select(func.count()).select_from(DERCurveRow).where(where)).one()
+    rows = session.exec(
+        select(DERCurveRow)
+        .where(where)
+        .order_by(col(DERCurveRow.id))
+        .offset(page.start)
+        .limit(page.limit)
+    ).all()
+    return total, rows
+
+
+def select_curve(session: Session, program_id: int, curve_id: int) -> DERCurveRow | None:
+    return session.exec(
+        select(DERCurveRow).where(DERCurveRow.id == curve_id, DERCurveRow.program_id == program_id)
+    ).first()
