@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from openderms import __version__
 
 # Order is the order of `openderms --help`.
-COMMAND_MODULES: tuple[str, ...] = ("openderms.certs.cli",)
+COMMAND_MODULES: tuple[str, ...] = ("openderms.certs.cli", "openderms.client.sim.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,291 @@
+"""The one generic driver: executes a :class:`DeviceMap` over a Modbus connection.
+
+Per poll it reads each SunSpec model it needs once (chunked to 125 registers) and decodes
+every capability from that snapshot. A write puts the revert timer first (so the device is
+never left with a limit that cannot expire), then the value, then the enable, and reads the
+value back.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from openderms.client.devices.capabilities import CAPABILITIES
+from openderms.client.devices.codec import decode, encode
+from openderms.client.devices.device_map import (
+    DeviceMap,
+    Source,
+    SunSpecTarget,
+    Target,
+)
+from openderms.client.devices.discovery import discover_models
+from openderms.client.devices.errors import (
+    CodecError,
+    DeviceIOError,
+    UnsupportedCapabilityError,
+    WriteVerifyError,
+)
+from openderms.client.devices.sunspec import ModelBlock, ModelInstance
+from openderms.client.devices.transport import RegisterIO
+
+__all__ = ["CapabilityValue", "GenericDriver", "WriteResult"]
+
+log = logging.getLogger(__name__)
+
+CapabilityValue = float | bool | int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What one capability write did."""
+
+    capability: str
+    requested: float | bool | int
+    readback: CapabilityValue
+    revert_timer_s: float | None
+    """Revert time written [s]; None when the source has no revert timer."""
+    source: str
+    """The register or point written."""
+
+
+class GenericDriver:
+    """A device described by a map, reached through ``io``."""
+
+    def __init__(self, device_map: DeviceMap, io: RegisterIO, name: str = "") -> None:
+        self.map = device_map
+        self.io = io
+        self.name = name or device_map.name
+        self.models: dict[int, ModelInstance] = {}
+        self.discovered = False
+
+    # -- discovery and source choice ------------------------------------------------------
+
+    async def discover(self) -> list[ModelInstance]:
+        """Walk the SunSpec chain if the map needs SunSpec; remembers the first instance of
+        each model."""
+        self.models = {}
+        chain: list[ModelInstance] = []
+        if self.map.uses_sunspec:
+            _, chain = await discover_models(self.io)
+            for instance in chain:
+                self.models.setdefault(instance.model_id, instance)
+        self.discovered = True
+        return chain
+
+    def source(self, capability: str) -> Source:
+        """The first source of ``capability`` the device can serve.
+
+        Raises
+        ------
+        UnsupportedCapabilityError
+            The map lacks the capability or the device lacks every model it names.
+        """
+        for source in self.map.capabilities.get(capability, ()):
+            if source.models <= self.models.keys():
+                return source
+        raise UnsupportedCapabilityError(f"{self.name}: no source for {capability}")
+
+    def supports(self, capability: str) -> bool:
+        try:
+            self.source(capability)
+        except UnsupportedCapabilityError:
+            return False
+        return True
+
+    @property
+    def capabilities(self) -> list[str]:
+        return [c for c in self.map.capabilities if self.supports(c)]
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def _read_block(self, model_id: int) -> ModelBlock:
+        instance = self.models[model_id]
+        registers = await self.io.read(instance.address, instance.length + 2)
+        return ModelBlock(instance, registers)
+
+    async def _read_target(self, target: Target, blocks: dict[int, ModelBlock]) -> float | None:
+        if isinstance(target, SunSpecTarget):
+            if target.model_id not in blocks:
+                blocks[target.model_id] = await self._read_block(target.model_id)
+            value = blocks[target.model_id].get(target.path)
+            if isinstance(value, str):
+                raise CodecError(f"{self.name}: {target} is a string")
+            return None if value is None else float(value)
+        registers = await self.io.read(target.address, target.size, target.table)
+        raw = decode(target.type, registers)
+        if raw is None or isinstance(raw, str):
+            return None
+        return float(raw) * target.scale
+
+    def _to_capability(
+        self, capability: str, source: Source, value: float | None
+    ) -> CapabilityValue:
+        if source.const is not None:
+            return source.const
+        if value is None:
+            return None
+        kind = CAPABILITIES[capability].kind
+        if source.values:
+            for cap_value, raw in source.values.items():
+                if raw == value:
+                    return bool(cap_value) if kind == "bool" else cap_value
+            return None
+        if kind == "bool":
+            return value != 0
+        if kind == "int":
+            return int(value)
+        return value * source.scale
+
+    async def read(self, capabilities: Iterable[str] | None = None) -> dict[str, CapabilityValue]:
+        """Read capabilities (all readable ones the device supports by default).
+
+        Raises
+        ------
+        DeviceIOError
+            The device did not answer.
+        """
+        if not self.discovered:
+            await self.discover()
+        names = list(capabilities) if capabilities is not None else self.capabilities
+        blocks: dict[int, ModelBlock] = {}
+        out: dict[str, CapabilityValue] = {}
+        for name in names:
+            source = self.source(name)
+            value = (
+                None if source.target is None else await self._read_target(source.target, blocks)
+            )
+            out[name] = self._to_capability(name, source, value)
+        return out
+
+    # -- writing ----------------------------------------------------------------------------
+
+    async def _write_target(self, target: Target, value: float, block: ModelBlock | None) -> None:
+        if isinstance(target, SunSpecTarget):
+            if block is None:
+                block = await self._read_block(target.model_id)
+            offset, words = block.encode(target.path, value)
+            await self.io.write(block.instance.address + offset, words)
+            block.registers[offset : offset + len(words)] = words
+            return
+        raw = value / target.scale
+        if not math.isclose(raw, round(raw), abs_tol=1e-6) and target.type not in (
+            "float32",
+            "float64",
+        ):
+            raw = round(raw)
+        words = encode(target.type, raw if "float" in target.type else round(raw), target.size)
+        await self.io.write(target.address, words)
+
+    async def _enable(self, source: Source, blocks: dict[int, ModelBlock]) -> None:
+        enable = source.enable
+        if enable is None:
+            return
+        value = enable.value
+        if enable.bits is not None:
+            current = await self._read_target(enable.target, blocks)
+            value = (0 if current is None else int(current)) | enable.bits
+        assert value is not None  # validated in maps: value or bits
+        await self._write_target(enable.target, value, self._block_for(enable.target, blocks))
+
+    @staticmethod
+    def _block_for(target: Target, blocks: dict[int, ModelBlock]) -> ModelBlock | None:
+        return blocks.get(target.model_id) if isinstance(target, SunSpecTarget) else None
+
+    def _to_register_value(
+        self, capability: str, source: Source, value: float | bool | int
+    ) -> float:
+        if source.values:
+            key = bool(value) if CAPABILITIES[capability].kind == "bool" else value
+            if key not in source.values:
+                raise CodecError(f"{self.name}: {capability} has no register value for {value!r}")
+            return float(source.values[key])
+        return float(value) / source.scale
+
+    async def write(
+        self, capability: str, value: float | bool | int, revert_s: float | None = None
+    ) -> WriteResult:
+        """Write a control capability and read it back.
+
+        Parameters
+        ----------
+        capability : str
+            A writable capability name.
+        value : float, bool or int
+            In the capability's unit.
+        revert_s : float, optional
+            Revert time [s] written to the source's revert timer, if it has one.
+
+        Raises
+        ------
+        DeviceIOError, CodecError, UnsupportedCapabilityError
+            The write could not be made.
+        WriteVerifyError
+            The value read back differs from what was written.
+        """
+        if not self.discovered:
+            await self.discover()
+        if not CAPABILITIES[capability].writable:
+            raise UnsupportedCapabilityError(f"{capability} is not a control")
+        source = self.source(capability)
+        assert source.target is not None  # controls never have const sources (maps.py)
+        register_value = self._to_register_value(capability, source, value)
+        if source.pct_of:
+            base = (await self.read([source.pct_of]))[source.pct_of]
+            if not isinstance(base, float) or base <= 0:
+                raise CodecError(
+                    f"{self.name}: {source.pct_of} unknown, cannot write {capability} in %"
+                )
+            register_value = register_value / base * 100.0
+        blocks: dict[int, ModelBlock] = {}
+        for model_id in sorted(source.models):
+            blocks[model_id] = await self._read_block(model_id)
+        reverted: float | None = None
+        if source.revert_timer is not None and revert_s is not None:
+            await self._write_target(
+                source.revert_timer,
+                float(round(revert_s)),
+                self._block_for(source.revert_timer, blocks),
+            )
+            reverted = float(round(revert_s))
+        await self._write_target(
+            source.target, register_value, self._block_for(source.target, blocks)
+        )
+        await self._enable(source, blocks)
+        readback_raw = await self._read_target(source.target, {})
+        readback = self._to_capability(capability, source, readback_raw)
+        if source.pct_of and isinstance(readback, float):
+            readback = readback * base / 100.0  # type: ignore[operator]  # base checked above
+        self._verify(capability, source, value, readback)
+        return WriteResult(capability, value, readback, reverted, str(source.target))
+
+    def _verify(
+        self,
+        capability: str,
+        source: Source,
+        requested: float | bool | int,
+        readback: CapabilityValue,
+    ) -> None:
+        if readback is None:
+            raise WriteVerifyError(f"{self.name}: {capability} reads back as unimplemented")
+        if isinstance(requested, bool) or CAPABILITIES[capability].kind != "float":
+            if readback != requested:
+                raise WriteVerifyError(
+                    f"{self.name}: {capability} reads {readback!r}, wrote {requested!r}"
+                )
+            return
+        assert isinstance(readback, float | int)
+        # One register step of the scale factor is the resolution; allow it plus rounding.
+        tolerance = max(abs(float(requested)) * 0.01, 1.0)
+        if abs(float(readback) - float(requested)) > tolerance:
+            raise WriteVerifyError(
+                f"{self.name}: {capability} reads {readback}, wrote {requested}"
+            )
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line reason for a report."""
+    kind = "io" if isinstance(exc, DeviceIOError) else type(exc).__name__
+    return f"{kind}: {exc}"

@@ -1,0 +1,194 @@
+"""The gateway's devices as one site: discovery and telemetry over every configured device.
+
+A device that fails never stops the others: each result carries its own error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from openderms.client.devices.device_map import DeviceMap, load_builtin_map, load_map
+from openderms.client.devices.driver import CapabilityValue, GenericDriver, describe_error
+from openderms.client.devices.errors import DeviceError, MapError
+from openderms.client.devices.sunspec import ModelInstance
+from openderms.client.devices.transport import ModbusLink, RegisterIO, RtuConfig, TcpConfig
+
+__all__ = ["DeviceConfig", "DeviceTelemetry", "Site", "SiteTelemetry"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceConfig:
+    """One configured device: its name, map and link."""
+
+    name: str
+    map: DeviceMap
+    link: TcpConfig | RtuConfig
+    phases: int = 3
+    """AC phases (for converting an EV charger's power into amps)."""
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> DeviceConfig:
+        """Build from a gateway config entry.
+
+        ``{name, map, host, port, unit_id, timeout_s, retries}`` for Modbus TCP or
+        ``{name, map, serial: {port, baudrate, parity, stopbits}, unit_id, ...}`` for RTU;
+        ``map`` is a built-in map name or a path to a YAML file.
+        """
+        name = raw.get("name")
+        if not isinstance(name, str) or not name:
+            raise MapError("devices[].name: required")
+        map_ref = raw.get("map")
+        if not isinstance(map_ref, str):
+            raise MapError(f"devices[{name}].map: required")
+        device_map = (
+            load_map(map_ref) if map_ref.endswith((".yaml", ".yml")) else load_builtin_map(map_ref)
+        )
+        common = {
+            "unit_id": int(raw.get("unit_id", 1)),
+            "timeout_s": float(raw.get("timeout_s", 2.0)),
+            "retries": int(raw.get("retries", 1)),
+        }
+        link: TcpConfig | RtuConfig
+        if "serial" in raw:
+            serial = raw["serial"]
+            if not isinstance(serial, Mapping) or "port" not in serial:
+                raise MapError(f"devices[{name}].serial.port: required")
+            link = RtuConfig(
+                port=str(serial["port"]),
+                baudrate=int(serial.get("baudrate", 9600)),
+                parity=serial.get("parity", "N"),
+                stopbits=int(serial.get("stopbits", 1)),
+                **common,  # type: ignore[arg-type]  # keys and types fixed above
+            )
+        else:
+            if "host" not in raw:
+                raise MapError(f"devices[{name}].host: required for Modbus TCP (or give serial)")
+            link = TcpConfig(host=str(raw["host"]), port=int(raw.get("port", 502)), **common)  # type: ignore[arg-type]
+        return cls(name=name, map=device_map, link=link, phases=int(raw.get("phases", 3)))
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceTelemetry:
+    """One device's readings, or why there are none."""
+
+    name: str
+    kind: str
+    values: Mapping[str, CapabilityValue] = field(default_factory=dict)
+    error: str | None = None
+
+    def get(self, capability: str) -> float | None:
+        value = self.values.get(capability)
+        return (
+            float(value)
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SiteTelemetry:
+    """A snapshot of the site. Powers in the envelope's conventions (see capabilities)."""
+
+    now: float
+    devices: Mapping[str, DeviceTelemetry]
+
+    def _sum(self, kind: str, capability: str) -> float | None:
+        values = [d.get(capability) for d in self.devices.values() if d.kind == kind]
+        known = [v for v in values if v is not None]
+        return sum(known) if known else None
+
+    @property
+    def site_power_w(self) -> float | None:
+        """At the connection point from the site meter, + import [W]; None without a meter."""
+        return self._sum("meter", "active_power_w")
+
+    @property
+    def pv_power_w(self) -> float | None:
+        """PV generation [W]."""
+        return self._sum("pv", "active_power_w")
+
+    @property
+    def battery_power_w(self) -> float | None:
+        """Battery power, + discharging [W]."""
+        return self._sum("battery", "active_power_w")
+
+    @property
+    def voltage_v(self) -> float | None:
+        for kind in ("meter", "pv", "battery"):
+            for d in self.devices.values():
+                if d.kind == kind and d.get("voltage_v") is not None:
+                    return d.get("voltage_v")
+        return None
+
+    @property
+    def frequency_hz(self) -> float | None:
+        for kind in ("meter", "pv"):
+            for d in self.devices.values():
+                if d.kind == kind and d.get("frequency_hz") is not None:
+                    return d.get("frequency_hz")
+        return None
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return {name: d.error for name, d in self.devices.items() if d.error}
+
+
+class Site:
+    """The configured devices of one gateway."""
+
+    def __init__(
+        self, configs: Sequence[DeviceConfig], links: Mapping[str, RegisterIO] | None = None
+    ) -> None:
+        self.configs = {c.name: c for c in configs}
+        links = links or {}
+        self.drivers: dict[str, GenericDriver] = {
+            c.name: GenericDriver(c.map, links.get(c.name) or ModbusLink(c.link), c.name)
+            for c in configs
+        }
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Site:
+        """From a gateway config: ``{"devices": [{name, map, host, port, ...}, ...]}``."""
+        entries = config.get("devices", [])
+        return cls([DeviceConfig.from_mapping(e) for e in entries])
+
+    def kind(self, name: str) -> str:
+        return self.configs[name].map.kind
+
+    def of_kind(self, kind: str) -> list[GenericDriver]:
+        return [d for n, d in self.drivers.items() if self.kind(n) == kind]
+
+    async def discover(self) -> dict[str, list[ModelInstance] | DeviceError]:
+        """Discover every device concurrently; a failure is returned, not raised."""
+
+        async def one(driver: GenericDriver) -> list[ModelInstance] | DeviceError:
+            try:
+                return await driver.discover()
+            except DeviceError as exc:
+                log.warning("discovery of %s failed: %s", driver.name, exc)
+                return exc
+
+        results = await asyncio.gather(*(one(d) for d in self.drivers.values()))
+        return dict(zip(self.drivers, results, strict=True))
+
+    async def read_telemetry(self, now: float) -> SiteTelemetry:
+        """Read every device concurrently; ``now`` [s since epoch] stamps the snapshot."""
+
+        async def one(name: str, driver: GenericDriver) -> DeviceTelemetry:
+            kind = self.kind(name)
+            try:
+                return DeviceTelemetry(name, kind, await driver.read())
+            except DeviceError as exc:
+                return DeviceTelemetry(name, kind, error=describe_error(exc))
+
+        results = await asyncio.gather(*(one(n, d) for n, d in self.drivers.items()))
+        return SiteTelemetry(now=now, devices={t.name: t for t in results})
+
+    async def close(self) -> None:
+        await asyncio.gather(*(d.io.close() for d in self.drivers.values()))

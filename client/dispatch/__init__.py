@@ -1,0 +1,36 @@
+"""Envelope -> device commands.
+
+API the gateway runtime calls::
+
+    from openderms.client.dispatch import Dispatcher
+    dispatcher = Dispatcher(site, revert_s=300)      # revert timers on every control
+    report = await dispatcher.apply(envelope.at(now), now)   # DispatchReport
+    report.ok, report.failures, report.unmet, report.device_errors
+
+Each :class:`CommandResult` says what was written (with the revert time and the value read
+back) or why not (:class:`CommandStatus`); :class:`Unmet` names envelope fields the site
+could not honour. The runtime turns failures into 2030.5 Responses and LogEvents.
+The arithmetic is pure and tested on its own: :mod:`.site_limits`; the policy: :mod:`.plan`.
+"""
+
+from openderms.client.dispatch.dispatcher import DEFAULT_REVERT_S, Dispatcher
+from openderms.client.dispatch.report import (
+    Command,
+    CommandResult,
+    CommandStatus,
+    DispatchReport,
+    Unmet,
+)
+from openderms.client.dispatch.site_limits import charge_limit_w, pv_limit_w
+
+__all__ = [
+    "DEFAULT_REVERT_S",
+    "Command",
+    "CommandResult",
+    "CommandStatus",
+    "DispatchReport",
+    "Dispatcher",
+    "Unmet",
+    "charge_limit_w",
+    "pv_limit_w",
+]

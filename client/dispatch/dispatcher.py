@@ -1,0 +1,138 @@
+"""The dispatcher: applies the envelope in force to the site's devices.
+
+Thin by design (STYLE §5): the arithmetic is in :mod:`.site_limits`, the policy in
+:mod:`.plan`; this class reads telemetry, writes the planned commands with revert timers,
+reads each one back and reports. Devices run concurrently; a device that fails mid-way
+has its remaining commands skipped and reported, and every other device carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from openderms.client.devices.driver import describe_error
+from openderms.client.devices.errors import (
+    DeviceError,
+    DeviceIOError,
+    UnsupportedCapabilityError,
+    WriteVerifyError,
+)
+from openderms.client.devices.site import Site, SiteTelemetry
+from openderms.client.dispatch.plan import DeviceInfo, plan_commands
+from openderms.client.dispatch.report import (
+    Command,
+    CommandResult,
+    CommandStatus,
+    DispatchReport,
+)
+from openderms.client.envelope import EnvelopeLimits
+
+__all__ = ["DEFAULT_REVERT_S", "Dispatcher"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_REVERT_S = 300.0
+"""Revert time written with every control [s]: if the gateway stops refreshing, devices
+fall back to their defaults after this long (SunSpec 123 *_RvrtTms, 704 *RvrtTms)."""
+
+
+class Dispatcher:
+    """Writes device setpoints that keep a :class:`Site` inside its envelope."""
+
+    def __init__(
+        self, site: Site, revert_s: float = DEFAULT_REVERT_S, margin_w: float = 50.0
+    ) -> None:
+        if revert_s <= 0:
+            raise ValueError("revert_s must be positive: devices must fall back on their own")
+        self.site = site
+        self.revert_s = revert_s
+        self.margin_w = margin_w
+
+    def _infos(self, telemetry: SiteTelemetry) -> list[DeviceInfo]:
+        infos = []
+        for name, driver in self.site.drivers.items():
+            if telemetry.devices.get(name) is None or telemetry.devices[name].error:
+                continue
+            infos.append(
+                DeviceInfo(
+                    name,
+                    self.site.kind(name),
+                    frozenset(driver.capabilities),
+                    self.site.configs[name].phases,
+                )
+            )
+        return infos
+
+    async def apply(
+        self, limits: EnvelopeLimits, now: float, telemetry: SiteTelemetry | None = None
+    ) -> DispatchReport:
+        """Apply ``limits`` at ``now`` [s since epoch].
+
+        Parameters
+        ----------
+        limits : EnvelopeLimits
+            The limits in force (``GridEnvelope.at(now)``).
+        now : float
+            Time [s since epoch]; stamps the report.
+        telemetry : SiteTelemetry, optional
+            A fresh snapshot; read from the site when omitted.
+
+        Returns
+        -------
+        DispatchReport
+            Every command with its outcome, the envelope fields not honoured, and the
+            devices that could not be read.
+        """
+        if telemetry is None:
+            telemetry = await self.site.read_telemetry(now)
+        plan = plan_commands(limits, telemetry, self._infos(telemetry), margin_w=self.margin_w)
+        by_device: dict[str, list[Command]] = {}
+        for command in plan.commands:
+            by_device.setdefault(command.device, []).append(command)
+        groups = await asyncio.gather(*(self._run(name, cmds) for name, cmds in by_device.items()))
+        results = tuple(r for group in groups for r in group)
+        for result in results:
+            if result.status is not CommandStatus.APPLIED:
+                log.warning(
+                    "dispatch %s.%s: %s %s",
+                    result.command.device,
+                    result.command.capability,
+                    result.status.value,
+                    result.error or "",
+                )
+        return DispatchReport(
+            now=now, results=results, unmet=plan.unmet, device_errors=telemetry.errors
+        )
+
+    async def _run(self, name: str, commands: Sequence[Command]) -> list[CommandResult]:
+        driver = self.site.drivers[name]
+        results: list[CommandResult] = []
+        broken: str | None = None
+        for command in commands:
+            if broken is not None:
+                results.append(CommandResult(command, CommandStatus.SKIPPED, error=broken))
+                continue
+            try:
+                written = await driver.write(
+                    command.capability, command.value, revert_s=self.revert_s
+                )
+            except DeviceIOError as exc:
+                broken = describe_error(exc)
+                results.append(CommandResult(command, CommandStatus.FAILED, error=broken))
+            except WriteVerifyError as exc:
+                results.append(CommandResult(command, CommandStatus.NOT_VERIFIED, error=str(exc)))
+            except UnsupportedCapabilityError as exc:
+                results.append(CommandResult(command, CommandStatus.UNSUPPORTED, error=str(exc)))
+            except DeviceError as exc:
+                results.append(
+                    CommandResult(command, CommandStatus.FAILED, error=describe_error(exc))
+                )
+            else:
+                results.append(
+                    CommandResult(
+                        command, CommandStatus.APPLIED, written.readback, written.revert_timer_s
+                    )
+                )
+        return results

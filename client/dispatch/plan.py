@@ -1,0 +1,278 @@
+"""From envelope limits and a telemetry snapshot to device commands. Pure.
+
+Policy, in order:
+
+1. ``connect``/``energize`` false: every DER with ``connect`` is told to disconnect
+   (123 Conn / 703 ES), batteries open their contactor when they offer it; true reconnects.
+2. PV: export, generation and max-generation limits become one PV limit
+   (:func:`~.site_limits.pv_limit_w`), shared by rating, written as ``power_limit_pct``
+   (704 WMaxLimPct or 123 WMaxLimPct). No limit writes 100 % so an earlier curtailment lifts.
+3. Battery: ``target_w`` forces a charge/discharge setpoint (124 InWRte/OutWRte); otherwise
+   import and load limits bound charging and the generation limit bounds discharging.
+4. EV chargers: the import limit's headroom becomes a current limit; below 6 A charging
+   stops (IEC 61851-1 minimum).
+5. Heat pumps (SG-Ready): blocked (1) when the import limit is exceeded, "recommended on"
+   (3) while PV is being curtailed, normal (2) otherwise.
+
+Fields the site cannot honour (an export limit without a site meter, fixed_w_pct...) come
+back as :class:`~.report.Unmet`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from openderms.client.devices.site import SiteTelemetry
+from openderms.client.dispatch.report import Command, Unmet
+from openderms.client.dispatch.site_limits import (
+    charge_limit_w,
+    pv_limit_w,
+    split_by_rating,
+    to_percent,
+)
+from openderms.client.envelope import EnvelopeLimits
+
+__all__ = ["DeviceInfo", "Plan", "device_infos", "plan_commands"]
+
+NOMINAL_V = 230.0
+MIN_EV_CURRENT_A = 6.0
+SOC_FULL_PCT = 99.5
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """What the planner needs to know of a device besides its telemetry."""
+
+    name: str
+    kind: str
+    capabilities: frozenset[str]
+    phases: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    commands: tuple[Command, ...]
+    unmet: tuple[Unmet, ...]
+
+
+def _value(telemetry: SiteTelemetry, device: str, capability: str) -> float | None:
+    d = telemetry.devices.get(device)
+    return None if d is None else d.get(capability)
+
+
+def plan_commands(
+    limits: EnvelopeLimits,
+    telemetry: SiteTelemetry,
+    devices: Sequence[DeviceInfo],
+    margin_w: float = 50.0,
+) -> Plan:
+    """Commands that keep the site inside ``limits`` given the latest ``telemetry``.
+
+    Parameters
+    ----------
+    limits : EnvelopeLimits
+        The limits in force now.
+    telemetry : SiteTelemetry
+        The latest readings.
+    devices : sequence of DeviceInfo
+        Devices that answered, with their capabilities.
+    margin_w : float
+        Kept below export and import limits for meter lag [W].
+    """
+    commands: list[Command] = []
+    unmet: list[Unmet] = []
+    by_kind: dict[str, list[DeviceInfo]] = {}
+    for info in devices:
+        by_kind.setdefault(info.kind, []).append(info)
+    pvs, batteries = by_kind.get("pv", []), by_kind.get("battery", [])
+    site_w = telemetry.site_power_w
+    needs_meter = limits.export_limit_w is not None or limits.import_limit_w is not None
+    if needs_meter and site_w is None:
+        for name in ("export_limit_w", "import_limit_w"):
+            if getattr(limits, name) is not None:
+                unmet.append(Unmet(name, "no site meter reading: the limit cannot be enforced"))
+
+    # 1. connect / energize (2030.5 opModConnect, opModEnergize)
+    connect = None
+    if limits.connect is not None or limits.energize is not None:
+        connect = limits.connect is not False and limits.energize is not False
+        reason = "connect" if limits.connect is not None else "energize"
+        targets = [d for d in devices if "connect" in d.capabilities]
+        for info in targets:
+            commands.append(Command(info.name, "connect", connect, reason))
+        for info in batteries:
+            if "battery_connect" in info.capabilities:
+                commands.append(Command(info.name, "battery_connect", connect, reason))
+        if not connect and not targets:
+            unmet.append(Unmet(reason, "no device can disconnect"))
+
+    # 2. PV curtailment
+    battery_headroom = 0.0
+    battery_discharge = 0.0
+    for info in batteries:
+        soc = _value(telemetry, info.name, "soc_pct")
+        power = _value(telemetry, info.name, "active_power_w") or 0.0
+        max_charge = _value(telemetry, info.name, "max_charge_w") or 0.0
+        battery_discharge += max(0.0, power)
+        if soc is not None and soc < SOC_FULL_PCT and connect is not False:
+            battery_headroom += max(0.0, max_charge - max(0.0, -power))
+    pv_w = sum(_value(telemetry, p.name, "active_power_w") or 0.0 for p in pvs)
+    ratings = [_value(telemetry, p.name, "rated_power_w") or 0.0 for p in pvs]
+    curtailing = False
+    if pvs and connect is not False:
+        pv_total_rated = sum(ratings) or None
+        limit = pv_limit_w(
+            limits.export_limit_w if site_w is not None else None,
+            site_w or 0.0,
+            pv_w,
+            battery_headroom_w=battery_headroom,
+            generation_limit_w=limits.generation_limit_w,
+            battery_discharge_w=battery_discharge,
+            pv_rated_w=pv_total_rated,
+            max_generation_pct=limits.max_generation_pct,
+            margin_w=margin_w,
+        )
+        reason = _pv_reason(limits)
+        shares = split_by_rating(limit, ratings) if limit is not None else [None] * len(pvs)
+        for info, rated, share in zip(pvs, ratings, shares, strict=True):
+            if "power_limit_pct" not in info.capabilities:
+                if share is not None:
+                    unmet.append(Unmet(reason, f"{info.name} has no power limit control"))
+                continue
+            if share is not None and rated <= 0:
+                unmet.append(Unmet(reason, f"{info.name} reports no rated power"))
+                continue
+            pct = 100.0 if share is None else math.floor(to_percent(share, rated) * 10) / 10
+            curtailing = curtailing or pct < 100.0
+            commands.append(
+                Command(
+                    info.name, "power_limit_pct", pct, reason if share is not None else "release"
+                )
+            )
+    elif limits.generation_limit_w is not None and not pvs and not batteries:
+        unmet.append(Unmet("generation_limit_w", "no controllable generation"))
+
+    # 3. batteries
+    commands.extend(_battery_commands(limits, telemetry, batteries, site_w, margin_w, connect))
+    if limits.fixed_w_pct is not None:
+        unmet.append(Unmet("fixed_w_pct", "fixed active power is not supported by the dispatcher"))
+
+    # 4. EV chargers and 5. heat pumps share the import headroom.
+    headroom = None
+    if limits.import_limit_w is not None and site_w is not None:
+        headroom = limits.import_limit_w - site_w - margin_w
+    for info in by_kind.get("evcharger", []):
+        commands.extend(_charger_commands(info, telemetry, headroom, limits.load_limit_w))
+    for info in by_kind.get("heatpump", []):
+        if "sg_ready_mode" not in info.capabilities:
+            continue
+        mode = 1 if headroom is not None and headroom < 0 else (3 if curtailing else 2)
+        commands.append(
+            Command(info.name, "sg_ready_mode", mode, "import_limit_w" if mode == 1 else "policy")
+        )
+    return Plan(tuple(commands), tuple(unmet))
+
+
+def _pv_reason(limits: EnvelopeLimits) -> str:
+    for name in ("export_limit_w", "generation_limit_w", "max_generation_pct"):
+        if getattr(limits, name) is not None:
+            return name
+    return "release"
+
+
+def _battery_commands(
+    limits: EnvelopeLimits,
+    telemetry: SiteTelemetry,
+    batteries: Sequence[DeviceInfo],
+    site_w: float | None,
+    margin_w: float,
+    connect: bool | None,
+) -> list[Command]:
+    commands: list[Command] = []
+    if connect is False:
+        return commands
+    targets = split_by_rating(
+        limits.target_w or 0.0,
+        [_value(telemetry, b.name, "max_discharge_w") or 0.0 for b in batteries],
+    )
+    for info, target in zip(batteries, targets, strict=True):
+        caps = info.capabilities
+        if not {"charge_limit_w", "discharge_limit_w"} <= caps:
+            continue
+        power = _value(telemetry, info.name, "active_power_w") or 0.0
+        max_charge = _value(telemetry, info.name, "max_charge_w")
+        max_discharge = _value(telemetry, info.name, "max_discharge_w")
+        if limits.target_w is not None:
+            # 124: charge limit -x with discharge limit x pins the battery at x discharging.
+            commands.append(Command(info.name, "charge_limit_w", -target, "target_w"))
+            commands.append(Command(info.name, "discharge_limit_w", target, "target_w"))
+            continue
+        charge = charge_limit_w(
+            limits.import_limit_w if site_w is not None else None,
+            site_w or 0.0,
+            power,
+            load_limit_w=limits.load_limit_w,
+            max_charge_w=max_charge,
+            margin_w=margin_w,
+        )
+        discharge = limits.generation_limit_w
+        commands.append(
+            Command(
+                info.name,
+                "charge_limit_w",
+                max_charge or 0.0 if charge is None else charge,
+                "import_limit_w" if charge is not None else "release",
+            )
+        )
+        commands.append(
+            Command(
+                info.name,
+                "discharge_limit_w",
+                (max_discharge or 0.0)
+                if discharge is None
+                else min(discharge, max_discharge or discharge),
+                "generation_limit_w" if discharge is not None else "release",
+            )
+        )
+    return commands
+
+
+def _charger_commands(
+    info: DeviceInfo,
+    telemetry: SiteTelemetry,
+    headroom_w: float | None,
+    load_limit_w: float | None,
+) -> list[Command]:
+    if "current_limit_a" not in info.capabilities:
+        return []
+    drawn = -(_value(telemetry, info.name, "active_power_w") or 0.0)  # a load: negative power
+    max_a = _value(telemetry, info.name, "max_current_a") or 32.0
+    allowed_w = None
+    if headroom_w is not None:
+        allowed_w = drawn + headroom_w
+    if load_limit_w is not None:
+        allowed_w = load_limit_w if allowed_w is None else min(allowed_w, load_limit_w)
+    if allowed_w is None:
+        release = [Command(info.name, "current_limit_a", max_a, "release")]
+        if "charge_enable" in info.capabilities:
+            release.append(Command(info.name, "charge_enable", True, "release"))
+        return release
+    amps = math.floor(max(0.0, allowed_w) / (NOMINAL_V * info.phases) * 10) / 10
+    commands = [Command(info.name, "current_limit_a", min(max_a, amps), "import_limit_w")]
+    if "charge_enable" in info.capabilities:
+        commands.append(
+            Command(info.name, "charge_enable", amps >= MIN_EV_CURRENT_A, "import_limit_w")
+        )
+    return commands
+
+
+def device_infos(
+    kinds: Mapping[str, str], capabilities: Mapping[str, Sequence[str]], phases: Mapping[str, int]
+) -> list[DeviceInfo]:
+    """Build :class:`DeviceInfo` rows from plain mappings keyed by device name."""
+    return [
+        DeviceInfo(name, kinds[name], frozenset(capabilities[name]), phases.get(name, 3))
+        for name in kinds
+    ]

@@ -1,0 +1,48 @@
+"""The `openderms sim` runtime: the only simulator code that reads the wall clock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime
+
+from openderms.client.sim.config import default_config, load_config
+from openderms.client.sim.server import start_site
+
+__all__ = ["run_sim"]
+
+log = logging.getLogger(__name__)
+
+
+async def run_sim(
+    config_path: str | None,
+    speed: float = 1.0,
+    start_iso: str | None = None,
+    duration_s: float | None = None,
+) -> int:
+    """Serve the site and step its physics until interrupted (or ``duration_s`` [s] passes).
+
+    Simulated time runs ``speed`` times faster than the wall clock from ``start_iso``.
+    """
+    config = load_config(config_path) if config_path else default_config()
+    wall0 = time.time()
+    sim0 = datetime.fromisoformat(start_iso).timestamp() if start_iso else wall0
+    async with start_site(config, start=sim0) as site:
+        for endpoint in site.endpoints.values():
+            log.info(
+                "%-10s %-18s modbus tcp %s:%d unit %d",
+                endpoint.name,
+                endpoint.map_name,
+                endpoint.host,
+                endpoint.port,
+                endpoint.unit_id,
+            )
+        while duration_s is None or time.time() - wall0 < duration_s:
+            now = sim0 + (time.time() - wall0) * speed
+            state = site.step(now)
+            log.debug(
+                "site %.0f W pv %.0f W battery %.0f W", state.site_w, state.pv_w, state.battery_w
+            )
+            await asyncio.sleep(config.step_s)
+    return 0
