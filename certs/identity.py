@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from openderms.certs.errors import CertificateFormatError, IdentityError
 from openderms.certs.oids import AGGREGATOR_POLICY
@@ -28,6 +29,7 @@ __all__ = [
     "DeviceIdentity",
     "certificate_policies",
     "identity_from_certificate",
+    "identity_from_pem",
     "lfdi_from_certificate",
     "lfdi_from_fingerprint",
     "load_certificate",
@@ -126,6 +128,25 @@ def identity_from_certificate(cert_der: bytes) -> DeviceIdentity:
         sfdi=sfdi_from_lfdi(lfdi),
         is_aggregator=AGGREGATOR_POLICY in certificate_policies(certificate),
     )
+
+
+def identity_from_pem(pem: bytes | str) -> DeviceIdentity:
+    """The :class:`DeviceIdentity` of the first certificate of PEM text.
+
+    For a certificate forwarded by a TLS-terminating proxy in a trusted header; undo the
+    header's URL-encoding (for example ``urllib.parse.unquote``) before calling.
+
+    Raises
+    ------
+    CertificateFormatError
+        If the text holds no PEM certificate.
+    """
+    data = pem.encode("ascii", "replace") if isinstance(pem, str) else pem
+    try:
+        certificate = x509.load_pem_x509_certificates(data)[0]
+    except ValueError as exc:
+        raise CertificateFormatError(f"not a PEM certificate: {exc}") from exc
+    return identity_from_certificate(certificate.public_bytes(Encoding.DER))
 
 
 def certificate_policies(certificate: x509.Certificate) -> frozenset[x509.ObjectIdentifier]:

@@ -8,11 +8,13 @@ What every context here does, and why:
   suite 2030.5 requires. ``"wide"`` (opt-in, for peers without CCM-8 such as browsers and
   some HTTP stacks): CCM-8 first, then ECDHE-ECDSA AES-128-GCM-SHA256 and
   AES-256-GCM-SHA384. Both are ECDHE-ECDSA only, so a server must show an ECDSA certificate.
-- **``@SECLEVEL=0`` inside the cipher string.** CCM-8 has a 64-bit tag. OpenSSL 3.0 (this
-  machine's) still rates the suite at 128 bits, but newer OpenSSL releases rate the CCM-8
-  suites by their tag and drop them from security level 1 up, which would leave no suite
-  at all. Level 0 keeps the suite on every OpenSSL 3; what level 0 would otherwise let in
-  (small or RSA keys, SHA-1 certificate signatures) is shut out by the next two rules.
+- **``@SECLEVEL=0`` inside the cipher string.** CCM-8 has a 64-bit tag. OpenSSL 3.0 and
+  3.1 (this machine has 3.0) still rate the suite at 128 bits, but OpenSSL 3.2 and later
+  rate the CCM-8 suites as low security and drop them from security level 1 up (Python's
+  default is level 2), which would leave no suite at all and fail every handshake with
+  "no shared cipher". Level 0 keeps the suite on every OpenSSL 3. What level 0 would
+  otherwise let in (small or RSA keys, SHA-1 certificate signatures, weak groups) is shut
+  out by the cipher list itself and the next two rules.
 - **ECDHE on P-256 only** (clause 6.11: secp256r1).
 - **Suite B chain check** (OpenSSL ``X509_V_FLAG_SUITEB_128_LOS_ONLY``): during
   verification every certificate of the peer's chain, up to the SERCA, must have a P-256
@@ -34,6 +36,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from openderms.certs.errors import TlsConfigError
+from openderms.certs.identity import DeviceIdentity, identity_from_certificate
 
 __all__ = [
     "CIPHER_PROFILES",
@@ -41,6 +44,7 @@ __all__ = [
     "SUITE_B_128_ONLY",
     "cipher_string",
     "client_context",
+    "peer_identity",
     "server_context",
 ]
 
@@ -137,6 +141,15 @@ def client_context(
     context.check_hostname = check_hostname
     context.verify_mode = ssl.CERT_REQUIRED
     return context
+
+
+def peer_identity(connection: ssl.SSLObject | ssl.SSLSocket) -> DeviceIdentity | None:
+    """The 2030.5 identity of the peer of a TLS connection, or None before a handshake.
+
+    For asyncio servers the connection is ``transport.get_extra_info("ssl_object")``.
+    """
+    der = connection.getpeercert(binary_form=True)
+    return None if der is None else identity_from_certificate(der)
 
 
 def _apply(context: ssl.SSLContext, cert: Path, key: Path, ca: Path, ciphers: str) -> None:

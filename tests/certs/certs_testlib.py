@@ -8,6 +8,8 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,10 +19,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from openderms.certs.builders import Issuer, build_ca, build_device, new_key, new_rsa_key
 from openderms.certs.hardware import HardwareModuleName
-from openderms.certs.identity import load_certificate
+from openderms.certs.identity import DeviceIdentity, load_certificate
 from openderms.certs.oids import TEST_HARDWARE_TYPE
 from openderms.certs.pki import PkiPaths, load_issuer, write_certificates, write_private_key
-from openderms.certs.tls import cipher_string
+from openderms.certs.tls import cipher_string, peer_identity
 
 # A fixed notBefore in the past: repeatable, and always passed by the real clock that
 # OpenSSL checks during a handshake.
@@ -110,6 +112,7 @@ class Handshake:
     version: str | None = None
     echo: bytes | None = None
     peer_der: bytes | None = None
+    peer: DeviceIdentity | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -117,18 +120,31 @@ class Handshake:
         return self.server_error is None and self.client_error is None and self.echo == b"ping"
 
 
-def handshake(
-    server: ssl.SSLContext, client: ssl.SSLContext, server_hostname: str = "localhost"
-) -> Handshake:
-    """Run a real TLS handshake between two contexts on 127.0.0.1 and echo one message."""
+@contextmanager
+def serving_once(server: ssl.SSLContext) -> Iterator[tuple[int, Handshake]]:
+    """Accept one TLS connection on 127.0.0.1 in a thread; yields (port, server's view).
+
+    The server echoes the first 4 bytes it receives. Leaving the block waits for it.
+    """
     result = Handshake()
     with socket.create_server(("127.0.0.1", 0)) as listener:
         listener.settimeout(TIMEOUT_S)
         thread = threading.Thread(target=_serve_once, args=(listener, server, result))
         thread.start()
         try:
+            yield listener.getsockname()[1], result
+        finally:
+            thread.join(TIMEOUT_S * 2)
+
+
+def handshake(
+    server: ssl.SSLContext, client: ssl.SSLContext, server_hostname: str = "localhost"
+) -> Handshake:
+    """Run a real TLS handshake between two contexts on 127.0.0.1 and echo one message."""
+    with serving_once(server) as (port, result):
+        try:
             with (
-                socket.create_connection(listener.getsockname(), timeout=TIMEOUT_S) as raw,
+                socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT_S) as raw,
                 client.wrap_socket(raw, server_hostname=server_hostname) as tls,
             ):
                 cipher = tls.cipher()
@@ -138,7 +154,6 @@ def handshake(
                 result.echo = tls.recv(4)
         except (ssl.SSLError, OSError) as exc:
             result.client_error = exc
-        thread.join(TIMEOUT_S * 2)
     return result
 
 
@@ -152,6 +167,7 @@ def _serve_once(listener: socket.socket, context: ssl.SSLContext, result: Handsh
     try:
         with context.wrap_socket(conn, server_side=True) as tls:
             result.peer_der = tls.getpeercert(binary_form=True)
+            result.peer = peer_identity(tls)
             tls.sendall(tls.recv(4))
     except (ssl.SSLError, OSError) as exc:
         result.server_error = exc

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from openderms.certs.errors import CertificateFormatError, IdentityError
 from openderms.certs.identity import (
     identity_from_certificate,
+    identity_from_pem,
     lfdi_from_certificate,
     lfdi_from_fingerprint,
     load_certificate,
@@ -136,3 +137,15 @@ def test_load_certificate_reads_der_files(device: DeviceFiles, tmp_path: Path) -
 def test_load_certificate_refuses_a_key_file(device: DeviceFiles) -> None:
     with pytest.raises(CertificateFormatError):
         load_certificate(device.key)
+
+
+def test_identity_from_forwarded_pem_matches_der(device: DeviceFiles) -> None:
+    """A proxy forwards PEM text; it must give the same identity as the DER on the wire."""
+    pem = device.cert.read_text()
+
+    assert identity_from_pem(pem) == device.identity
+
+
+def test_identity_from_pem_refuses_other_text() -> None:
+    with pytest.raises(CertificateFormatError):
+        identity_from_pem("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")

@@ -6,7 +6,9 @@ authentication with ECDSA P-256 certificates chained to the SERCA.
 
 from __future__ import annotations
 
+import shutil
 import ssl
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from certs_testlib import (
     hardware_name,
     mica_of,
     rsa_device,
+    serving_once,
     write_leaf,
 )
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -27,6 +30,8 @@ from openderms.certs.errors import TlsConfigError
 from openderms.certs.identity import identity_from_certificate, load_certificate
 from openderms.certs.pki import DeviceFiles, PkiPaths, init_pki, issue_device
 from openderms.certs.tls import CSIP_CIPHER, cipher_string, client_context, server_context
+
+needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
 
 def _server(pki: PkiPaths, ciphers: str = "csip") -> ssl.SSLContext:
@@ -50,6 +55,47 @@ def test_server_sees_the_device_identity(pki: PkiPaths, device: DeviceFiles) -> 
 
     assert result.peer_der is not None
     assert identity_from_certificate(result.peer_der) == device.identity
+    assert result.peer == device.identity
+
+
+def test_server_sees_the_aggregator_as_aggregator(pki: PkiPaths, aggregator: DeviceFiles) -> None:
+    result = handshake(_server(pki), _client(aggregator, pki))
+
+    assert result.peer is not None and result.peer.is_aggregator
+
+
+def _s_client(port: int, device: DeviceFiles, pki: PkiPaths, groups: str) -> str:
+    """Connect with ``openssl s_client`` offering ``groups``; return what it printed."""
+    completed = subprocess.run(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_2",
+         "-cipher", cipher_string("csip"), "-groups", groups,
+         "-cert", str(device.cert), "-cert_chain", str(device.cert), "-key", str(device.key),
+         "-CAfile", str(pki.serca_cert)],
+        input=b"ping",
+        capture_output=True,
+        timeout=10,
+    )  # fmt: skip
+    return completed.stdout.decode(errors="replace") + completed.stderr.decode(errors="replace")
+
+
+@needs_openssl
+def test_server_picks_p256_for_ecdhe_when_client_prefers_x25519(
+    pki: PkiPaths, device: DeviceFiles
+) -> None:
+    """Clause 6.11: ECDHE on secp256r1. OpenSSL alone would choose X25519 here."""
+    with serving_once(_server(pki)) as (port, result):
+        output = _s_client(port, device, pki, groups="X25519:P-256")
+
+    assert result.server_error is None, output
+    assert "Server Temp Key: ECDH, prime256v1" in output
+
+
+@needs_openssl
+def test_server_refuses_client_offering_only_x25519(pki: PkiPaths, device: DeviceFiles) -> None:
+    with serving_once(_server(pki)) as (port, result):
+        output = _s_client(port, device, pki, groups="X25519")
+
+    assert result.server_error is not None, output
 
 
 def test_server_refuses_client_without_certificate(pki: PkiPaths) -> None:
