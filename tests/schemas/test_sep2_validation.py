@@ -171,3 +171,24 @@ def test_invalid_list_item_is_reported_with_its_index() -> None:
 
     with pytest.raises(InvalidValueError, match=r"DERControl\[2\]"):
         encode(controls)
+
+
+def test_encode_refuses_a_base_class_where_csip_aus_declares_its_element() -> None:
+    """A plain ActivePower in opModExpLimW would go out with an unexpected xsi:type."""
+    base = ex.csip_aus_limits()
+    base.opModExpLimW = sep.ActivePower(  # type: ignore[assignment]  # the bug under test
+        multiplier=sep.PowerOfTenMultiplierType(value=0), value=1
+    )
+
+    with pytest.raises(InvalidValueError, match="expected opModExpLimW, got ActivePower"):
+        encode(base)
+
+
+def test_encode_refuses_an_unrelated_element_class() -> None:
+    reading = ex.der_availability()
+    reading.statWAvail = sep.ReactivePower(  # type: ignore[assignment]  # the bug under test
+        multiplier=sep.PowerOfTenMultiplierType(value=0), value=1
+    )
+
+    with pytest.raises(InvalidValueError, match="statWAvail"):
+        encode(reading)
