@@ -14,6 +14,7 @@ Example ``site.toml``::
     cert = "device.pem"               # device certificate, its chain after it
     key = "device.key"
     ca = "serca.pem"                  # trust anchors for the server certificate
+    check_hostname = true
 
     [registration]
     mode = "in-band"                  # or "out-of-band"
@@ -107,6 +108,9 @@ class GatewayConfig:
     key_path: Path
     ca_path: Path
     store_path: Path
+    check_hostname: bool = True
+    """Match the server certificate's names against the host (2030.5 itself trusts the
+    chain alone; turn off for servers whose certificate names no host)."""
     discovery: str = "static"
     register_in_band: bool = True
     pin: int | None = None
@@ -183,6 +187,9 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> GatewayConfig:
     pin = registration.get("pin")
     if pin is not None and (isinstance(pin, bool) or not isinstance(pin, int) or pin < 0):
         raise ConfigError("[registration] pin must be a non-negative integer")
+    check_hostname = tls.get("check_hostname", True)
+    if not isinstance(check_hostname, bool):
+        raise ConfigError("[tls] check_hostname must be true or false")
     devices = data.get("devices", [])
     if not isinstance(devices, list) or not all(isinstance(d, dict) for d in devices):
         raise ConfigError("[[devices]] must be an array of tables")
@@ -194,6 +201,7 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> GatewayConfig:
         key_path=path(tls, "key", "tls"),
         ca_path=path(tls, "ca", "tls"),
         store_path=path(gateway, "store", "gateway", "gateway.sqlite"),
+        check_hostname=check_hostname,
         register_in_band=mode == "in-band",
         pin=pin,
         notifications=_typed(NotificationConfig, _table(data, "notifications"), "notifications"),

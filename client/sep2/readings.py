@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ __all__ = [
     "QUANTITIES",
     "MeterSample",
     "Quantity",
-    "mirror_meter_readings",
+    "mirror_meter_reading_list",
     "mirror_mrid",
     "mirror_usage_point",
 ]
@@ -156,28 +157,59 @@ def _reading_type(quantity: Quantity, is_site: bool) -> Any:
     )
 
 
-def mirror_meter_readings(lfdi_hex: str, sample: MeterSample) -> list[Any]:
-    """One MirrorMeterReading per quantity the sample holds, each with one Reading.
+def mirror_meter_reading_list(lfdi_hex: str, samples: Sequence[MeterSample]) -> Any:
+    """Samples of one mirror as a MirrorMeterReadingList, to POST to the mirror's href.
 
-    Values are rounded to the integer the quantity's power-of-ten multiplier allows.
+    One MirrorMeterReading per quantity present in any sample, carrying a MirrorReadingSet
+    with one timestamped Reading per sample (IEEE 2030.5-2018 §10.10: batches of readings
+    posted after a comms loss keep their own times). Values are rounded to the integer the
+    quantity's power-of-ten multiplier allows.
+
+    Parameters
+    ----------
+    lfdi_hex : str
+        The gateway's LFDI.
+    samples : sequence of MeterSample
+        All of the same mirror, in time order.
     """
-    is_site = sample.mirror == "site"
-    result = []
+    if not samples:
+        raise ValueError("no samples")
+    mirror = samples[0].mirror
+    if any(s.mirror != mirror for s in samples):
+        raise ValueError("samples of different mirrors")
+    is_site = mirror == "site"
+    mmrs = []
     for quantity in QUANTITIES:
-        value = getattr(sample, quantity.name)
-        if value is None or not math.isfinite(value):
+        points = [
+            (int(s.time_s), getattr(s, quantity.name))
+            for s in samples
+            if getattr(s, quantity.name) is not None and math.isfinite(getattr(s, quantity.name))
+        ]
+        if not points:
             continue
-        result.append(
+        first_s, last_s = points[0][0], points[-1][0]
+        mmrs.append(
             sep.MirrorMeterReading(
-                mRID=_mrid(lfdi_hex, sample.mirror, quantity.name),
+                mRID=_mrid(lfdi_hex, mirror, quantity.name),
                 description=quantity.name,
                 ReadingType=_reading_type(quantity, is_site),
-                Reading=sep.Reading(
-                    value=round(value * 10 ** (-quantity.power_of_ten)),
-                    timePeriod=sep.DateTimeInterval(
-                        start=sep.TimeType(value=int(sample.time_s)), duration=0
-                    ),
-                ),
+                MirrorReadingSet=[
+                    sep.MirrorReadingSet(
+                        mRID=_mrid(lfdi_hex, mirror, quantity.name, str(first_s)),
+                        timePeriod=sep.DateTimeInterval(
+                            start=sep.TimeType(value=first_s), duration=last_s - first_s
+                        ),
+                        Reading=[
+                            sep.Reading(
+                                value=round(value * 10 ** (-quantity.power_of_ten)),
+                                timePeriod=sep.DateTimeInterval(
+                                    start=sep.TimeType(value=time_s), duration=0
+                                ),
+                            )
+                            for time_s, value in points
+                        ],
+                    )
+                ],
             )
         )
-    return result
+    return sep.MirrorMeterReadingList(all=len(mmrs), results=len(mmrs), MirrorMeterReading=mmrs)

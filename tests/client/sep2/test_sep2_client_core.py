@@ -7,6 +7,7 @@ import random
 import pytest
 
 from openderms.client.sep2.clock import ClockOffset, offset_from_time
+from openderms.client.sep2.discovery import DiscoveryError, dcap_url_from_service
 from openderms.client.sep2.paging import list_items, page_href, pages_complete
 from openderms.client.sep2.schedule import Backoff, Job, Sep2Schedule
 from openderms.schemas.sep2 import models as sep
@@ -130,3 +131,17 @@ def test_disabled_job_is_never_due_and_sets_no_deadline() -> None:
         schedule.enable(job, False)
     assert schedule.due(1e12) == []
     assert schedule.next_deadline() is None
+
+
+def test_dns_sd_txt_record_gives_the_dcap_url() -> None:
+    """TXT keys dcap (path) and https (port) of _smartenergy._tcp (IEEE 2030.5 §6.1)."""
+    url = dcap_url_from_service("192.0.2.7", 80, {b"dcap": b"/sep2/dcap", b"https": b"8443"})
+    assert url == "https://192.0.2.7:8443/sep2/dcap"
+    assert (
+        dcap_url_from_service("fe80::1", 443, {b"dcap": b"/dcap"}) == "https://[fe80::1]:443/dcap"
+    )
+
+
+def test_dns_sd_record_without_dcap_path_is_refused() -> None:
+    with pytest.raises(DiscoveryError):
+        dcap_url_from_service("192.0.2.7", 443, {b"https": b"443"})

@@ -44,22 +44,36 @@ def test_mirror_mrid_is_stable_across_restarts_and_distinct_per_mirror() -> None
 
 def test_readings_scale_by_power_of_ten_and_skip_missing_quantities() -> None:
     sample = MeterSample(mirror="site", time_s=1_700_000_000.4, power_w=-3512.6, voltage_v=241.37)
-    mmrs = [roundtrip(m) for m in readings.mirror_meter_readings(LFDI, sample)]
-    by_name = {m.description: m for m in mmrs}
+    batch = roundtrip(readings.mirror_meter_reading_list(LFDI, [sample]))
+    by_name = {m.description: m for m in batch.MirrorMeterReading}
     assert set(by_name) == {"power_w", "voltage_v"}
     power = by_name["power_w"]
-    assert power.Reading.value == -3513
+    (reading,) = power.MirrorReadingSet[0].Reading
+    assert reading.value == -3513
     assert power.ReadingType.uom.value == 38  # W
     assert power.ReadingType.flowDirection.value == 1  # site: positive imports
-    assert power.Reading.timePeriod.start.value == 1_700_000_000
+    assert reading.timePeriod.start.value == 1_700_000_000
     voltage = by_name["voltage_v"]
-    assert voltage.Reading.value == 2414  # 241.4 V at 10^-1
+    assert voltage.MirrorReadingSet[0].Reading[0].value == 2414  # 241.4 V at 10^-1
     assert voltage.ReadingType.powerOfTenMultiplier.value == -1
+
+
+def test_buffered_samples_keep_their_own_times_in_one_post() -> None:
+    """Readings taken during a comms loss are posted later with the times they were taken."""
+    samples = [
+        MeterSample(mirror="site", time_s=1000.0 + 60 * i, power_w=100.0 * i) for i in range(4)
+    ]
+    batch = roundtrip(readings.mirror_meter_reading_list(LFDI, samples))
+    (power,) = batch.MirrorMeterReading
+    reading_set = power.MirrorReadingSet[0]
+    assert [r.timePeriod.start.value for r in reading_set.Reading] == [1000, 1060, 1120, 1180]
+    assert [r.value for r in reading_set.Reading] == [0, 100, 200, 300]
+    assert (reading_set.timePeriod.start.value, reading_set.timePeriod.duration) == (1000, 180)
 
 
 def test_der_power_is_signed_as_generation() -> None:
     sample = MeterSample(mirror="der:pv", time_s=0.0, power_w=4000.0)
-    (mmr,) = readings.mirror_meter_readings(LFDI, sample)
+    (mmr,) = readings.mirror_meter_reading_list(LFDI, [sample]).MirrorMeterReading
     assert mmr.ReadingType.flowDirection.value == 19  # reverse: received from customer
 
 
