@@ -29,7 +29,10 @@ NOMINAL_HZ = 50.0
 
 @dataclass(slots=True)
 class RevertTimer:
-    """A control's revert deadline: armed on a write with a positive time, fires once."""
+    """A control's revert deadline: armed on a write with a positive time, fires once.
+
+    The simulator learns of writes at its next step, so the timer counts from that step.
+    """
 
     deadline: float | None = None
 
@@ -122,7 +125,7 @@ class SimInverter(_Clocked):
         for model in (701, 103):
             if model in b:
                 _measurement_sfs(b[model])
-        self._publish(0.0)
+        self.step(start)
 
     def _apply_writes(self, now: float) -> None:
         b, r = self.regs.blocks, self.regs

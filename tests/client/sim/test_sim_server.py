@@ -1,0 +1,93 @@
+"""The simulator over real Modbus TCP on 127.0.0.1, and `openderms sim`."""
+
+from __future__ import annotations
+
+import pytest
+
+from openderms.cli import build_parser
+from openderms.client.devices import GenericDriver, ModbusLink, TcpConfig, load_builtin_map
+from openderms.client.devices.errors import DeviceIOError
+from openderms.client.sim import default_config, parse_config, start_site
+
+NOON = 12 * 3600.0
+
+
+async def test_wmaxlimpct_with_revert_timer_changes_output_on_the_next_step() -> None:
+    config = parse_config({"device": [{"name": "pv", "type": "inverter", "rated_w": 8000.0}]})
+    async with start_site(config, start=NOON) as site:
+        endpoint = site.endpoints["pv"]
+        driver = GenericDriver(
+            load_builtin_map("sunspec-inverter"),
+            ModbusLink(TcpConfig(endpoint.host, endpoint.port, timeout_s=1.0, retries=0)),
+        )
+        try:
+            result = await driver.write("power_limit_pct", 25.0, revert_s=30)
+            before = await driver.read(["active_power_w"])
+            site.step(NOON + 1)
+            after = await driver.read(["active_power_w"])
+            site.step(NOON + 40)  # revert timer ran out
+            reverted = await driver.read(["active_power_w"])
+        finally:
+            await driver.io.close()
+    assert result.revert_timer_s == 30
+    assert result.source == "704:WMaxLimPct"
+    assert before["active_power_w"] == pytest.approx(8000.0, abs=5)
+    assert after["active_power_w"] == pytest.approx(2000.0, abs=1)
+    assert reverted["active_power_w"] == pytest.approx(8000.0, abs=5)
+
+
+async def test_legacy_inverter_takes_the_123_limit() -> None:
+    config = parse_config(
+        {"device": [{"name": "pv", "type": "inverter", "rated_w": 5000.0, "models": [1, 101, 120, 123]}]}
+    )
+    async with start_site(config, start=NOON) as site:
+        endpoint = site.endpoints["pv"]
+        driver = GenericDriver(
+            load_builtin_map("sunspec-inverter"),
+            ModbusLink(TcpConfig(endpoint.host, endpoint.port, timeout_s=1.0, retries=0)),
+        )
+        try:
+            result = await driver.write("power_limit_pct", 40.0, revert_s=30)
+            site.step(NOON + 1)
+            block = site.sim.devices["pv"].regs.blocks[123]
+            assert block.get("WMaxLimPct_RvrtTms") == 30
+            assert block.raw("WMaxLim_Ena") == 1
+        finally:
+            await driver.io.close()
+    assert result.source == "123:WMaxLimPct"
+    assert site.sim.state.pv_w == pytest.approx(2000.0)
+
+
+async def test_write_to_a_read_only_register_is_refused_by_the_device() -> None:
+    config = parse_config({"device": [{"name": "pv", "type": "inverter"}]})
+    async with start_site(config, start=NOON) as site:
+        endpoint = site.endpoints["pv"]
+        link = ModbusLink(TcpConfig(endpoint.host, endpoint.port, timeout_s=1.0, retries=0))
+        try:
+            with pytest.raises(DeviceIOError) as info:
+                await link.write(40002, [1])  # model 1 ID
+        finally:
+            await link.close()
+    assert info.value.exception_code == 2
+
+
+async def test_each_device_listens_on_its_own_port() -> None:
+    async with start_site(default_config(), start=NOON) as site:
+        ports = [e.port for e in site.endpoints.values()]
+        config = site.gateway_config()
+    assert len(set(ports)) == len(ports) == 5
+    assert all(p > 0 for p in ports)
+    assert {d["map"] for d in config["devices"]} == {
+        "sunspec-inverter",
+        "sunspec-battery",
+        "sunspec-meter",
+        "evcharger-generic",
+        "heatpump-sgready",
+    }
+
+
+def test_sim_verb_is_registered() -> None:
+    args = build_parser().parse_args(["sim", "--config", "site.toml", "--speed", "10"])
+    assert args.verb == "sim"
+    assert args.config == "site.toml"
+    assert args.speed == 10.0
