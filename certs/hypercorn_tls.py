@@ -28,6 +28,7 @@ from pathlib import Path
 
 from hypercorn.config import Config
 
+from openderms.certs.errors import TlsConfigError
 from openderms.certs.tls import SUITE_B_128_ONLY, cipher_string, server_context
 
 __all__ = ["Sep2HypercornConfig", "hypercorn_config"]
@@ -39,8 +40,11 @@ class Sep2HypercornConfig(Config):
     cipher_profile: str = "csip"
 
     def create_ssl_context(self) -> ssl.SSLContext | None:
-        if self.certfile is None or self.keyfile is None or self.ca_certs is None:
-            return None
+        if self.certfile is None or self.keyfile is None:
+            return None  # TLS off, as in hypercorn's own Config
+        if self.ca_certs is None:
+            # 2030.5 TLS is always mutual; never serve TLS that accepts anyone.
+            raise TlsConfigError("ca_certs (the SERCA file) is required for 2030.5 TLS")
         context = server_context(
             Path(self.certfile),
             Path(self.keyfile),

@@ -21,7 +21,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from openderms.certs.errors import CertificateFormatError, IdentityError
+from openderms.certs.errors import CertificateFormatError, IdentityError, PkiMissingError
 from openderms.certs.oids import AGGREGATOR_POLICY
 
 __all__ = [
@@ -165,8 +165,13 @@ def load_certificates(path: Path | str) -> list[x509.Certificate]:
     ------
     CertificateFormatError
         If the file holds no certificate.
+    PkiMissingError
+        If the file does not exist (a ``FileNotFoundError`` too).
     """
-    data = Path(path).read_bytes()
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError as exc:
+        raise PkiMissingError(f"{path} does not exist") from exc
     try:
         if _PEM_MARKER in data:
             return x509.load_pem_x509_certificates(data)

@@ -145,7 +145,8 @@ def init_pki(
     now
         notBefore of every certificate [UTC]; the current time when None.
     force
-        Replace an existing PKI (old keys are deleted, never rewritten in place).
+        Replace an existing PKI (old keys are deleted, never rewritten in place). Device
+        files issued by the old MICA stay, and no longer chain to the new SERCA.
     server_dns_names, server_ip_addresses
         subjectAltName host names of the server certificate.
 

@@ -14,6 +14,7 @@ import pytest
 from certs_testlib import bare_client_context, rsa_device
 from hypercorn.asyncio import serve
 
+from openderms.certs.errors import TlsConfigError
 from openderms.certs.hypercorn_tls import hypercorn_config
 from openderms.certs.pki import DeviceFiles, PkiPaths
 from openderms.certs.tls import CSIP_CIPHER, client_context
@@ -111,3 +112,11 @@ def test_hypercorn_config_fields_match_the_context(pki: PkiPaths) -> None:
     assert context.maximum_version == ssl.TLSVersion.TLSv1_2
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert "ECDHE-ECDSA-AES128-GCM-SHA256" in {c["name"] for c in context.get_ciphers()}
+
+
+def test_hypercorn_config_without_ca_refuses_to_serve_one_way_tls(pki: PkiPaths) -> None:
+    config = hypercorn_config(pki.server_cert, pki.server_key, pki.serca_cert)
+    config.ca_certs = None
+
+    with pytest.raises(TlsConfigError, match="SERCA"):
+        config.create_ssl_context()

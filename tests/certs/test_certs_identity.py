@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openderms.certs.errors import CertificateFormatError, IdentityError
+from openderms.certs.errors import CertificateFormatError, IdentityError, PkiMissingError
 from openderms.certs.identity import (
     identity_from_certificate,
     identity_from_pem,
@@ -149,3 +149,8 @@ def test_identity_from_forwarded_pem_matches_der(device: DeviceFiles) -> None:
 def test_identity_from_pem_refuses_other_text() -> None:
     with pytest.raises(CertificateFormatError):
         identity_from_pem("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+
+
+def test_load_certificate_of_missing_file_is_a_certs_error(tmp_path: Path) -> None:
+    with pytest.raises(PkiMissingError):
+        load_certificate(tmp_path / "absent.pem")
