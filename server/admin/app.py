@@ -1,0 +1,226 @@
+"""The admin API quart app: authentication, validation, errors and audit around ROUTES.
+
+Run it beside the 2030.5 app on its own listener (``openderms server --admin-listen``),
+over server-authenticated TLS (see `admin_ssl_context`). Every route, the OpenAPI document
+included, needs a bearer token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from quart import Quart, Response, request
+from sqlmodel import Session
+
+from openderms.server.admin.errors import (
+    AdminBadRequestError,
+    AdminError,
+    AdminForbiddenError,
+)
+from openderms.server.admin.openapi import OPENAPI_PATH, build_openapi
+from openderms.server.admin.routes import ROUTES, AdminCall, AdminRoute
+from openderms.server.admin.tokens import Principal, authenticate
+from openderms.server.clock import utc_now_s
+from openderms.server.config import ServerSettings
+from openderms.server.errors import ServerError
+from openderms.server.scope import ServiceContext
+from openderms.server.services.changes import ChangeSink, NullChangeSink
+from openderms.server.store.admin import insert_audit_record
+from openderms.server.store.db import Store
+
+__all__ = ["MAX_BODY_BYTES", "admin_ssl_context", "create_admin_app"]
+
+logger = logging.getLogger(__name__)
+
+#: Largest request body [bytes]; bigger is refused with 413 before it is read.
+MAX_BODY_BYTES = 64 * 1024
+#: Longest request body kept in an audit record [characters].
+_AUDIT_BODY_CHARS = 2000
+
+
+def _json(status: int, payload: Any) -> Response:
+    return Response(
+        json.dumps(payload, separators=(",", ":")),
+        status=status,
+        content_type="application/json",
+    )
+
+
+def _error(exc: AdminError | ServerError) -> Response:
+    if isinstance(exc, AdminError):
+        return _json(exc.http_status, {"error": exc.kind, "message": exc.message})
+    kind = type(exc).__name__.removesuffix("Error").lower() or "error"
+    return _json(exc.http_status, {"error": kind, "message": str(exc)})
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for item in exc.errors()[:10]:
+        where = ".".join(str(p) for p in item["loc"]) or "body"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def create_admin_app(
+    store: Store,
+    *,
+    settings: ServerSettings | None = None,
+    changes: ChangeSink | None = None,
+    clock: Callable[[], int] = utc_now_s,
+) -> Quart:
+    """Build the admin app.
+
+    Parameters
+    ----------
+    store
+        The head-end database (at schema head).
+    settings
+        Server settings given to services (defaults when None).
+    changes
+        The change sink services report to (the notification outbox in a server).
+    clock
+        Current time [s since the epoch]; the only clock read of the admin API.
+    """
+    app = Quart("openderms.server.admin")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    server_settings = settings or ServerSettings()
+    sink: ChangeSink = changes or NullChangeSink()
+    openapi_doc = build_openapi(ROUTES)
+
+    async def principal_of_request() -> Principal:
+        header = request.headers.get("Authorization")
+        return await store.run(authenticate, header)
+
+    async def serve_openapi() -> Response:
+        try:
+            await principal_of_request()
+        except AdminError as exc:
+            return _error(exc)
+        return _json(200, openapi_doc)
+
+    app.add_url_rule(OPENAPI_PATH, "getOpenApi", serve_openapi, methods=["GET"])
+
+    def make_view(route: AdminRoute) -> Callable[..., Awaitable[Response]]:
+        async def view(**params: Any) -> Response:
+            try:
+                principal = await principal_of_request()
+            except AdminError as exc:
+                return _error(exc)  # unauthenticated calls are refused, not audited
+            raw: Any = None
+            call: AdminCall | None = None
+            try:
+                if route.utility_only and not principal.is_utility:
+                    raise AdminForbiddenError(f"{route.operation_id} needs a utility token")
+                body = None
+                if route.body is not None:
+                    data = await request.get_data(as_text=False)
+                    try:
+                        raw = json.loads(data or b"null")
+                    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                        raise AdminBadRequestError(f"the body is not JSON: {exc}") from None
+                    if not isinstance(raw, dict):
+                        raise AdminBadRequestError("the body must be a JSON object")
+                    try:
+                        body = route.body.model_validate(raw)
+                    except ValidationError as exc:
+                        raise AdminBadRequestError(_validation_message(exc)) from None
+                call = AdminCall(
+                    principal=principal,
+                    ctx=ServiceContext(now=clock(), settings=server_settings, changes=sink),
+                    params=params,
+                    query=dict(request.args),
+                    body=body,
+                )
+                result = await store.run(route.handler, call)
+                response = _json(route.status, result)
+                error_text = None
+            except (AdminError, ServerError) as exc:
+                response = _error(exc)
+                error_text = str(exc)
+            if route.changes:
+                await store.run(
+                    _audit,
+                    principal,
+                    route,
+                    status_code=response.status_code,
+                    raw_body=raw,
+                    made=call.made if call else {},
+                    error=error_text,
+                    path=request.path,
+                    now=clock(),
+                )
+            return response
+
+        view.__name__ = route.operation_id
+        return view
+
+    for route in ROUTES:
+        app.add_url_rule(route.path, route.operation_id, make_view(route), methods=[route.method])
+
+    @app.errorhandler(413)
+    async def too_large(_error_: Exception) -> Response:
+        return _json(
+            413,
+            {"error": "too_large", "message": f"the body exceeds {MAX_BODY_BYTES} bytes"},
+        )
+
+    @app.errorhandler(404)
+    async def not_found(_error_: Exception) -> Response:
+        return _json(404, {"error": "not_found", "message": "no such admin API route"})
+
+    @app.errorhandler(405)
+    async def wrong_method(_error_: Exception) -> Response:
+        return _json(405, {"error": "method_not_allowed", "message": "method not allowed here"})
+
+    return app
+
+
+def _audit(
+    session: Session,
+    principal: Principal,
+    route: AdminRoute,
+    *,
+    status_code: int,
+    raw_body: Any,
+    made: dict[str, Any],
+    error: str | None,
+    path: str,
+    now: int,
+) -> None:
+    body_text = json.dumps(raw_body, separators=(",", ":"), default=str)
+    summary: dict[str, Any] = {"body": body_text[:_AUDIT_BODY_CHARS]}
+    if made:
+        summary["made"] = made
+    if error:
+        summary["error"] = error[:500]
+    insert_audit_record(
+        session,
+        now=now,
+        token_id=principal.token_id,
+        actor=principal.name,
+        role=principal.role.value,
+        action=route.operation_id,
+        method=route.method,
+        path=path,
+        status_code=status_code,
+        summary=summary,
+    )
+    session.commit()
+
+
+def admin_ssl_context(cert: Path, key: Path) -> ssl.SSLContext:
+    """Server-authenticated TLS (1.2+) for the admin listener.
+
+    Admin clients are people and scripts holding bearer tokens, not 2030.5 devices, so no
+    client certificate is asked for; they verify the server against its CA (``--ca``).
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(certfile=cert, keyfile=key)
+    return context

@@ -1,0 +1,598 @@
+"""The admin API route table: one entry per operation, read by the app and the OpenAPI doc.
+
+A handler is a synchronous function ``(session, call) -> JSON value`` run in a worker
+thread with its own session; it parses nothing (the app validated the body into
+``call.body``) and calls one service. ``utility_only`` routes refuse aggregator tokens;
+the others check the aggregator's scope on each device they touch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from openderms.server.admin.errors import AdminBadRequestError, AdminForbiddenError
+from openderms.server.admin.schemas import (
+    AssignDevicesBody,
+    CancelControlBody,
+    ControlModes,
+    CreateControlBody,
+    CreateGroupBody,
+    CreateProgramBody,
+    CreateTokenBody,
+    DefaultControlBody,
+    RegisterDeviceBody,
+    SetRatesBody,
+)
+from openderms.server.admin.tokens import Principal, create_token
+from openderms.server.errors import NotFoundError
+from openderms.server.scope import ServiceContext
+from openderms.server.services import admin_fleet as fleet
+from openderms.server.store.admin import AdminRole, select_audit_records
+from openderms.server.store.models import (
+    DefaultDERControlRow,
+    DERControlRow,
+    DERProgramRow,
+    EndDeviceRow,
+)
+
+__all__ = ["ROUTES", "AdminCall", "AdminRoute"]
+
+MAX_PAGE = 500
+_B = TypeVar("_B", bound=BaseModel)
+
+
+@dataclass
+class AdminCall:
+    """One authenticated, validated request as a handler sees it."""
+
+    principal: Principal
+    ctx: ServiceContext
+    params: Mapping[str, Any]
+    query: Mapping[str, str]
+    body: BaseModel | None
+    #: Filled by the handler: ids of what it made, for the audit record.
+    made: dict[str, Any] = field(default_factory=dict)
+
+    def body_as(self, kind: type[_B]) -> _B:
+        assert isinstance(self.body, kind)
+        return self.body
+
+    @property
+    def aggregator_id(self) -> int | None:
+        """The device scope: None for utility tokens (every device)."""
+        return None if self.principal.is_utility else self.principal.aggregator_id
+
+
+Handler = Callable[[Session, AdminCall], Any]
+
+
+@dataclass(frozen=True)
+class AdminRoute:
+    """One operation of the admin API."""
+
+    method: str
+    path: str  # quart rule syntax, e.g. "/devices/<lfdi>"
+    operation_id: str
+    summary: str
+    handler: Handler
+    body: type[BaseModel] | None = None
+    utility_only: bool = False
+    #: True when it changes something (then it is audited).
+    changes: bool = False
+    query: tuple[str, ...] = ()
+    status: int = 200
+    tag: str = "devices"
+
+
+# --- JSON views -----------------------------------------------------------------------
+
+
+def device_json(row: EndDeviceRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "lfdi": row.lfdi,
+        "sfdi": row.sfdi,
+        "aggregator_id": row.aggregator_id,
+        "device_category": row.device_category,
+        "enabled": row.enabled,
+        "registration_pin": row.registration_pin,
+        "registered_time": row.registered_time,
+        "changed_time": row.changed_time,
+        "poll_rate_s": row.poll_rate_s,
+        "post_rate_s": row.post_rate_s,
+        "connection_point_id": row.connection_point_id,
+    }
+
+
+def _modes_json(row: DERControlRow | DefaultDERControlRow) -> dict[str, Any]:
+    return {
+        name: getattr(row, name)
+        for name in ControlModes.model_fields
+        if getattr(row, name) is not None
+    }
+
+
+def control_json(row: DERControlRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "program_id": row.program_id,
+        "mrid": row.mrid,
+        "description": row.description,
+        "creation_time": row.creation_time,
+        "start": row.start_time,
+        "duration_s": row.duration_s,
+        "randomize_start_s": row.randomize_start_s,
+        "randomize_duration_s": row.randomize_duration_s,
+        "cancelled_time": row.cancelled_time,
+        "cancel_randomized": row.cancel_randomized,
+        "superseded_time": row.superseded_time,
+        "modes": _modes_json(row),
+    }
+
+
+def default_control_json(row: DefaultDERControlRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "program_id": row.program_id,
+        "mrid": row.mrid,
+        "description": row.description,
+        "created_time": row.created_time,
+        "set_grad_w": row.set_grad_w,
+        "modes": _modes_json(row),
+    }
+
+
+def program_json(row: DERProgramRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "mrid": row.mrid,
+        "description": row.description,
+        "primacy": row.primacy,
+        "created_time": row.created_time,
+    }
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _page(call: AdminCall) -> tuple[int, int]:
+    try:
+        start = int(call.query.get("start", "0"))
+        limit = int(call.query.get("limit", "100"))
+    except ValueError:
+        raise AdminBadRequestError("start and limit must be integers") from None
+    if start < 0 or not 1 <= limit <= MAX_PAGE:
+        raise AdminBadRequestError(f"need start >= 0 and 1 <= limit <= {MAX_PAGE}")
+    return start, limit
+
+
+def _device(session: Session, call: AdminCall) -> EndDeviceRow:
+    return fleet.get_device(session, str(call.params["lfdi"]), aggregator_id=call.aggregator_id)
+
+
+def _control_spec(body: CreateControlBody, now: int) -> fleet.ControlSpec:
+    return fleet.ControlSpec(
+        start_time=body.start if body.start is not None else now,
+        duration_s=body.duration_s,
+        modes=body.modes.model_dump(exclude_none=True),
+        description=body.description,
+        randomize_start_s=body.randomize_start_s,
+        randomize_duration_s=body.randomize_duration_s,
+    )
+
+
+def _default_spec(body: DefaultControlBody) -> fleet.DefaultControlSpec:
+    return fleet.DefaultControlSpec(
+        modes=body.modes.model_dump(exclude_none=True),
+        description=body.description,
+        set_grad_w=body.set_grad_w,
+    )
+
+
+def _made_control(call: AdminCall, row: DERControlRow) -> dict[str, Any]:
+    call.made["control_id"] = row.id
+    return control_json(row)
+
+
+def _made_default(call: AdminCall, row: DefaultDERControlRow) -> dict[str, Any]:
+    call.made["default_control_id"] = row.id
+    return default_control_json(row)
+
+
+def _reject_program_id(program_id: int | None) -> None:
+    if program_id is not None:
+        raise AdminBadRequestError("program_id applies to group controls only")
+
+
+# --- handlers ---------------------------------------------------------------------------
+
+
+def list_devices(session: Session, call: AdminCall) -> Any:
+    start, limit = _page(call)
+    total, rows = fleet.list_devices(
+        session, aggregator_id=call.aggregator_id, start=start, limit=limit
+    )
+    return {"all": total, "start": start, "devices": [device_json(r) for r in rows]}
+
+
+def register_device(session: Session, call: AdminCall) -> Any:
+    body = call.body_as(RegisterDeviceBody)
+    if call.principal.is_utility:
+        aggregator_id = (
+            fleet.register_aggregator(session, call.ctx, body.aggregator_lfdi)
+            if body.aggregator_lfdi
+            else None
+        )
+    else:
+        if body.aggregator_lfdi:
+            raise AdminForbiddenError("an aggregator token registers under its own aggregator")
+        aggregator_id = call.principal.aggregator_id
+    row = fleet.register_device(
+        session,
+        call.ctx,
+        lfdi=body.lfdi,
+        sfdi=body.sfdi,
+        pin=body.pin,
+        device_category=body.device_category,
+        aggregator_id=aggregator_id,
+    )
+    call.made["end_device_id"] = row.id
+    return device_json(row)
+
+
+def show_device(session: Session, call: AdminCall) -> Any:
+    row = _device(session, call)
+    return {**device_json(row), **fleet.device_overview(session, row)}
+
+
+def create_device_control(session: Session, call: AdminCall) -> Any:
+    body = call.body_as(CreateControlBody)
+    _reject_program_id(body.program_id)
+    row = fleet.create_device_control(
+        session, call.ctx, device=_device(session, call), spec=_control_spec(body, call.ctx.now)
+    )
+    return _made_control(call, row)
+
+
+def set_device_default_control(session: Session, call: AdminCall) -> Any:
+    body = call.body_as(DefaultControlBody)
+    _reject_program_id(body.program_id)
+    program = fleet.device_private_program(session, call.ctx, _device(session, call))
+    row = fleet.set_default_control(session, call.ctx, program=program, spec=_default_spec(body))
+    return _made_default(call, row)
+
+
+def list_groups(session: Session, call: AdminCall) -> Any:
+    return {"groups": fleet.list_groups(session)}
+
+
+def create_group(session: Session, call: AdminCall) -> Any:
+    body = call.body_as(CreateGroupBody)
+    row = fleet.create_group(session, call.ctx, description=body.description)
+    call.made["group_id"] = row.id
+    return {"id": row.id, "mrid": row.mrid, "description": row.description}
+
+
+def assign_devices(session: Session, call: AdminCall) -> Any:
+    body = call.body_as(AssignDevicesBody)
+    devices = [fleet.get_device(session, lfdi, aggregator_id=None) for lfdi in body.lfdis]
+    added = fleet.assign_devices(
+        session, call.ctx, group_id=int(call.params["group_id"]), devices=devices
+    )
+    return {"group_id": call.params["group_id"], "added": added}
+
+
+def create_group_control(session: Session, call: AdminCall) -> Any:
+    body = call.body_as(CreateControlBody)
+    program = fleet.program_for_group(session, int(call.params["group_id"]), body.program_id)
+    row = fleet.create_control(
+        session, call.ctx, program=program, spec=_control_spec(body, call.ctx.now)
+    )
+    return _made_control(call, row)
+
+
+def set_group_default_control(session: Session, call: AdminCall) -> Any:
+    body = call.body_as(DefaultControlBody)
+    program = fleet.program_for_group(session, int(call.params["group_id"]), body.program_id)
+    row = fleet.set_default_control(session, call.ctx, program=program, spec=_default_spec(body))
+    return _made_default(call, row)
+
+
+def create_program(session: Session, call: AdminCall) -> Any:
+    body = call.body_as(CreateProgramBody)
+    row = fleet.create_program(
+        session,
+        call.ctx,
+        description=body.description,
+        primacy=body.primacy,
+        group_ids=body.group_ids,
+    )
+    call.made["program_id"] = row.id
+    return program_json(row)
+
+
+def create_program_control(session: Session, call: AdminCall) -> Any:
+    body = call.body_as(CreateControlBody)
+    _reject_program_id(body.program_id)
+    program = fleet.get_program(session, int(call.params["program_id"]))
+    row = fleet.create_control(
+        session, call.ctx, program=program, spec=_control_spec(body, call.ctx.now)
+    )
+    return _made_control(call, row)
+
+
+def set_program_default_control(session: Session, call: AdminCall) -> Any:
+    body = call.body_as(DefaultControlBody)
+    _reject_program_id(body.program_id)
+    program = fleet.get_program(session, int(call.params["program_id"]))
+    row = fleet.set_default_control(session, call.ctx, program=program, spec=_default_spec(body))
+    return _made_default(call, row)
+
+
+def cancel_control(session: Session, call: AdminCall) -> Any:
+    body = call.body_as(CancelControlBody)
+    control = fleet.get_control(session, int(call.params["control_id"]))
+    if call.aggregator_id is not None:
+        # An aggregator may cancel only controls that no device outside its scope sees.
+        seen_by = fleet.control_device_ids(session, control)
+        visible = {
+            row.id
+            for row in fleet.list_devices(
+                session, aggregator_id=call.aggregator_id, start=0, limit=10**9
+            )[1]
+        }
+        if not seen_by or not set(seen_by) <= visible:
+            raise NotFoundError(f"no DERControl {control.id}")
+    row = fleet.cancel_control(session, call.ctx, control=control, randomized=body.randomized)
+    return control_json(row)
+
+
+def set_rates(session: Session, call: AdminCall) -> Any:
+    body = call.body_as(SetRatesBody)
+    device = None
+    if body.lfdi is not None:
+        device = fleet.get_device(session, body.lfdi, aggregator_id=call.aggregator_id)
+    elif not call.principal.is_utility:
+        raise AdminForbiddenError("only a utility token sets fleet-wide rates; give lfdi")
+    fleet.set_rates(
+        session,
+        call.ctx,
+        device=device,
+        poll_rate_s=body.poll_rate_s,
+        post_rate_s=body.post_rate_s,
+    )
+    return {
+        "scope": "device" if device else "fleet",
+        "lfdi": device.lfdi if device else None,
+        "poll_rate_s": body.poll_rate_s,
+        "post_rate_s": body.post_rate_s,
+    }
+
+
+def create_admin_token(session: Session, call: AdminCall) -> Any:
+    body = call.body_as(CreateTokenBody)
+    issued = create_token(
+        session,
+        name=body.name,
+        role=AdminRole(body.role),
+        aggregator_lfdi=body.aggregator_lfdi,
+        now=call.ctx.now,
+    )
+    call.made["token_id"] = issued.token_id
+    return {
+        "id": issued.token_id,
+        "name": issued.name,
+        "role": issued.role.value,
+        "aggregator_id": issued.aggregator_id,
+        "token": issued.token,
+    }
+
+
+def list_audit(session: Session, call: AdminCall) -> Any:
+    start, limit = _page(call)
+    token_id = None if call.principal.is_utility else call.principal.token_id
+    rows = select_audit_records(session, start=start, limit=limit, token_id=token_id)
+    return {
+        "records": [
+            {
+                "id": r.id,
+                "time": r.time,
+                "actor": r.actor,
+                "role": r.role,
+                "token_id": r.token_id,
+                "action": r.action,
+                "method": r.method,
+                "path": r.path,
+                "status_code": r.status_code,
+                "summary": r.summary,
+            }
+            for r in rows
+        ]
+    }
+
+
+PAGE = ("start", "limit")
+
+ROUTES: tuple[AdminRoute, ...] = (
+    AdminRoute(
+        "GET",
+        "/devices",
+        "listDevices",
+        "List devices in the token's scope",
+        list_devices,
+        query=PAGE,
+    ),
+    AdminRoute(
+        "POST",
+        "/devices",
+        "registerDevice",
+        "Register a device out of band (LFDI, SFDI, PIN)",
+        register_device,
+        body=RegisterDeviceBody,
+        changes=True,
+        status=201,
+    ),
+    AdminRoute(
+        "GET",
+        "/devices/<lfdi>",
+        "showDevice",
+        "A device with its latest status, settings, telemetry resources and control responses",
+        show_device,
+    ),
+    AdminRoute(
+        "POST",
+        "/devices/<lfdi>/controls",
+        "createDeviceControl",
+        "Schedule a DERControl for one device",
+        create_device_control,
+        body=CreateControlBody,
+        changes=True,
+        status=201,
+        tag="controls",
+    ),
+    AdminRoute(
+        "PUT",
+        "/devices/<lfdi>/default-control",
+        "setDeviceDefaultControl",
+        "Set one device's DefaultDERControl",
+        set_device_default_control,
+        body=DefaultControlBody,
+        changes=True,
+        tag="controls",
+    ),
+    AdminRoute(
+        "GET",
+        "/groups",
+        "listGroups",
+        "List groups with their members and programs",
+        list_groups,
+        utility_only=True,
+        tag="groups",
+    ),
+    AdminRoute(
+        "POST",
+        "/groups",
+        "createGroup",
+        "Create a group (FunctionSetAssignments)",
+        create_group,
+        body=CreateGroupBody,
+        utility_only=True,
+        changes=True,
+        status=201,
+        tag="groups",
+    ),
+    AdminRoute(
+        "POST",
+        "/groups/<int:group_id>/devices",
+        "assignDevices",
+        "Add devices to a group",
+        assign_devices,
+        body=AssignDevicesBody,
+        utility_only=True,
+        changes=True,
+        tag="groups",
+    ),
+    AdminRoute(
+        "POST",
+        "/groups/<int:group_id>/controls",
+        "createGroupControl",
+        "Schedule a DERControl for a group (in its program)",
+        create_group_control,
+        body=CreateControlBody,
+        utility_only=True,
+        changes=True,
+        status=201,
+        tag="controls",
+    ),
+    AdminRoute(
+        "PUT",
+        "/groups/<int:group_id>/default-control",
+        "setGroupDefaultControl",
+        "Set a group's DefaultDERControl (in its program)",
+        set_group_default_control,
+        body=DefaultControlBody,
+        utility_only=True,
+        changes=True,
+        tag="controls",
+    ),
+    AdminRoute(
+        "POST",
+        "/programs",
+        "createProgram",
+        "Create a DERProgram and list it in groups",
+        create_program,
+        body=CreateProgramBody,
+        utility_only=True,
+        changes=True,
+        status=201,
+        tag="programs",
+    ),
+    AdminRoute(
+        "POST",
+        "/programs/<int:program_id>/controls",
+        "createProgramControl",
+        "Schedule a DERControl in a program",
+        create_program_control,
+        body=CreateControlBody,
+        utility_only=True,
+        changes=True,
+        status=201,
+        tag="controls",
+    ),
+    AdminRoute(
+        "PUT",
+        "/programs/<int:program_id>/default-control",
+        "setProgramDefaultControl",
+        "Set a program's DefaultDERControl",
+        set_program_default_control,
+        body=DefaultControlBody,
+        utility_only=True,
+        changes=True,
+        tag="controls",
+    ),
+    AdminRoute(
+        "POST",
+        "/controls/<int:control_id>/cancel",
+        "cancelControl",
+        "Cancel a DERControl (it stays listed as cancelled)",
+        cancel_control,
+        body=CancelControlBody,
+        changes=True,
+        tag="controls",
+    ),
+    AdminRoute(
+        "PUT",
+        "/rates",
+        "setRates",
+        "Set pollRate/postRate fleet-wide or for one device",
+        set_rates,
+        body=SetRatesBody,
+        changes=True,
+    ),
+    AdminRoute(
+        "POST",
+        "/tokens",
+        "createToken",
+        "Issue an admin token (shown once)",
+        create_admin_token,
+        body=CreateTokenBody,
+        utility_only=True,
+        changes=True,
+        status=201,
+        tag="admin",
+    ),
+    AdminRoute(
+        "GET",
+        "/audit",
+        "listAudit",
+        "Audit records, newest first (aggregators see their own)",
+        list_audit,
+        query=PAGE,
+        tag="admin",
+    ),
+)

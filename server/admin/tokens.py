@@ -1,0 +1,170 @@
+"""Admin bearer tokens: issue, hash, check, and the bootstrap token of a fresh server.
+
+A token is ``od_`` + 43 URL-safe characters (32 random bytes from :mod:`secrets`). The
+database keeps only its SHA-256: a fast hash suffices for a 256-bit random secret, and a
+stolen database then grants nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session
+
+from openderms.server.admin.errors import AdminBadRequestError, AdminUnauthorizedError
+from openderms.server.store.admin import (
+    AdminRole,
+    count_admin_tokens,
+    insert_admin_token,
+    select_active_token_by_hash,
+)
+from openderms.server.store.crud.end_device import get_or_create_aggregator
+
+__all__ = [
+    "BOOTSTRAP_TOKEN_FILE",
+    "IssuedToken",
+    "Principal",
+    "authenticate",
+    "create_token",
+    "ensure_bootstrap_token",
+    "hash_token",
+]
+
+logger = logging.getLogger(__name__)
+
+#: File name of the bootstrap token, in the server's data directory.
+BOOTSTRAP_TOKEN_FILE = "admin-token"  # noqa: S105  (a file name, not a secret)
+_PREFIX = "od_"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a token's id, name, role and (for aggregators) scope."""
+
+    token_id: int
+    name: str
+    role: AdminRole
+    aggregator_id: int | None
+
+    @property
+    def is_utility(self) -> bool:
+        return self.role is AdminRole.UTILITY
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A freshly issued token: the secret is shown once and never stored."""
+
+    token: str
+    token_id: int
+    name: str
+    role: AdminRole
+    aggregator_id: int | None
+
+
+def hash_token(token: str) -> str:
+    """Hex SHA-256 of the token string (what the database stores)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(
+    session: Session,
+    *,
+    name: str,
+    role: AdminRole,
+    aggregator_lfdi: str | None,
+    now: int,
+) -> IssuedToken:
+    """Issue a token and commit it.
+
+    Parameters
+    ----------
+    name
+        Who holds it (shown in the audit trail).
+    role
+        ``utility`` sees everything; ``aggregator`` only devices under ``aggregator_lfdi``.
+    aggregator_lfdi
+        The aggregator's certificate LFDI (40 hex digits); required for ``aggregator``.
+    now
+        Creation time [s since the epoch].
+    """
+    aggregator_id: int | None = None
+    if role is AdminRole.AGGREGATOR:
+        if not aggregator_lfdi:
+            raise AdminBadRequestError("an aggregator token needs the aggregator's LFDI")
+        aggregator_id = get_or_create_aggregator(session, aggregator_lfdi.upper(), now=now).id
+    elif aggregator_lfdi:
+        raise AdminBadRequestError("a utility token has no aggregator")
+    token = _PREFIX + secrets.token_urlsafe(32)
+    row = insert_admin_token(
+        session,
+        token_sha256=hash_token(token),
+        name=name,
+        role=role,
+        aggregator_id=aggregator_id,
+        now=now,
+    )
+    session.commit()
+    assert row.id is not None
+    return IssuedToken(
+        token=token, token_id=row.id, name=name, role=role, aggregator_id=aggregator_id
+    )
+
+
+def authenticate(session: Session, authorization: str | None) -> Principal:
+    """The principal of an ``Authorization: Bearer <token>`` header.
+
+    Raises
+    ------
+    AdminUnauthorizedError
+        If the header is missing, malformed, or the token unknown or revoked.
+    """
+    if not authorization:
+        raise AdminUnauthorizedError("missing Authorization: Bearer <token>")
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 256:
+        raise AdminUnauthorizedError("the Authorization header must be 'Bearer <token>'")
+    digest = hash_token(token)
+    row = select_active_token_by_hash(session, digest)
+    # The lookup is by hash, so timing reveals nothing about the secret; compare anyway.
+    if row is None or row.id is None or not hmac.compare_digest(row.token_sha256, digest):
+        raise AdminUnauthorizedError("unknown or revoked token")
+    return Principal(
+        token_id=row.id, name=row.name, role=AdminRole(row.role), aggregator_id=row.aggregator_id
+    )
+
+
+def ensure_bootstrap_token(session: Session, data_dir: Path, *, now: int) -> Path | None:
+    """On a server with no token at all, issue a utility token into ``data_dir``.
+
+    The file ``data_dir/admin-token`` is created with mode 0600 (never overwritten).
+
+    Returns
+    -------
+    Path or None
+        The file written, or None when tokens exist already.
+    """
+    if count_admin_tokens(session) > 0:
+        return None
+    path = Path(data_dir) / BOOTSTRAP_TOKEN_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # Exclusive create with the final mode: the secret is never world-readable, not even
+    # for an instant, and an existing file (another process won the race) is left alone.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return None
+    issued = create_token(
+        session, name="bootstrap", role=AdminRole.UTILITY, aggregator_lfdi=None, now=now
+    )
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(issued.token + "\n")
+    logger.warning("created the bootstrap admin token (utility role) in %s", path)
+    return path

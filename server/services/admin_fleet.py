@@ -1,0 +1,524 @@
+"""Fleet administration services behind the admin API: devices, groups, programs, controls.
+
+Each function takes the session, the `ServiceContext` (``now``, settings, change sink) and,
+for device operations, the caller's ``aggregator_id`` (None = utility, every device).
+Mutating functions report every subscribable list they change to ``ctx.changes`` before
+they commit, so Notifications go to the outbox in the same transaction (IEEE 2030.5 §12.8).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from openderms.certs.identity import sfdi_from_lfdi
+from openderms.server.errors import BadRequestError, ConflictError, NotFoundError
+from openderms.server.scope import ServiceContext
+from openderms.server.sep2 import uris
+from openderms.server.services.changes import notify_all
+from openderms.server.store.crud.der import select_latest_client_resource
+from openderms.server.store.crud.derp import (
+    select_latest_default_control,
+    select_live_overlapping_controls,
+)
+from openderms.server.store.crud.end_device import (
+    get_or_create_aggregator,
+    select_end_device_by_lfdi,
+    select_end_devices,
+)
+from openderms.server.store.crud.events import select_responses
+from openderms.server.store.crud.fsa import (
+    add_member,
+    link_program,
+    select_device_private_fsa,
+    select_end_device_ids_seeing_program,
+    select_member_ids,
+)
+from openderms.server.store.crud.settings import set_int_setting
+from openderms.server.store.models import (
+    DefaultDERControlRow,
+    DERControlRow,
+    DERProgramRow,
+    EndDeviceRow,
+    FsaMember,
+    FsaProgram,
+    FunctionSetAssignmentsRow,
+)
+
+__all__ = [
+    "CLIENT_RESOURCE_KINDS",
+    "ControlSpec",
+    "DefaultControlSpec",
+    "assign_devices",
+    "cancel_control",
+    "create_control",
+    "create_device_control",
+    "create_group",
+    "create_program",
+    "device_overview",
+    "device_private_program",
+    "get_device",
+    "get_group",
+    "list_devices",
+    "list_groups",
+    "program_for_group",
+    "register_device",
+    "set_default_control",
+    "set_rates",
+]
+
+#: Client-posted resources shown with a device (latest of each).
+CLIENT_RESOURCE_KINDS = (
+    "DERStatus",
+    "DERSettings",
+    "DERCapability",
+    "DERAvailability",
+    "DeviceInformation",
+    "PowerStatus",
+)
+
+#: ServerSettingRow names of the fleet-wide rates.
+POLL_RATE_SETTING = "poll_rate_s"
+POST_RATE_SETTING = "post_rate_s"
+
+
+def _new_mrid() -> str:
+    """A 128-bit mRID as 32 upper-case hex digits (2030.5 mRIDType)."""
+    return uuid.uuid4().hex.upper()
+
+
+@dataclass(frozen=True, slots=True)
+class ControlSpec:
+    """A DERControl to schedule. Modes use `ControlModeColumns` names (``op_mod_exp_lim_w``)."""
+
+    start_time: int
+    duration_s: int
+    modes: dict[str, Any]
+    description: str = ""
+    randomize_start_s: int | None = None
+    randomize_duration_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultControlSpec:
+    """A DefaultDERControl to set."""
+
+    modes: dict[str, Any]
+    description: str = ""
+    set_grad_w: int | None = None
+
+
+# --- devices ---------------------------------------------------------------------------
+
+
+def register_device(
+    session: Session,
+    ctx: ServiceContext,
+    *,
+    lfdi: str,
+    sfdi: int | None,
+    pin: int | None,
+    device_category: str | None,
+    aggregator_id: int | None,
+) -> EndDeviceRow:
+    """Register an EndDevice out of band; the SFDI defaults to the one its LFDI gives.
+
+    Raises
+    ------
+    ConflictError
+        The LFDI is registered already.
+    BadRequestError
+        The SFDI given does not belong to the LFDI (2030.5 §6.3.3: SFDI = LFDI's first
+        36 bits plus a check digit).
+    """
+    lfdi = lfdi.upper()
+    if select_end_device_by_lfdi(session, lfdi) is not None:
+        raise ConflictError(f"an EndDevice with LFDI {lfdi} is registered already")
+    derived = sfdi_from_lfdi(lfdi)
+    if sfdi is not None and sfdi != derived:
+        raise BadRequestError(f"SFDI {sfdi} does not match LFDI {lfdi} (expected {derived})")
+    row = EndDeviceRow(
+        lfdi=lfdi,
+        sfdi=derived,
+        aggregator_id=aggregator_id,
+        device_category=device_category.upper() if device_category else None,
+        registration_pin=pin,
+        registered_time=ctx.now,
+        changed_time=ctx.now,
+    )
+    session.add(row)
+    session.commit()
+    return row
+
+
+def register_aggregator(session: Session, ctx: ServiceContext, lfdi: str) -> int:
+    """The id of the aggregator with this certificate LFDI (made if new; no commit)."""
+    row = get_or_create_aggregator(session, lfdi.upper(), now=ctx.now)
+    assert row.id is not None
+    return row.id
+
+
+def get_device(session: Session, lfdi: str, *, aggregator_id: int | None) -> EndDeviceRow:
+    """A device by LFDI, only within the caller's scope (others look absent)."""
+    row = select_end_device_by_lfdi(session, lfdi.upper())
+    if row is None or (aggregator_id is not None and row.aggregator_id != aggregator_id):
+        raise NotFoundError(f"no EndDevice with LFDI {lfdi.upper()}")
+    return row
+
+
+def list_devices(
+    session: Session, *, aggregator_id: int | None, start: int, limit: int
+) -> tuple[int, Sequence[EndDeviceRow]]:
+    """(total, page) of devices in the caller's scope, in registration order."""
+    return select_end_devices(session, start=start, limit=limit, aggregator_id=aggregator_id)
+
+
+def device_overview(session: Session, device: EndDeviceRow) -> dict[str, Any]:
+    """Latest client-posted resources, groups and control responses of one device."""
+    assert device.id is not None
+    latest: dict[str, Any] = {}
+    for kind in CLIENT_RESOURCE_KINDS:
+        found = select_latest_client_resource(session, device.id, kind)
+        if found is not None:
+            latest[kind] = {"received_time": found.received_time, "xml": found.xml}
+    group_ids = session.exec(
+        select(FsaMember.fsa_id)
+        .where(FsaMember.end_device_id == device.id)
+        .order_by(col(FsaMember.fsa_id))
+    ).all()
+    responses = select_responses(session, end_device_id=device.id, limit=100)
+    return {
+        "latest": latest,
+        "group_ids": list(group_ids),
+        "responses": [
+            {
+                "der_control_id": r.der_control_id,
+                "subject_mrid": r.subject_mrid,
+                "status": r.status,
+                "created_time": r.created_time,
+                "received_time": r.received_time,
+            }
+            for r in responses
+        ],
+    }
+
+
+def set_rates(
+    session: Session,
+    ctx: ServiceContext,
+    *,
+    device: EndDeviceRow | None,
+    poll_rate_s: int | None,
+    post_rate_s: int | None,
+) -> None:
+    """Set pollRate/postRate [s] for one device, or fleet-wide when ``device`` is None."""
+    if device is None:
+        if poll_rate_s is not None:
+            set_int_setting(session, POLL_RATE_SETTING, poll_rate_s)
+        if post_rate_s is not None:
+            set_int_setting(session, POST_RATE_SETTING, post_rate_s)
+    else:
+        if poll_rate_s is not None:
+            device.poll_rate_s = poll_rate_s
+        if post_rate_s is not None:
+            device.post_rate_s = post_rate_s
+        device.changed_time = ctx.now
+        session.add(device)
+    session.commit()
+
+
+# --- groups and programs ---------------------------------------------------------------
+
+
+def create_group(
+    session: Session, ctx: ServiceContext, *, description: str
+) -> FunctionSetAssignmentsRow:
+    """A new, empty group (FunctionSetAssignments)."""
+    row = FunctionSetAssignmentsRow(
+        mrid=_new_mrid(), description=description, created_time=ctx.now, changed_time=ctx.now
+    )
+    session.add(row)
+    session.commit()
+    return row
+
+
+def get_group(session: Session, group_id: int) -> FunctionSetAssignmentsRow:
+    """A shared group by id (devices' private groups are not addressable as groups)."""
+    row = session.get(FunctionSetAssignmentsRow, group_id)
+    if row is None or row.end_device_id is not None:
+        raise NotFoundError(f"no group {group_id}")
+    return row
+
+
+def list_groups(session: Session) -> list[dict[str, Any]]:
+    """Every shared group with its member and program ids."""
+    rows = session.exec(
+        select(FunctionSetAssignmentsRow)
+        .where(col(FunctionSetAssignmentsRow.end_device_id).is_(None))
+        .order_by(col(FunctionSetAssignmentsRow.id))
+    ).all()
+    return [
+        {
+            "id": row.id,
+            "mrid": row.mrid,
+            "description": row.description,
+            "member_ids": list(select_member_ids(session, row.id or 0)),
+            "program_ids": _program_ids_of_group(session, row.id or 0),
+        }
+        for row in rows
+    ]
+
+
+def _program_ids_of_group(session: Session, group_id: int) -> list[int]:
+    return list(
+        session.exec(
+            select(FsaProgram.program_id)
+            .where(FsaProgram.fsa_id == group_id)
+            .order_by(col(FsaProgram.program_id))
+        ).all()
+    )
+
+
+def assign_devices(
+    session: Session, ctx: ServiceContext, *, group_id: int, devices: Iterable[EndDeviceRow]
+) -> int:
+    """Add devices to a group; returns how many were not members yet."""
+    group = get_group(session, group_id)
+    changed: list[str] = []
+    for device in devices:
+        assert device.id is not None
+        if add_member(session, group_id, device.id, now=ctx.now):
+            changed.append(uris.fsa_list(device.id))
+    if changed:
+        group.changed_time = ctx.now
+        session.add(group)
+        session.flush()
+        notify_all(ctx.changes, session, changed)
+    session.commit()
+    return len(changed)
+
+
+def create_program(
+    session: Session,
+    ctx: ServiceContext,
+    *,
+    description: str,
+    primacy: int,
+    group_ids: Sequence[int],
+) -> DERProgramRow:
+    """A DERProgram, listed in each of ``group_ids``."""
+    groups = [get_group(session, group_id) for group_id in group_ids]
+    program = DERProgramRow(
+        mrid=_new_mrid(),
+        description=description,
+        primacy=primacy,
+        created_time=ctx.now,
+        changed_time=ctx.now,
+    )
+    session.add(program)
+    session.flush()
+    assert program.id is not None
+    changed: list[str] = []
+    for group in groups:
+        assert group.id is not None
+        link_program(session, group.id, program.id)
+        changed.extend(
+            uris.fsa_program_list(member, group.id)
+            for member in select_member_ids(session, group.id)
+        )
+    session.flush()
+    notify_all(ctx.changes, session, changed)
+    session.commit()
+    return program
+
+
+def get_program(session: Session, program_id: int) -> DERProgramRow:
+    row = session.get(DERProgramRow, program_id)
+    if row is None:
+        raise NotFoundError(f"no DERProgram {program_id}")
+    return row
+
+
+def program_for_group(session: Session, group_id: int, program_id: int | None) -> DERProgramRow:
+    """The group's program a group-wide control goes to.
+
+    With ``program_id`` it must be one of the group's programs; without, the group must
+    have exactly one.
+    """
+    get_group(session, group_id)
+    linked = _program_ids_of_group(session, group_id)
+    if program_id is not None:
+        if program_id not in linked:
+            raise BadRequestError(f"DERProgram {program_id} is not listed in group {group_id}")
+        return get_program(session, program_id)
+    if len(linked) != 1:
+        raise ConflictError(
+            f"group {group_id} lists {len(linked)} programs; say which with program_id"
+        )
+    return get_program(session, linked[0])
+
+
+def device_private_program(
+    session: Session, ctx: ServiceContext, device: EndDeviceRow
+) -> DERProgramRow:
+    """The program only this device sees (made with its private group on first use).
+
+    Its primacy is ``settings.device_program_primacy`` (0 by default: a device-specific
+    control outranks group programs, 2030.5 §10.10 lower primacy wins).
+    """
+    assert device.id is not None
+    group = select_device_private_fsa(session, device.id)
+    if group is None:
+        group = FunctionSetAssignmentsRow(
+            mrid=_new_mrid(),
+            description=f"device {device.id}",
+            end_device_id=device.id,
+            created_time=ctx.now,
+            changed_time=ctx.now,
+        )
+        session.add(group)
+        session.flush()
+        assert group.id is not None
+        add_member(session, group.id, device.id, now=ctx.now)
+        notify_all(ctx.changes, session, [uris.fsa_list(device.id)])
+    assert group.id is not None
+    linked = _program_ids_of_group(session, group.id)
+    if linked:
+        return get_program(session, linked[0])
+    program = DERProgramRow(
+        mrid=_new_mrid(),
+        description=f"device {device.id}",
+        primacy=ctx.settings.device_program_primacy,
+        created_time=ctx.now,
+        changed_time=ctx.now,
+    )
+    session.add(program)
+    session.flush()
+    assert program.id is not None
+    link_program(session, group.id, program.id)
+    session.flush()
+    notify_all(ctx.changes, session, [uris.fsa_program_list(device.id, group.id)])
+    return program
+
+
+# --- controls ----------------------------------------------------------------------------
+
+
+def _program_lists(session: Session, program_id: int, list_href: Any) -> list[str]:
+    return [
+        list_href(edev, program_id)
+        for edev in select_end_device_ids_seeing_program(session, program_id)
+    ]
+
+
+def create_control(
+    session: Session, ctx: ServiceContext, *, program: DERProgramRow, spec: ControlSpec
+) -> DERControlRow:
+    """Schedule a DERControl in ``program``.
+
+    Live controls of the same program that overlap it become superseded (2030.5 §12.1.3.1:
+    within a program the later creationTime wins); they stay listed with that status.
+    """
+    assert program.id is not None
+    end = spec.start_time + spec.duration_s
+    if end <= ctx.now:
+        raise BadRequestError("the control would end before now")
+    row = DERControlRow(
+        program_id=program.id,
+        mrid=_new_mrid(),
+        description=spec.description,
+        creation_time=ctx.now,
+        start_time=spec.start_time,
+        duration_s=spec.duration_s,
+        randomize_start_s=spec.randomize_start_s,
+        randomize_duration_s=spec.randomize_duration_s,
+        **spec.modes,
+    )
+    overlapped = select_live_overlapping_controls(
+        session, program.id, start=spec.start_time, end=end, now=ctx.now
+    )
+    session.add(row)
+    session.flush()
+    for old in overlapped:
+        old.superseded_time = ctx.now
+        old.superseded_by_id = row.id
+        session.add(old)
+    program.changed_time = ctx.now
+    session.add(program)
+    session.flush()
+    notify_all(ctx.changes, session, _program_lists(session, program.id, uris.der_control_list))
+    session.commit()
+    return row
+
+
+def create_device_control(
+    session: Session, ctx: ServiceContext, *, device: EndDeviceRow, spec: ControlSpec
+) -> DERControlRow:
+    """Schedule a control for one device (in its private program)."""
+    program = device_private_program(session, ctx, device)
+    return create_control(session, ctx, program=program, spec=spec)
+
+
+def get_control(session: Session, control_id: int) -> DERControlRow:
+    row = session.get(DERControlRow, control_id)
+    if row is None:
+        raise NotFoundError(f"no DERControl {control_id}")
+    return row
+
+
+def control_device_ids(session: Session, control: DERControlRow) -> Sequence[int]:
+    """The devices that see a control (through its program)."""
+    return select_end_device_ids_seeing_program(session, control.program_id)
+
+
+def cancel_control(
+    session: Session, ctx: ServiceContext, *, control: DERControlRow, randomized: bool
+) -> DERControlRow:
+    """Cancel a control; it stays listed with EventStatus cancelled (2030.5 §12.1.3).
+
+    Raises
+    ------
+    ConflictError
+        It was cancelled already, or has ended.
+    """
+    if control.cancelled_time is not None:
+        raise ConflictError(f"DERControl {control.id} is cancelled already")
+    if control.start_time + control.duration_s <= ctx.now:
+        raise ConflictError(f"DERControl {control.id} has ended")
+    control.cancelled_time = ctx.now
+    control.cancel_randomized = randomized
+    session.add(control)
+    session.flush()
+    notify_all(
+        ctx.changes, session, _program_lists(session, control.program_id, uris.der_control_list)
+    )
+    session.commit()
+    return control
+
+
+def set_default_control(
+    session: Session, ctx: ServiceContext, *, program: DERProgramRow, spec: DefaultControlSpec
+) -> DefaultDERControlRow:
+    """Set a program's DefaultDERControl (appended; the latest applies)."""
+    assert program.id is not None
+    row = DefaultDERControlRow(
+        program_id=program.id,
+        mrid=_new_mrid(),
+        description=spec.description,
+        created_time=ctx.now,
+        set_grad_w=spec.set_grad_w,
+        **spec.modes,
+    )
+    session.add(row)
+    session.flush()
+    notify_all(ctx.changes, session, _program_lists(session, program.id, uris.default_der_control))
+    session.commit()
+    return row
+
+
+def latest_default_control(session: Session, program_id: int) -> DefaultDERControlRow | None:
+    return select_latest_default_control(session, program_id)
