@@ -19,15 +19,24 @@ __all__ = [
     "DERType",
     "DERUnitRefType",
     "DOEControlTypeBit",
+    "DeviceCategoryBit",
     "ErrorReasonCode",
     "EventStatusCode",
     "InverterStatus",
     "LocalControlModeStatus",
     "NotificationStatus",
     "OperationalModeStatus",
+    "PowerSourceType",
+    "ResponseRequiredBit",
     "ResponseStatus",
+    "RoleFlagsBit",
+    "ServiceKind",
     "StorageModeStatus",
     "SubscribableType",
+    "SubscriptionEncoding",
+    "TimeQuality",
+    "UsagePointStatus",
+    "VPPControlTypeBit",
 ]
 
 
@@ -225,3 +234,107 @@ class DOEControlTypeBit(IntFlag):
     OP_MOD_IMP_LIM_W = 1 << 1
     OP_MOD_GEN_LIM_W = 1 << 2
     OP_MOD_LOAD_LIM_W = 1 << 3
+
+
+class TimeQuality(IntEnum):
+    """``Time.quality``: lower is more accurate (sep.xsd ``Time``)."""
+
+    EXTERNAL_AUTHORITATIVE = 3
+    LEVEL_3_SOURCE = 4
+    MANUAL_OR_LEVEL_4_SOURCE = 5
+    LEVEL_5_SOURCE = 6
+    UNCOORDINATED = 7
+
+
+class SubscriptionEncoding(IntEnum):
+    """``Subscription.encoding`` (sep.xsd ``Subscription``)."""
+
+    SEP_XML = 0
+    SEP_EXI = 1
+
+
+class ServiceKind(IntEnum):
+    """``UsagePointBase.serviceCategoryKind`` (sep.xsd ``ServiceKind``)."""
+
+    ELECTRICITY = 0
+    GAS = 1
+    WATER = 2
+    TIME = 3
+    PRESSURE = 4
+    HEAT = 5
+    COOLING = 6
+
+
+class UsagePointStatus(IntEnum):
+    """``UsagePointBase.status`` (sep.xsd ``UsagePointBase``)."""
+
+    OFF = 0
+    ON = 1
+
+
+class PowerSourceType(IntEnum):
+    """``DeviceInformation.primaryPower``/``secondaryPower`` (sep.xsd ``PowerSourceType``)."""
+
+    NONE = 0
+    MAINS = 1
+    BATTERY = 2
+    LOCAL_GENERATION = 3
+    EMERGENCY = 4
+    UNKNOWN = 5
+
+
+class RoleFlagsBit(IntFlag):
+    """``UsagePointBase.roleFlags`` bits (sep.xsd ``RoleFlagsType``)."""
+
+    IS_MIRROR = 1 << 0
+    IS_PREMISES_AGGREGATION_POINT = 1 << 1
+    IS_PEV = 1 << 2
+    IS_DER = 1 << 3
+    IS_REVENUE_QUALITY = 1 << 4
+    IS_DC = 1 << 5
+    IS_SUBMETER = 1 << 6
+
+
+class ResponseRequiredBit(IntFlag):
+    """``RespondableResource.responseRequired`` bits (sep.xsd ``RespondableResource``)."""
+
+    MESSAGE_RECEIVED = 1 << 0
+    SPECIFIC_RESPONSE = 1 << 1
+    END_USER_RESPONSE = 1 << 2
+
+
+class DeviceCategoryBit(IntFlag):
+    """``deviceCategory`` bits (sep.xsd ``DeviceCategoryType``)."""
+
+    PROGRAMMABLE_COMMUNICATING_THERMOSTAT = 1 << 0
+    STRIP_HEATERS = 1 << 1
+    BASEBOARD_HEATERS = 1 << 2
+    WATER_HEATER = 1 << 3
+    POOL_PUMP = 1 << 4
+    SAUNA = 1 << 5
+    HOT_TUB = 1 << 6
+    SMART_APPLIANCE = 1 << 7
+    IRRIGATION_PUMP = 1 << 8
+    MANAGED_COMMERCIAL_AND_INDUSTRIAL_LOADS = 1 << 9
+    SIMPLE_MISC_LOADS = 1 << 10
+    EXTERIOR_LIGHTING = 1 << 11
+    INTERIOR_LIGHTING = 1 << 12
+    LOAD_CONTROL_SWITCH = 1 << 13
+    ENERGY_MANAGEMENT_SYSTEM = 1 << 14
+    SMART_ENERGY_MODULE = 1 << 15
+    ELECTRIC_VEHICLE = 1 << 16
+    EVSE = 1 << 17
+    VIRTUAL_OR_MIXED_DER = 1 << 18
+    RECIPROCATING_ENGINE = 1 << 19
+    FUEL_CELL = 1 << 20
+    PHOTOVOLTAIC_SYSTEM = 1 << 21
+    COMBINED_HEAT_AND_POWER = 1 << 22
+    COMBINED_PV_AND_STORAGE = 1 << 23
+    OTHER_GENERATION_SYSTEM = 1 << 24
+    OTHER_STORAGE_SYSTEM = 1 << 25
+
+
+class VPPControlTypeBit(IntFlag):
+    """CSIP-AUS v1.3 ``vppModesSupported``/``vppModesEnabled`` bits (``VPPControlType``)."""
+
+    OP_MOD_STORAGE_TARGET_W = 1 << 0

@@ -44,6 +44,11 @@ ENUMERATIONS: Mapping[tuple[str, str], type[IntEnum]] = {
     ("OperationalModeStatusType", "value"): enums.OperationalModeStatus,
     ("StorageModeStatusType", "value"): enums.StorageModeStatus,
     ("LocalControlModeStatusType", "value"): enums.LocalControlModeStatus,
+    ("Time", "quality"): enums.TimeQuality,
+    ("Subscription", "encoding"): enums.SubscriptionEncoding,
+    ("ServiceKind", "value"): enums.ServiceKind,
+    ("UsagePointBase", "status"): enums.UsagePointStatus,
+    ("PowerSourceType", "value"): enums.PowerSourceType,
 }
 
 #: XSD simple type -> enumeration, for types used by fields of many classes.
@@ -56,6 +61,10 @@ BITMAPS: Mapping[tuple[str, str], type[IntFlag]] = {
     ("DERControlType", "value"): enums.DERControlTypeBit,
     ("DOEControlType", "value"): enums.DOEControlTypeBit,
     ("ConnectStatusType", "value"): enums.ConnectStatus,
+    ("RoleFlagsType", "value"): enums.RoleFlagsBit,
+    ("RespondableResource", "responseRequired"): enums.ResponseRequiredBit,
+    ("DeviceCategoryType", "value"): enums.DeviceCategoryBit,
+    ("VPPControlType", "value"): enums.VPPControlTypeBit,
 }
 
 _SCALARS = (bool, int, str, bytes, float)

@@ -19,6 +19,7 @@ from openderms.schemas.sep2.enums import (
     DOEControlTypeBit,
     EventStatusCode,
     ResponseStatus,
+    RoleFlagsBit,
 )
 from openderms.schemas.sep2.values import active_power, link, mrid_with_pen, time_type
 
@@ -356,14 +357,15 @@ def mirror_meter_reading_list(count: int = 2, now: float = NOW) -> sep.MirrorMet
     )
 
 
+_SITE_ROLE = int(RoleFlagsBit.IS_MIRROR | RoleFlagsBit.IS_PREMISES_AGGREGATION_POINT)
+
+
 def mirror_usage_point(index: int = 1, now: float = NOW) -> sep.MirrorUsagePoint:
     return sep.MirrorUsagePoint(
         href=f"/mup/{index}",
         mRID=mrid(8000 + index),
         description="Site connection point",
-        roleFlags=sep.RoleFlagsType(
-            value=b"\x00\x49"
-        ),  # isPremisesAggregationPoint|isDER|isMirror
+        roleFlags=sep.RoleFlagsType(value=_SITE_ROLE.to_bytes(2, "big")),
         serviceCategoryKind=sep.ServiceKind(value=0),
         status=1,
         deviceLFDI=LFDI,

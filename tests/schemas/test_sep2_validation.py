@@ -192,3 +192,35 @@ def test_encode_refuses_an_unrelated_element_class() -> None:
 
     with pytest.raises(InvalidValueError, match="statWAvail"):
         encode(reading)
+
+
+def test_response_required_reserved_bit_is_refused_on_der_control() -> None:
+    """responseRequired bits 0-2 are defined; the rule sits on RespondableResource."""
+    control = ex.der_control()
+    control.responseRequired = b"\x08"
+
+    with pytest.raises(InvalidValueError, match="responseRequired"):
+        encode(control)
+
+
+def test_time_quality_outside_3_to_7_is_refused() -> None:
+    body = encode(ex.time_resource()).replace(b"<quality>7</quality>", b"<quality>2</quality>")
+
+    with pytest.raises(InvalidValueError, match="TimeQuality"):
+        decode(body)
+
+
+def test_role_flags_reserved_bit_is_refused() -> None:
+    point = ex.mirror_usage_point()
+    point.roleFlags = sep.RoleFlagsType(value=b"\x80\x00")
+
+    with pytest.raises(InvalidValueError, match="roleFlags"):
+        encode(point)
+
+
+def test_subscription_encoding_must_be_xml_or_exi() -> None:
+    subscription = ex.subscription()
+    subscription.encoding = 2
+
+    with pytest.raises(InvalidValueError, match="SubscriptionEncoding"):
+        encode(subscription)
