@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from openderms.client.devices.sunspec import ModelBlock
 from openderms.client.sim.config import SimConfig, SimDeviceConfig
 from openderms.client.sim.devices import (
     BATTERY_MODELS,
@@ -23,7 +24,7 @@ from openderms.client.sim.devices import (
 )
 from openderms.client.sim.errors import SimConfigError
 from openderms.client.sim.physics import house_load_w
-from openderms.client.sim.registers import RegisterImage
+from openderms.client.sim.registers import RegisterImage, SunSpecRegisters
 
 __all__ = ["SimDevice", "SimSite", "SiteState"]
 
@@ -104,6 +105,13 @@ class SimSite:
     def registers(self, name: str) -> RegisterImage:
         """The register image of device ``name`` (what its Modbus server serves)."""
         return self.devices[name].regs
+
+    def block(self, name: str, model_id: int) -> ModelBlock:
+        """SunSpec model ``model_id`` of device ``name`` (for inspection in tests and demos)."""
+        regs = self.devices[name].regs
+        if not isinstance(regs, SunSpecRegisters) or model_id not in regs.blocks:
+            raise KeyError(f"{name} has no SunSpec model {model_id}")
+        return regs.blocks[model_id]
 
     def _of(self, kind: type[Any]) -> list[Any]:
         return [d for d in self.devices.values() if isinstance(d, kind)]

@@ -30,20 +30,26 @@ def _driver(site: RunningSite, map_name: str) -> GenericDriver:
 
 
 @pytest.mark.parametrize("map_name", builtin_map_names())
-async def test_map_reads_every_capability_from_the_simulator(sim_site: RunningSite, map_name: str) -> None:
+async def test_map_reads_every_capability_from_the_simulator(
+    sim_site: RunningSite, map_name: str
+) -> None:
     driver = _driver(sim_site, map_name)
     try:
         await driver.discover()
         values = await driver.read()
     finally:
         await driver.io.close()
-    assert set(values) == set(driver.map.capabilities), "the simulator serves every capability of the map"
+    assert set(values) == set(driver.map.capabilities), (
+        "the simulator serves every capability of the map"
+    )
     missing = [name for name, value in values.items() if value is None]
     assert not missing, f"unimplemented on the simulator: {missing}"
 
 
 @pytest.mark.parametrize("map_name", builtin_map_names())
-async def test_map_writes_every_control_with_read_back(sim_site: RunningSite, map_name: str) -> None:
+async def test_map_writes_every_control_with_read_back(
+    sim_site: RunningSite, map_name: str
+) -> None:
     driver = _driver(sim_site, map_name)
     controls = [c for c in driver.map.capabilities if CAPABILITIES[c].writable]
     try:

@@ -54,7 +54,9 @@ def test_unimplemented_sentinel_decodes_to_none(type_name: str, registers: list[
         ("float32", 1.5, [0x3FC0, 0]),
     ],
 )
-def test_big_endian_words_most_significant_first(type_name: str, value: float, registers: list[int]) -> None:
+def test_big_endian_words_most_significant_first(
+    type_name: str, value: float, registers: list[int]
+) -> None:
     assert encode(type_name, value) == registers
     assert decode(type_name, registers) == value
 
@@ -75,7 +77,9 @@ def test_none_encodes_the_sentinel() -> None:
     assert encode("uint32", None) == [0xFFFF, 0xFFFF]
 
 
-@pytest.mark.parametrize(("type_name", "value"), [("int16", 40000), ("uint16", -1), ("int32", 2**31)])
+@pytest.mark.parametrize(
+    ("type_name", "value"), [("int16", 40000), ("uint16", -1), ("int32", 2**31)]
+)
 def test_out_of_range_values_are_refused(type_name: str, value: int) -> None:
     with pytest.raises(CodecError, match="out of range"):
         encode(type_name, value)

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
-from openderms.client.devices import DeviceIOError, DiscoveryError, ModbusLink, RtuConfig, TcpConfig
+from openderms.client.devices import (
+    DeviceIOError,
+    DiscoveryError,
+    ModbusLink,
+    RtuConfig,
+    TcpConfig,
+)
 from openderms.client.devices.discovery import discover_models
 from openderms.client.devices.site import DeviceConfig
 from openderms.client.devices.transport import make_client
@@ -22,7 +30,7 @@ async def test_discovery_finds_the_model_chain(sim_site: RunningSite) -> None:
     assert base == 40000
     assert [m.model_id for m in models] == [1, 701, 702, 703, 704, 103, 120, 123]
     assert models[0].address == 40002 and models[0].length == 66
-    for earlier, later in zip(models, models[1:], strict=False):
+    for earlier, later in itertools.pairwise(models):
         assert later.address == earlier.end
 
 
@@ -40,7 +48,9 @@ async def test_discovery_falls_back_to_base_50000() -> None:
 
 
 async def test_device_without_marker_is_not_sunspec() -> None:
-    server = SimServer("plain", RawRegisters({0: 1, 1: 2, 40000: 0, 40001: 0, 50000: 0, 50001: 0}, {}, set()))
+    server = SimServer(
+        "plain", RawRegisters({0: 1, 1: 2, 40000: 0, 40001: 0, 50000: 0, 50001: 0}, {}, set())
+    )
     await server.start()
     link = ModbusLink(TcpConfig(server.host, server.port, timeout_s=1.0, retries=0))
     try:
@@ -75,7 +85,11 @@ async def test_refused_read_carries_the_modbus_exception_code(sim_site: RunningS
 
 async def test_rtu_config_builds_a_serial_client() -> None:
     config = DeviceConfig.from_mapping(
-        {"name": "ev", "map": "evcharger-generic", "serial": {"port": "/dev/ttyUSB0", "baudrate": 19200, "parity": "E"}}
+        {
+            "name": "ev",
+            "map": "evcharger-generic",
+            "serial": {"port": "/dev/ttyUSB0", "baudrate": 19200, "parity": "E"},
+        }
     )
     assert isinstance(config.link, RtuConfig)
     client = make_client(config.link)

@@ -48,12 +48,16 @@ def test_sunspec_fallbacks_keep_their_order() -> None:
 
 
 def test_unknown_point_is_named_with_its_key() -> None:
-    with pytest.raises(MapError, match=r"capabilities\.active_power_w\[1\]\.point: model 701 has no point 'Watts'"):
+    with pytest.raises(
+        MapError, match=r"capabilities\.active_power_w\[1\]\.point: model 701 has no point 'Watts'"
+    ):
         parse_map(_doc({"active_power_w": [{"point": "103:W"}, {"point": "701:Watts"}]}))
 
 
 def test_bad_register_type_is_named_with_its_key() -> None:
-    with pytest.raises(MapError, match=r"capabilities\.status\.register\.type: unknown register type 'int24'"):
+    with pytest.raises(
+        MapError, match=r"capabilities\.status\.register\.type: unknown register type 'int24'"
+    ):
         parse_map(_doc({"status": {"register": {"address": 1, "type": "int24"}}}))
 
 
@@ -70,7 +74,13 @@ def test_control_on_a_read_only_point_is_refused() -> None:
 def test_control_on_an_input_register_is_refused() -> None:
     with pytest.raises(MapError, match="writable holding register"):
         parse_map(
-            _doc({"current_limit_a": {"register": {"address": 1, "type": "uint16", "table": "input"}}})
+            _doc(
+                {
+                    "current_limit_a": {
+                        "register": {"address": 1, "type": "uint16", "table": "input"}
+                    }
+                }
+            )
         )
 
 
@@ -80,7 +90,9 @@ def test_unknown_model_is_refused() -> None:
 
 
 def test_pct_of_must_name_a_capability_of_the_map() -> None:
-    doc = _doc({"charge_limit_w": {"point": "124:InWRte", "pct_of": "max_charge_w"}}, kind="battery")
+    doc = _doc(
+        {"charge_limit_w": {"point": "124:InWRte", "pct_of": "max_charge_w"}}, kind="battery"
+    )
     with pytest.raises(MapError, match="map has no 'max_charge_w'"):
         parse_map(doc)
 
@@ -90,7 +102,17 @@ def test_raw_register_fields_are_kept(tmp_path: Path) -> None:
     path.write_text(
         yaml.safe_dump(
             _doc(
-                {"current_limit_a": {"register": {"address": 7, "type": "uint16", "scale": 0.1, "access": "rw", "unit": "A"}}},
+                {
+                    "current_limit_a": {
+                        "register": {
+                            "address": 7,
+                            "type": "uint16",
+                            "scale": 0.1,
+                            "access": "rw",
+                            "unit": "A",
+                        }
+                    }
+                },
                 kind="evcharger",
             )
         )

@@ -11,7 +11,17 @@ from openderms.client.devices.sunspec_models import layout, load_model, parse_po
 
 @pytest.mark.parametrize(
     ("model_id", "length"),
-    [(1, 66), (101, 50), (103, 50), (120, 26), (123, 24), (124, 24), (203, 105), (704, 65), (802, 62)],
+    [
+        (1, 66),
+        (101, 50),
+        (103, 50),
+        (120, 26),
+        (123, 24),
+        (124, 24),
+        (203, 105),
+        (704, 65),
+        (802, 62),
+    ],
 )
 def test_fixed_length_matches_the_sunspec_model_length(model_id: int, length: int) -> None:
     assert load_model(model_id).fixed_length == length

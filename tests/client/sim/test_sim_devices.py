@@ -12,7 +12,9 @@ from openderms.client.sim.errors import RegisterAccessError, SimConfigError
 NOON = 12 * 3600.0
 
 
-def _write_point(inverter: SimInverter | SimBattery, model_id: int, path: str, value: float) -> None:
+def _write_point(
+    inverter: SimInverter | SimBattery, model_id: int, path: str, value: float
+) -> None:
     """Write like a Modbus client would: encoded words at the point's address."""
     block = inverter.regs.blocks[model_id]
     offset, words = block.encode(path, value)
@@ -122,7 +124,7 @@ def test_meter_sums_the_site() -> None:
     state = site.step(NOON + 1)
     # house 500 + charger 2300 - PV 6000 = 3200 W export
     assert state.site_w == pytest.approx(500 + 2300 - 6000, abs=1)
-    assert site.devices["meter"].regs.blocks[203].get("W") == pytest.approx(-3200, abs=10)
+    assert site.block("meter", 203).get("W") == pytest.approx(-3200, abs=10)
     assert site.devices["ev"].regs.read("input", 101, 2) == encode("uint32", 2300)
 
 

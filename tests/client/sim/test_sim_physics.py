@@ -16,7 +16,9 @@ def test_no_sun_at_night() -> None:
 
 def test_peak_at_solar_noon_and_symmetric() -> None:
     assert solar_available_w(12 * HOUR, 5000.0) == pytest.approx(5000.0)
-    assert solar_available_w(9 * HOUR, 5000.0) == pytest.approx(solar_available_w(15 * HOUR, 5000.0))
+    assert solar_available_w(9 * HOUR, 5000.0) == pytest.approx(
+        solar_available_w(15 * HOUR, 5000.0)
+    )
     assert 0 < solar_available_w(9 * HOUR, 5000.0) < 5000.0
 
 

@@ -38,7 +38,11 @@ async def test_wmaxlimpct_with_revert_timer_changes_output_on_the_next_step() ->
 
 async def test_legacy_inverter_takes_the_123_limit() -> None:
     config = parse_config(
-        {"device": [{"name": "pv", "type": "inverter", "rated_w": 5000.0, "models": [1, 101, 120, 123]}]}
+        {
+            "device": [
+                {"name": "pv", "type": "inverter", "rated_w": 5000.0, "models": [1, 101, 120, 123]}
+            ]
+        }
     )
     async with start_site(config, start=NOON) as site:
         endpoint = site.endpoints["pv"]
@@ -49,7 +53,7 @@ async def test_legacy_inverter_takes_the_123_limit() -> None:
         try:
             result = await driver.write("power_limit_pct", 40.0, revert_s=30)
             site.step(NOON + 1)
-            block = site.sim.devices["pv"].regs.blocks[123]
+            block = site.sim.block("pv", 123)
             assert block.get("WMaxLimPct_RvrtTms") == 30
             assert block.raw("WMaxLim_Ena") == 1
         finally:
