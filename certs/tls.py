@@ -8,13 +8,15 @@ What every context here does, and why:
   suite 2030.5 requires. ``"wide"`` (opt-in, for peers without CCM-8 such as browsers and
   some HTTP stacks): CCM-8 first, then ECDHE-ECDSA AES-128-GCM-SHA256 and
   AES-256-GCM-SHA384. Both are ECDHE-ECDSA only, so a server must show an ECDSA certificate.
-- **``@SECLEVEL=0`` inside the cipher string.** CCM-8 has a 64-bit tag. OpenSSL 3.0 and
-  3.1 (this machine has 3.0) still rate the suite at 128 bits, but OpenSSL 3.2 and later
-  rate the CCM-8 suites as low security and drop them from security level 1 up (Python's
-  default is level 2), which would leave no suite at all and fail every handshake with
-  "no shared cipher". Level 0 keeps the suite on every OpenSSL 3. What level 0 would
-  otherwise let in (small or RSA keys, SHA-1 certificate signatures, weak groups) is shut
-  out by the cipher list itself and the next two rules.
+- **Security level inside the cipher string.** CCM-8 has a 64-bit tag. OpenSSL 3.0 and
+  3.1 (this machine has 3.0) rate the suite at 128 bits, so we keep Python's level 2
+  there. OpenSSL 3.2 and later rate the CCM-8 suites as low security and drop them from
+  level 1 up, which would leave no suite and fail every handshake with "no shared
+  cipher"; there we set ``@SECLEVEL=0``. Small or RSA keys, SHA-1 certificate signatures
+  and weak groups, which level 0 would let in, stay out through the cipher list and the
+  next two rules. What level 0 does let in is SHA-1 among the TLS 1.2 *handshake*
+  signature algorithms (a peer may ask for ecdsa_sha1); Python's ssl has no API to set
+  signature algorithms, so on OpenSSL >= 3.2 that remains.
 - **ECDHE on P-256 only** (clause 6.11: secp256r1).
 - **Suite B chain check** (OpenSSL ``X509_V_FLAG_SUITEB_128_LOS_ONLY``): during
   verification every certificate of the peer's chain, up to the SERCA, must have a P-256
@@ -63,9 +65,22 @@ SUITE_B_128_ONLY = ssl.VerifyFlags(0x10000)
 
 _ECDH_CURVE = "prime256v1"
 
+# The OpenSSL release that rates CCM-8 suites below security level 1 (64-bit tag).
+_CCM8_LOW_SECURITY_SINCE = (3, 2)
 
-def cipher_string(profile: str) -> str:
+
+def cipher_string(
+    profile: str, *, openssl_version: tuple[int, ...] = ssl.OPENSSL_VERSION_INFO
+) -> str:
     """The OpenSSL cipher string of a profile (``"csip"`` or ``"wide"``).
+
+    Parameters
+    ----------
+    profile
+        ``"csip"`` or ``"wide"``.
+    openssl_version
+        Version of the OpenSSL the context runs on (the linked one by default); it
+        decides the security level, see the module docstring.
 
     Raises
     ------
@@ -77,8 +92,8 @@ def cipher_string(profile: str) -> str:
     except KeyError:
         known = ", ".join(sorted(CIPHER_PROFILES))
         raise TlsConfigError(f"unknown cipher profile {profile!r} (known: {known})") from None
-    # Scoped to our own list: see the module docstring on CCM-8 and security levels.
-    return f"{suites}:@SECLEVEL=0"
+    level = 0 if tuple(openssl_version[:2]) >= _CCM8_LOW_SECURITY_SINCE else 2
+    return f"{suites}:@SECLEVEL={level}"
 
 
 def server_context(cert: Path, key: Path, ca: Path, *, ciphers: str = "csip") -> ssl.SSLContext:

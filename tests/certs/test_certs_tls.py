@@ -64,13 +64,15 @@ def test_server_sees_the_aggregator_as_aggregator(pki: PkiPaths, aggregator: Dev
     assert result.peer is not None and result.peer.is_aggregator
 
 
-def _s_client(port: int, device: DeviceFiles, pki: PkiPaths, groups: str) -> str:
+def _s_client(
+    port: int, device: DeviceFiles, pki: PkiPaths, groups: str, extra: tuple[str, ...] = ()
+) -> str:
     """Connect with ``openssl s_client`` offering ``groups``; return what it printed."""
     completed = subprocess.run(
         ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_2",
          "-cipher", cipher_string("csip"), "-groups", groups,
          "-cert", str(device.cert), "-cert_chain", str(device.cert), "-key", str(device.key),
-         "-CAfile", str(pki.serca_cert)],
+         "-CAfile", str(pki.serca_cert), *extra],
         input=b"ping",
         capture_output=True,
         timeout=10,
@@ -242,8 +244,38 @@ def test_unknown_cipher_profile_is_refused(pki: PkiPaths) -> None:
         _server(pki, ciphers="fast")
 
 
-def test_cipher_string_lowers_security_level_for_ccm8_only() -> None:
-    assert cipher_string("csip") == "ECDHE-ECDSA-AES128-CCM8:@SECLEVEL=0"
+@pytest.mark.parametrize(
+    ("version", "level"), [((3, 0, 19), 2), ((3, 1, 0), 2), ((3, 2, 0), 0), ((3, 5, 1), 0)]
+)
+def test_security_level_drops_to_zero_only_where_openssl_demotes_ccm8(
+    version: tuple[int, ...], level: int
+) -> None:
+    assert cipher_string("csip", openssl_version=version) == f"{CSIP_CIPHER}:@SECLEVEL={level}"
+
+
+def test_level_zero_cipher_string_still_negotiates_ccm8(
+    pki: PkiPaths, device: DeviceFiles
+) -> None:
+    """The string used on OpenSSL >= 3.2 works in a real handshake (here, on this OpenSSL)."""
+    server, client = _server(pki), _client(device, pki)
+    for context in (server, client):
+        context.set_ciphers(cipher_string("csip", openssl_version=(3, 2, 0)))
+
+    result = handshake(server, client)
+
+    assert result.succeeded, result
+    assert result.cipher == CSIP_CIPHER
+
+
+@needs_openssl
+@pytest.mark.skipif(
+    ssl.OPENSSL_VERSION_INFO >= (3, 2), reason="level 0 on OpenSSL >= 3.2 admits SHA-1 sigalgs"
+)
+def test_server_refuses_sha1_handshake_signatures(pki: PkiPaths, device: DeviceFiles) -> None:
+    with serving_once(_server(pki)) as (port, result):
+        output = _s_client(port, device, pki, groups="P-256", extra=("-sigalgs", "ECDSA+SHA1"))
+
+    assert result.server_error is not None, output
 
 
 def test_missing_key_file_is_a_config_error(pki: PkiPaths, tmp_path: Path) -> None:
