@@ -18,12 +18,10 @@ from sqlmodel import Session, col, select
 from openderms.certs.identity import sfdi_from_lfdi
 from openderms.server.errors import BadRequestError, ConflictError, NotFoundError
 from openderms.server.scope import ServiceContext
-from openderms.server.sep2 import uris
-from openderms.server.services.changes import notify_all
+from openderms.server.services import programs
 from openderms.server.store.crud.der import select_latest_client_resource
 from openderms.server.store.crud.derp import (
     select_latest_default_control,
-    select_live_overlapping_controls,
 )
 from openderms.server.store.crud.end_device import (
     get_or_create_aggregator,
@@ -32,9 +30,6 @@ from openderms.server.store.crud.end_device import (
 )
 from openderms.server.store.crud.events import select_responses
 from openderms.server.store.crud.fsa import (
-    add_member,
-    link_program,
-    select_device_private_fsa,
     select_end_device_ids_seeing_program,
     select_member_ids,
 )
@@ -234,18 +229,6 @@ def set_rates(
 # --- groups and programs ---------------------------------------------------------------
 
 
-def create_group(
-    session: Session, ctx: ServiceContext, *, description: str
-) -> FunctionSetAssignmentsRow:
-    """A new, empty group (FunctionSetAssignments)."""
-    row = FunctionSetAssignmentsRow(
-        mrid=_new_mrid(), description=description, created_time=ctx.now, changed_time=ctx.now
-    )
-    session.add(row)
-    session.commit()
-    return row
-
-
 def get_group(session: Session, group_id: int) -> FunctionSetAssignmentsRow:
     """A shared group by id (devices' private groups are not addressable as groups)."""
     row = session.get(FunctionSetAssignmentsRow, group_id)
@@ -283,59 +266,6 @@ def _program_ids_of_group(session: Session, group_id: int) -> list[int]:
     )
 
 
-def assign_devices(
-    session: Session, ctx: ServiceContext, *, group_id: int, devices: Iterable[EndDeviceRow]
-) -> int:
-    """Add devices to a group; returns how many were not members yet."""
-    group = get_group(session, group_id)
-    changed: list[str] = []
-    for device in devices:
-        assert device.id is not None
-        if add_member(session, group_id, device.id, now=ctx.now):
-            changed.append(uris.fsa_list(device.id))
-    if changed:
-        group.changed_time = ctx.now
-        session.add(group)
-        session.flush()
-        notify_all(ctx.changes, session, changed)
-    session.commit()
-    return len(changed)
-
-
-def create_program(
-    session: Session,
-    ctx: ServiceContext,
-    *,
-    description: str,
-    primacy: int,
-    group_ids: Sequence[int],
-) -> DERProgramRow:
-    """A DERProgram, listed in each of ``group_ids``."""
-    groups = [get_group(session, group_id) for group_id in group_ids]
-    program = DERProgramRow(
-        mrid=_new_mrid(),
-        description=description,
-        primacy=primacy,
-        created_time=ctx.now,
-        changed_time=ctx.now,
-    )
-    session.add(program)
-    session.flush()
-    assert program.id is not None
-    changed: list[str] = []
-    for group in groups:
-        assert group.id is not None
-        link_program(session, group.id, program.id)
-        changed.extend(
-            uris.fsa_program_list(member, group.id)
-            for member in select_member_ids(session, group.id)
-        )
-    session.flush()
-    notify_all(ctx.changes, session, changed)
-    session.commit()
-    return program
-
-
 def get_program(session: Session, program_id: int) -> DERProgramRow:
     row = session.get(DERProgramRow, program_id)
     if row is None:
@@ -362,107 +292,6 @@ def program_for_group(session: Session, group_id: int, program_id: int | None) -
     return get_program(session, linked[0])
 
 
-def device_private_program(
-    session: Session, ctx: ServiceContext, device: EndDeviceRow
-) -> DERProgramRow:
-    """The program only this device sees (made with its private group on first use).
-
-    Its primacy is ``settings.device_program_primacy`` (0 by default: a device-specific
-    control outranks group programs, 2030.5 §10.10 lower primacy wins).
-    """
-    assert device.id is not None
-    group = select_device_private_fsa(session, device.id)
-    if group is None:
-        group = FunctionSetAssignmentsRow(
-            mrid=_new_mrid(),
-            description=f"device {device.id}",
-            end_device_id=device.id,
-            created_time=ctx.now,
-            changed_time=ctx.now,
-        )
-        session.add(group)
-        session.flush()
-        assert group.id is not None
-        add_member(session, group.id, device.id, now=ctx.now)
-        notify_all(ctx.changes, session, [uris.fsa_list(device.id)])
-    assert group.id is not None
-    linked = _program_ids_of_group(session, group.id)
-    if linked:
-        return get_program(session, linked[0])
-    program = DERProgramRow(
-        mrid=_new_mrid(),
-        description=f"device {device.id}",
-        primacy=ctx.settings.device_program_primacy,
-        created_time=ctx.now,
-        changed_time=ctx.now,
-    )
-    session.add(program)
-    session.flush()
-    assert program.id is not None
-    link_program(session, group.id, program.id)
-    session.flush()
-    notify_all(ctx.changes, session, [uris.fsa_program_list(device.id, group.id)])
-    return program
-
-
-# --- controls ----------------------------------------------------------------------------
-
-
-def _program_lists(session: Session, program_id: int, list_href: Any) -> list[str]:
-    return [
-        list_href(edev, program_id)
-        for edev in select_end_device_ids_seeing_program(session, program_id)
-    ]
-
-
-def create_control(
-    session: Session, ctx: ServiceContext, *, program: DERProgramRow, spec: ControlSpec
-) -> DERControlRow:
-    """Schedule a DERControl in ``program``.
-
-    Live controls of the same program that overlap it become superseded (2030.5 §12.1.3.1:
-    within a program the later creationTime wins); they stay listed with that status.
-    """
-    assert program.id is not None
-    end = spec.start_time + spec.duration_s
-    if end <= ctx.now:
-        raise BadRequestError("the control would end before now")
-    row = DERControlRow(
-        program_id=program.id,
-        mrid=_new_mrid(),
-        description=spec.description,
-        creation_time=ctx.now,
-        start_time=spec.start_time,
-        duration_s=spec.duration_s,
-        randomize_start_s=spec.randomize_start_s,
-        randomize_duration_s=spec.randomize_duration_s,
-        **spec.modes,
-    )
-    overlapped = select_live_overlapping_controls(
-        session, program.id, start=spec.start_time, end=end, now=ctx.now
-    )
-    session.add(row)
-    session.flush()
-    for old in overlapped:
-        old.superseded_time = ctx.now
-        old.superseded_by_id = row.id
-        session.add(old)
-    program.changed_time = ctx.now
-    session.add(program)
-    session.flush()
-    notify_all(ctx.changes, session, _program_lists(session, program.id, uris.der_control_list))
-    session.commit()
-    return row
-
-
-def create_device_control(
-    session: Session, ctx: ServiceContext, *, device: EndDeviceRow, spec: ControlSpec
-) -> DERControlRow:
-    """Schedule a control for one device (in its private program)."""
-    program = device_private_program(session, ctx, device)
-    return create_control(session, ctx, program=program, spec=spec)
-
-
 def get_control(session: Session, control_id: int) -> DERControlRow:
     row = session.get(DERControlRow, control_id)
     if row is None:
@@ -475,6 +304,77 @@ def control_device_ids(session: Session, control: DERControlRow) -> Sequence[int
     return select_end_device_ids_seeing_program(session, control.program_id)
 
 
+def create_group(
+    session: Session, ctx: ServiceContext, *, description: str
+) -> FunctionSetAssignmentsRow:
+    """A new, empty group (delegates to `programs.create_group`)."""
+    return programs.create_group(session, ctx, description=description)
+
+
+def assign_devices(
+    session: Session, ctx: ServiceContext, *, group_id: int, devices: Iterable[EndDeviceRow]
+) -> int:
+    """Add devices to a group; returns how many were not members yet."""
+    get_group(session, group_id)
+    ids = [device.id for device in devices if device.id is not None]
+    return programs.assign_devices(session, ctx, group_id, ids)
+
+
+def create_program(
+    session: Session,
+    ctx: ServiceContext,
+    *,
+    description: str,
+    primacy: int,
+    group_ids: Sequence[int],
+) -> DERProgramRow:
+    """A DERProgram, listed in each of ``group_ids`` (shared groups only)."""
+    for group_id in group_ids:
+        get_group(session, group_id)
+    return programs.create_program(
+        session, ctx, primacy=primacy, description=description, group_ids=group_ids
+    )
+
+
+def device_private_program(
+    session: Session, ctx: ServiceContext, device: EndDeviceRow
+) -> DERProgramRow:
+    """The program only this device sees (made with its private group on first use)."""
+    assert device.id is not None
+    program = programs.device_program(session, ctx, device.id)
+    session.commit()
+    return program
+
+
+def create_control(
+    session: Session, ctx: ServiceContext, *, program: DERProgramRow, spec: ControlSpec
+) -> DERControlRow:
+    """Schedule a DERControl in ``program`` (supersession per `programs.create_der_control`)."""
+    assert program.id is not None
+    if spec.start_time + spec.duration_s <= ctx.now:
+        raise BadRequestError("the control would end before now")
+    return programs.create_der_control(
+        session,
+        ctx,
+        program_id=program.id,
+        start_time=spec.start_time,
+        duration_s=spec.duration_s,
+        modes=programs.ControlModes(**spec.modes),
+        description=spec.description,
+        randomize_start_s=spec.randomize_start_s,
+        randomize_duration_s=spec.randomize_duration_s,
+    )
+
+
+def create_device_control(
+    session: Session, ctx: ServiceContext, *, device: EndDeviceRow, spec: ControlSpec
+) -> DERControlRow:
+    """Schedule a control for one device (in its private program)."""
+    return create_control(
+        session, ctx, program=device_private_program(session, ctx, device), spec=spec
+    )
+
+
 def cancel_control(
     session: Session, ctx: ServiceContext, *, control: DERControlRow, randomized: bool
 ) -> DERControlRow:
@@ -483,21 +383,12 @@ def cancel_control(
     Raises
     ------
     ConflictError
-        It was cancelled already, or has ended.
+        It has ended already.
     """
-    if control.cancelled_time is not None:
-        raise ConflictError(f"DERControl {control.id} is cancelled already")
+    assert control.id is not None
     if control.start_time + control.duration_s <= ctx.now:
         raise ConflictError(f"DERControl {control.id} has ended")
-    control.cancelled_time = ctx.now
-    control.cancel_randomized = randomized
-    session.add(control)
-    session.flush()
-    notify_all(
-        ctx.changes, session, _program_lists(session, control.program_id, uris.der_control_list)
-    )
-    session.commit()
-    return control
+    return programs.cancel_der_control(session, ctx, control.id, randomized=randomized)
 
 
 def set_default_control(
@@ -505,19 +396,14 @@ def set_default_control(
 ) -> DefaultDERControlRow:
     """Set a program's DefaultDERControl (appended; the latest applies)."""
     assert program.id is not None
-    row = DefaultDERControlRow(
+    return programs.set_default_der_control(
+        session,
+        ctx,
         program_id=program.id,
-        mrid=_new_mrid(),
+        modes=programs.ControlModes(**spec.modes),
         description=spec.description,
-        created_time=ctx.now,
         set_grad_w=spec.set_grad_w,
-        **spec.modes,
     )
-    session.add(row)
-    session.flush()
-    notify_all(ctx.changes, session, _program_lists(session, program.id, uris.default_der_control))
-    session.commit()
-    return row
 
 
 def latest_default_control(session: Session, program_id: int) -> DefaultDERControlRow | None:
