@@ -1,0 +1,30 @@
+"""DeviceCapability (``/dcap``) and Time (``/tm``) function sets."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response
+
+from openderms.server.sep2 import uris
+from openderms.server.sep2.request import (
+    call_service,
+    request_scope,
+    service_context,
+    xml_response,
+)
+from openderms.server.services.end_device import get_device_capability, get_time
+
+__all__ = ["blueprint"]
+
+blueprint = Blueprint("dcap", __name__)
+
+
+@blueprint.get(uris.DCAP)
+async def device_capability() -> Response:
+    request_scope()  # any verified certificate may start the walk
+    return xml_response(await call_service(get_device_capability, service_context()))
+
+
+@blueprint.get(uris.TIME)
+async def time_resource() -> Response:
+    request_scope()
+    return xml_response(await call_service(get_time, service_context()))

@@ -1,0 +1,83 @@
+"""DER program function set: DERProgram, DERControlList, ActiveDERControlList,
+DefaultDERControl, DERCurveList."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response
+
+from openderms.server.sep2.request import (
+    call_service,
+    page,
+    request_scope,
+    service_context,
+    xml_response,
+)
+from openderms.server.services import derp as service
+
+__all__ = ["blueprint"]
+
+blueprint = Blueprint("derp", __name__)
+
+_PROGRAM = "/edev/<int:edev_id>/derp/<int:derp_id>"
+
+
+@blueprint.get(_PROGRAM)
+async def der_program(edev_id: int, derp_id: int) -> Response:
+    scope = request_scope()
+    return xml_response(
+        await call_service(service.get_der_program, service_context(), scope, edev_id, derp_id)
+    )
+
+
+@blueprint.get(_PROGRAM + "/derc")
+async def der_control_list(edev_id: int, derp_id: int) -> Response:
+    scope = request_scope()
+    return xml_response(
+        await call_service(
+            service.list_der_controls, service_context(), scope, edev_id, derp_id, page()
+        )
+    )
+
+
+@blueprint.get(_PROGRAM + "/derc/<int:derc_id>")
+async def der_control(edev_id: int, derp_id: int, derc_id: int) -> Response:
+    scope = request_scope()
+    return xml_response(
+        await call_service(
+            service.get_der_control, service_context(), scope, edev_id, derp_id, derc_id
+        )
+    )
+
+
+@blueprint.get(_PROGRAM + "/actderc")
+async def active_der_control_list(edev_id: int, derp_id: int) -> Response:
+    scope = request_scope()
+    return xml_response(
+        await call_service(
+            service.list_active_der_controls, service_context(), scope, edev_id, derp_id, page()
+        )
+    )
+
+
+@blueprint.get(_PROGRAM + "/dderc")
+async def default_der_control(edev_id: int, derp_id: int) -> Response:
+    scope = request_scope()
+    return xml_response(
+        await call_service(service.get_default_der_control, scope, edev_id, derp_id)
+    )
+
+
+@blueprint.get(_PROGRAM + "/dc")
+async def der_curve_list(edev_id: int, derp_id: int) -> Response:
+    scope = request_scope()
+    return xml_response(
+        await call_service(service.list_der_curves, scope, edev_id, derp_id, page())
+    )
+
+
+@blueprint.get(_PROGRAM + "/dc/<int:curve_id>")
+async def der_curve(edev_id: int, derp_id: int, curve_id: int) -> Response:
+    scope = request_scope()
+    return xml_response(
+        await call_service(service.get_der_curve, scope, edev_id, derp_id, curve_id)
+    )

@@ -1,0 +1,141 @@
+"""Shared helpers of the 2030.5 routes: who is calling, the context, paging, bodies, XML.
+
+A route reads its path and query through these, makes one service call through
+`call_service`, and answers with `xml_response`. Errors are raised, never built here;
+`openderms.server.app` turns them into 2030.5 Error bodies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from quart import Response, current_app, request
+from sqlmodel import Session
+
+from openderms.certs.identity import identity_from_certificate
+from openderms.schemas.sep2.codec import SEP_XML, CodecLimits, decode, encode
+from openderms.server.config import ServerSettings
+from openderms.server.errors import UnauthenticatedError
+from openderms.server.identity import client_certificate_der
+from openderms.server.scope import Scope, ServiceContext
+from openderms.server.sep2.paging import Page, parse_page
+from openderms.server.services.changes import ChangeSink
+from openderms.server.store.db import Store
+
+__all__ = [
+    "APP_STATE_KEY",
+    "AppState",
+    "call_service",
+    "created",
+    "decode_body",
+    "no_content",
+    "page",
+    "request_scope",
+    "service_context",
+    "xml_response",
+]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+R = TypeVar("R")
+
+APP_STATE_KEY = "OPENDERMS_SERVER"
+
+
+@dataclass(frozen=True, slots=True)
+class AppState:
+    """What the routes of one app share (kept in ``app.config``)."""
+
+    settings: ServerSettings
+    store: Store
+    changes: ChangeSink
+    clock: Callable[[], int]
+
+
+def state() -> AppState:
+    found: AppState = current_app.config[APP_STATE_KEY]
+    return found
+
+
+@lru_cache(maxsize=65_536)
+def _scope_of_certificate(der: bytes) -> Scope:
+    # The identity is a pure function of the DER bytes; caching saves a parse per request.
+    identity = identity_from_certificate(der)
+    return Scope(lfdi=identity.lfdi, sfdi=identity.sfdi, is_aggregator=identity.is_aggregator)
+
+
+def request_scope() -> Scope:
+    """The caller's scope, from its verified certificate.
+
+    Raises
+    ------
+    UnauthenticatedError
+        No certificate we can believe came with the request.
+    """
+    settings = state().settings
+    der = client_certificate_der(
+        request.scope,  # type: ignore[arg-type]  # quart's scope is the ASGI dict
+        trusted_proxies=settings.trusted_proxies,
+        header_name=settings.client_cert_header,
+    )
+    if der is None:
+        raise UnauthenticatedError("a verified client certificate is required")
+    return _scope_of_certificate(der)
+
+
+def service_context() -> ServiceContext:
+    current = state()
+    return ServiceContext(now=current.clock(), settings=current.settings, changes=current.changes)
+
+
+def page() -> Page:
+    settings = state().settings
+    return parse_page(
+        request.args,
+        default_limit=settings.list_limit_default,
+        max_limit=settings.page_limit_max,
+    )
+
+
+async def decode_body(expected: type[T] | tuple[type, ...]) -> Any:
+    """The request body decoded by the hardened codec as one of `expected`.
+
+    quart refuses bodies over ``MAX_CONTENT_LENGTH`` (413) before reading them; the codec
+    bounds size and depth again and refuses DTDs and unknown elements (400).
+    """
+    data = await request.get_data(cache=False, as_text=False, parse_form_data=False)
+    limits = CodecLimits(max_body_bytes=state().settings.max_body_bytes)
+    return decode(data, expected, limits=limits)
+
+
+async def call_service(
+    fn: Callable[Concatenate[Session, P], R], *args: P.args, **kwargs: P.kwargs
+) -> R:
+    """Run one service function with a fresh session in a worker thread."""
+    return await state().store.run(fn, *args, **kwargs)
+
+
+def xml_response(
+    obj: object | bytes, *, status: int = 200, location: str | None = None
+) -> Response:
+    """An ``application/sep+xml`` response (`obj` encoded unless already bytes)."""
+    body = obj if isinstance(obj, bytes) else encode(obj)
+    response = Response(body, status=status, content_type=SEP_XML)
+    if location is not None:
+        response.headers["Location"] = location
+    return response
+
+
+def created(location: str) -> Response:
+    """201 Created with a Location header and no body (IEEE 2030.5 §5.3: POST)."""
+    response = Response(b"", status=201)
+    response.headers["Location"] = location
+    return response
+
+
+def no_content() -> Response:
+    """204 No Content (IEEE 2030.5 §5.3: a successful PUT)."""
+    return Response(b"", status=204)

@@ -1,0 +1,265 @@
+"""MirrorUsagePoint function set: clients mirror their meters and post readings.
+
+A client POSTs a MirrorUsagePoint to ``/mup`` (created, or matched by mRID: 201 +
+Location either way), then POSTs MirrorMeterReading or MirrorMeterReadingList to
+``/mup/{id}``, single readings or MirrorReadingSets in batches. Readings are stored as a
+time series per MirrorMeterReading (IEEE 2030.5 §10.9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlmodel import Session
+
+from openderms.schemas.sep2 import models as sep
+from openderms.server.errors import BadRequestError, ForbiddenError, NotFoundError
+from openderms.server.mappers.common import lfdi_bytes, lfdi_hex, mrid_hex, mrid_type
+from openderms.server.scope import Scope, ServiceContext
+from openderms.server.sep2 import uris
+from openderms.server.sep2.paging import Page
+from openderms.server.services.rates import device_post_rate_s, server_poll_rate_s
+from openderms.server.store.crud.end_device import (
+    select_end_device_by_lfdi,
+    select_end_device_for_scope,
+)
+from openderms.server.store.crud.mirror import (
+    select_mmr_by_mrid,
+    select_mmrs,
+    select_mup_by_mrid,
+    select_mup_for_scope,
+    select_mups_for_scope,
+)
+from openderms.server.store.models import (
+    EndDeviceRow,
+    MirrorMeterReadingRow,
+    MirrorReadingRow,
+    MirrorUsagePointRow,
+)
+
+__all__ = [
+    "get_mirror_usage_point",
+    "list_mirror_usage_points",
+    "post_mirror_readings",
+    "post_mirror_usage_point",
+]
+
+#: Most readings accepted in one POST (bounded before any row is written).
+MAX_READINGS_PER_POST = 10_000
+
+
+def _wrapped(value: object) -> int | None:
+    return None if value is None else int(getattr(value, "value"))  # noqa: B009
+
+
+def _reading_type_columns(reading_type: sep.ReadingType | None) -> dict[str, int | None]:
+    if reading_type is None:
+        return {}
+    return {
+        "uom": _wrapped(reading_type.uom),
+        "power_of_ten_multiplier": _wrapped(reading_type.powerOfTenMultiplier),
+        "kind": _wrapped(reading_type.kind),
+        "phase": _wrapped(reading_type.phase),
+        "flow_direction": _wrapped(reading_type.flowDirection),
+        "data_qualifier": _wrapped(reading_type.dataQualifier),
+        "accumulation_behaviour": _wrapped(reading_type.accumulationBehaviour),
+        "commodity": _wrapped(reading_type.commodity),
+        "interval_length_s": reading_type.intervalLength,
+    }
+
+
+def _readings_of(
+    mmr: sep.MirrorMeterReading, now: int
+) -> Iterable[tuple[int, int | None, sep.Reading]]:
+    """(start [s], duration [s], reading) of every reading in a MirrorMeterReading."""
+    if mmr.Reading is not None:
+        period = mmr.Reading.timePeriod
+        yield (
+            now if period is None else period.start.value,
+            None if period is None else period.duration,
+            mmr.Reading,
+        )
+    for reading_set in mmr.MirrorReadingSet:
+        for reading in reading_set.Reading:
+            period = reading.timePeriod or reading_set.timePeriod
+            yield period.start.value, period.duration, reading
+
+
+def _store_mmr(
+    session: Session, ctx: ServiceContext, mup: MirrorUsagePointRow, mmr: sep.MirrorMeterReading
+) -> MirrorMeterReadingRow:
+    assert mup.id is not None
+    mrid = mrid_hex(mmr.mRID)
+    row = select_mmr_by_mrid(session, mup.id, mrid)
+    if row is None:
+        if mmr.ReadingType is None:
+            raise BadRequestError(f"MirrorMeterReading {mrid} is new: it needs its ReadingType")
+        row = MirrorMeterReadingRow(
+            mup_id=mup.id,
+            mrid=mrid,
+            description=(mmr.description or "")[:32],
+            created_time=ctx.now,
+            **_reading_type_columns(mmr.ReadingType),
+        )
+        session.add(row)
+        session.flush()
+    elif mmr.ReadingType is not None:
+        for name, value in _reading_type_columns(mmr.ReadingType).items():
+            setattr(row, name, value)
+    assert row.id is not None
+    count = 0
+    for start, duration, reading in _readings_of(mmr, ctx.now):
+        if reading.value is None:
+            continue
+        session.add(
+            MirrorReadingRow(
+                mmr_id=row.id,
+                time_period_start=start,
+                duration_s=duration,
+                value=reading.value,
+                quality_flags=(
+                    None
+                    if reading.qualityFlags is None
+                    else int.from_bytes(reading.qualityFlags, "big")
+                ),
+                local_id=None if reading.localID is None else reading.localID.hex().upper(),
+                received_time=ctx.now,
+            )
+        )
+        count += 1
+    if count:
+        row.last_update_time = ctx.now
+    session.add(row)
+    return row
+
+
+def _count_readings(mmrs: Iterable[sep.MirrorMeterReading]) -> int:
+    return sum(
+        (1 if m.Reading is not None else 0) + sum(len(s.Reading) for s in m.MirrorReadingSet)
+        for m in mmrs
+    )
+
+
+def _owner(session: Session, scope: Scope, device_lfdi: bytes) -> EndDeviceRow:
+    device = select_end_device_by_lfdi(session, lfdi_hex(device_lfdi))
+    if device is None or device.id is None:
+        raise ForbiddenError("deviceLFDI is not a registered EndDevice")
+    if select_end_device_for_scope(session, scope, device.id) is None:
+        raise ForbiddenError("deviceLFDI is not a device this certificate speaks for")
+    return device
+
+
+def post_mirror_usage_point(
+    session: Session, ctx: ServiceContext, scope: Scope, body: sep.MirrorUsagePoint
+) -> tuple[str, bool]:
+    """Create (or match by mRID) a mirror for the caller's device; returns (href, new).
+
+    Readings inside the body are stored too. Commits.
+    """
+    if _count_readings(body.MirrorMeterReading) > MAX_READINGS_PER_POST:
+        raise BadRequestError(f"more than {MAX_READINGS_PER_POST} readings in one POST")
+    device = _owner(session, scope, body.deviceLFDI)
+    assert device.id is not None
+    mrid = mrid_hex(body.mRID)
+    mup = select_mup_by_mrid(session, device.id, mrid)
+    created = mup is None
+    if mup is None:
+        mup = MirrorUsagePointRow(
+            end_device_id=device.id,
+            mrid=mrid,
+            device_lfdi=device.lfdi,
+            created_time=ctx.now,
+            changed_time=ctx.now,
+        )
+    mup.description = (body.description or "")[:32]
+    mup.role_flags = int.from_bytes(body.roleFlags.value, "big")
+    mup.service_category_kind = body.serviceCategoryKind.value
+    mup.status = body.status
+    mup.changed_time = ctx.now
+    session.add(mup)
+    session.flush()
+    for mmr in body.MirrorMeterReading:
+        _store_mmr(session, ctx, mup, mmr)
+    assert mup.id is not None
+    if created:
+        ctx.changes.resource_changed(session, uris.MUP_LIST)
+    session.commit()
+    return uris.mirror_usage_point(mup.id), created
+
+
+def post_mirror_readings(
+    session: Session,
+    ctx: ServiceContext,
+    scope: Scope,
+    mup_id: int,
+    body: sep.MirrorMeterReading | sep.MirrorMeterReadingList,
+) -> str:
+    """Store readings posted to ``/mup/{id}``; returns the href of the (last) MMR. Commits."""
+    mup = select_mup_for_scope(session, scope, mup_id)
+    if mup is None:
+        raise NotFoundError(f"no MirrorUsagePoint {mup_id}")
+    mmrs = (
+        list(body.MirrorMeterReading) if isinstance(body, sep.MirrorMeterReadingList) else [body]
+    )
+    if not mmrs:
+        raise BadRequestError("no MirrorMeterReading in the body")
+    if _count_readings(mmrs) > MAX_READINGS_PER_POST:
+        raise BadRequestError(f"more than {MAX_READINGS_PER_POST} readings in one POST")
+    last = None
+    for mmr in mmrs:
+        last = _store_mmr(session, ctx, mup, mmr)
+    assert last is not None and last.id is not None
+    session.commit()
+    return uris.mirror_meter_reading(mup_id, last.id)
+
+
+def _map_mup(
+    session: Session, ctx: ServiceContext, row: MirrorUsagePointRow
+) -> sep.MirrorUsagePoint:
+    assert row.id is not None
+    device = session.get(EndDeviceRow, row.end_device_id)
+    assert device is not None
+    mmrs = [
+        sep.MirrorMeterReading(
+            href=uris.mirror_meter_reading(row.id, mmr.id or 0),
+            mRID=mrid_type(mmr.mrid),
+            description=mmr.description or None,
+            lastUpdateTime=(
+                None if mmr.last_update_time is None else sep.TimeType(value=mmr.last_update_time)
+            ),
+        )
+        for mmr in select_mmrs(session, row.id)
+    ]
+    return sep.MirrorUsagePoint(
+        href=uris.mirror_usage_point(row.id),
+        mRID=mrid_type(row.mrid),
+        description=row.description or None,
+        roleFlags=sep.RoleFlagsType(value=row.role_flags.to_bytes(2, "big")),
+        serviceCategoryKind=sep.ServiceKind(value=row.service_category_kind),
+        status=row.status,
+        deviceLFDI=lfdi_bytes(row.device_lfdi),
+        postRate=row.post_rate_s or device_post_rate_s(session, ctx.settings, device),
+        MirrorMeterReading=mmrs,
+    )
+
+
+def get_mirror_usage_point(
+    session: Session, ctx: ServiceContext, scope: Scope, mup_id: int
+) -> sep.MirrorUsagePoint:
+    row = select_mup_for_scope(session, scope, mup_id)
+    if row is None:
+        raise NotFoundError(f"no MirrorUsagePoint {mup_id}")
+    return _map_mup(session, ctx, row)
+
+
+def list_mirror_usage_points(
+    session: Session, ctx: ServiceContext, scope: Scope, page: Page
+) -> sep.MirrorUsagePointList:
+    total, rows = select_mups_for_scope(session, scope, page)
+    return sep.MirrorUsagePointList(
+        href=uris.MUP_LIST,
+        all=total,
+        results=len(rows),
+        pollRate=server_poll_rate_s(session, ctx.settings),
+        MirrorUsagePoint=[_map_mup(session, ctx, row) for row in rows],
+    )

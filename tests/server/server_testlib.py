@@ -1,0 +1,75 @@
+"""Harness of the head-end API tests: a fake clock, device certificates, clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+
+from openderms.certs.identity import DeviceIdentity
+from openderms.certs.pki import DeviceFiles, PkiPaths, issue_device
+from openderms.certs.tls import client_context
+from openderms.schemas.sep2.codec import SEP_XML
+from openderms.server.config import ServerSettings
+from openderms.server.scope import ServiceContext
+from openderms.server.services.changes import RecordingChangeSink
+from openderms.server.store.db import Store
+
+# --- a real head-end over mutual TLS on loopback -------------------------------------------
+
+#: The fixed "now" of API tests [s since the epoch] (2027-01-15T08:00:00Z).
+NOW = 1_800_000_000
+
+
+class FakeClock:
+    """The server's time source in tests: set ``now``, never sleep."""
+
+    def __init__(self, now: int = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
+
+
+@dataclass
+class Sep2Server:
+    """A running head-end: its URL, store, clock, and clients with device certificates."""
+
+    base_url: str
+    store: Store
+    clock: FakeClock
+    settings: ServerSettings
+    pki: PkiPaths
+    changes: RecordingChangeSink
+    _certs: DeviceCerts
+    _clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    def ctx(self) -> ServiceContext:
+        """The service context an admin call at the server's current time would get."""
+        return ServiceContext(now=self.clock.now, settings=self.settings, changes=self.changes)
+
+    def identity(self, name: str, *, aggregator: bool = False) -> DeviceIdentity:
+        return self._certs.get(name, aggregator=aggregator).identity
+
+    def client(self, name: str, *, aggregator: bool = False) -> httpx.AsyncClient:
+        """An httpx client presenting device certificate `name` (made on first use)."""
+        files = self._certs.get(name, aggregator=aggregator)
+        context = client_context(files.cert, files.key, self.pki.serca_cert, check_hostname=False)
+        client = httpx.AsyncClient(
+            base_url=self.base_url, verify=context, headers={"Accept": SEP_XML}, timeout=10
+        )
+        self._clients.append(client)
+        return client
+
+
+class DeviceCerts:
+    """Device certificates of the session PKI, issued once per name."""
+
+    def __init__(self, pki: PkiPaths) -> None:
+        self.pki = pki
+        self._files: dict[str, DeviceFiles] = {}
+
+    def get(self, name: str, *, aggregator: bool = False) -> DeviceFiles:
+        if name not in self._files:
+            self._files[name] = issue_device(self.pki.directory, name, aggregator=aggregator)
+        return self._files[name]
