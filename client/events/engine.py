@@ -63,6 +63,7 @@ Comms loss
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import random
@@ -235,6 +236,9 @@ class EventEngine:
         self._lost_at: float | None = None
         self._processed_to = now
         self._reported: tuple[EnvelopeLimits, str] | None = None
+        self._chain: tuple[EnvelopeLimits, str, DefaultControl | None] = self._rank_defaults()
+        self._live_cache: dict[str, _Window] | None = None
+        self._merged: dict[str, EnvelopeLimits] = {}
 
     # ----------------------------------------------------------------- inputs
 
@@ -254,6 +258,8 @@ class EventEngine:
         self._contact(now)
         self._programs = {p.program_id: p for p in snapshot.programs}
         self._defaults = {d.program_id: d for d in snapshot.defaults}
+        self._chain = self._rank_defaults()
+        self._changed(limits=True)
         listed = {c.mrid for c in snapshot.controls}
         for control in sorted(snapshot.controls, key=lambda c: (c.creation_time, c.mrid)):
             tracked = self._events.get(control.mrid)
@@ -263,6 +269,7 @@ class EventEngine:
                 self._refresh(tracked, control, now)
         for mrid in [m for m in self._events if m not in listed]:
             tracked = self._events.pop(mrid)
+            self._changed(limits=True)
             if tracked.state in _LIVE:
                 self._fire(tracked, Trigger.CANCEL, now)
         self._advance(now)
@@ -293,7 +300,7 @@ class EventEngine:
 
     def next_deadline(self) -> float | None:
         """When :meth:`handle_timer` must next be called [s since epoch], or None."""
-        times = [t for t, *_ in self._pending()]
+        times = [t for t, *_ in self._pending(self._live_windows())]
         comms = self._comms_deadline()
         if comms is not None:
             times.append(comms)
@@ -329,8 +336,16 @@ class EventEngine:
         baseline = self._baseline(end)
         segments: list[EnvelopeSegment] = []
         ordered = sorted(edges)
+        # Sweep the slices in time order, keeping only the windows that cover the slice.
+        by_start = sorted(windows, key=lambda w: w.start)
+        upcoming = 0
+        covering: list[_Window] = []
         for lo, hi in itertools.pairwise(ordered):
-            limits, source, *_ = self._in_force(lo, windows)
+            while upcoming < len(by_start) and by_start[upcoming].start <= lo:
+                covering.append(by_start[upcoming])
+                upcoming += 1
+            covering = [w for w in covering if w.end > lo]
+            limits, source, *_ = self._in_force(lo, covering)
             if (limits, source) == baseline and source != FALLBACK_SOURCE:
                 continue  # the default chain is the baseline; a fallback is always shown
             last = segments[-1] if segments else None
@@ -384,6 +399,7 @@ class EventEngine:
             duration_offset_s=_draw(self._rng, control.randomize_duration_s),
         )
         self._events[control.mrid] = tracked
+        self._changed(limits=True)
         status = control.server_status
         if status in (EventStatusCode.CANCELLED, EventStatusCode.CANCELLED_WITH_RANDOMIZATION):
             # Never started here, so there is no running load to de-synchronize: stop at once.
@@ -398,6 +414,7 @@ class EventEngine:
             self._fire(tracked, Trigger.RECEIVE, now)
 
     def _refresh(self, tracked: TrackedEvent, control: ScheduledControl, now: float) -> None:
+        self._changed(limits=True)
         old = tracked.control
         tracked.control = control
         # Randomization is drawn once per event; redraw only if the server changed the bounds.
@@ -420,12 +437,19 @@ class EventEngine:
         elif status is EventStatusCode.SUPERSEDED and (pending is None or pending > now):
             self._stop(tracked, now, Trigger.SUPERSEDE)
 
-    @staticmethod
-    def _stop(tracked: TrackedEvent, at: float, trigger: Trigger) -> None:
+    def _stop(self, tracked: TrackedEvent, at: float, trigger: Trigger) -> None:
+        self._changed()
         tracked.stop_at = at
         tracked.stop_trigger = trigger
 
+    def _changed(self, *, limits: bool = False) -> None:
+        # Windows depend on every event's state; merged limits only on controls and defaults.
+        self._live_cache = None
+        if limits:
+            self._merged.clear()
+
     def _fire(self, tracked: TrackedEvent, trigger: Trigger, at: float) -> None:
+        self._changed()
         step = transition(tracked.state, trigger)
         tracked.state = step.state
         if step.response is not None:
@@ -456,41 +480,61 @@ class EventEngine:
         _check_time(now)
         return max(now, self._processed_to)
 
-    def _window(self, tracked: TrackedEvent) -> _Window:
-        """The event's live window as currently known, and what will end it."""
-        candidates: list[tuple[float, int, Trigger]] = [(tracked.effective_end, 0, Trigger.END)]
-        if tracked.stop_at is not None and tracked.stop_trigger is not None:
-            candidates.append((tracked.stop_at, 1, tracked.stop_trigger))
-        for other in self._events.values():
-            if (
-                other is not tracked
-                and other.state in _LIVE
-                and other.control.program_id == tracked.control.program_id
-                and other.rank_key() > tracked.rank_key()
-                and _overlap(other.control, tracked.control)
-                and (other.stop_at is None or other.stop_at > other.apply_from)
-            ):
-                candidates.append((other.apply_from, 1, Trigger.SUPERSEDE))
-        end, _, trigger = min(candidates, key=lambda c: (c[0], c[1]))
-        return _Window(tracked.apply_from, end, trigger, tracked)
+    def _live_windows(self) -> dict[str, _Window]:
+        """Every live event's window as currently known, and what will end it (cached until
+        the next change of any event; windows do not depend on ``now``).
 
-    def _next(self, tracked: TrackedEvent) -> tuple[float, Trigger] | None:
-        if tracked.state not in _LIVE:
-            return None
-        window = self._window(tracked)
-        if tracked.state is EventState.SCHEDULED:
+        Supersession only looks at same-program events whose scheduled intervals overlap;
+        they are found by bisecting on the scheduled start, so a day of back-to-back
+        five-minute controls costs n log n, not n squared.
+        """
+        if self._live_cache is not None:
+            return self._live_cache
+        by_program: dict[str, list[TrackedEvent]] = {}
+        for tracked in self._events.values():
+            if tracked.state in _LIVE:
+                by_program.setdefault(tracked.control.program_id, []).append(tracked)
+        windows: dict[str, _Window] = {}
+        for group in by_program.values():
+            group.sort(key=lambda e: e.control.start)
+            starts = [e.control.start for e in group]
+            longest_s = max(e.control.duration_s for e in group)
+            for tracked in group:
+                candidates: list[tuple[float, int, Trigger]] = [
+                    (tracked.effective_end, 0, Trigger.END)
+                ]
+                if tracked.stop_at is not None and tracked.stop_trigger is not None:
+                    candidates.append((tracked.stop_at, 1, tracked.stop_trigger))
+                lo = bisect.bisect_right(starts, tracked.control.start - longest_s)
+                hi = bisect.bisect_left(starts, tracked.control.end)
+                for other in group[lo:hi]:
+                    if (
+                        other is not tracked
+                        and other.rank_key() > tracked.rank_key()
+                        and _overlap(other.control, tracked.control)
+                        # A newer event stopped before it starts supersedes nothing.
+                        and (other.stop_at is None or other.stop_at > other.apply_from)
+                    ):
+                        candidates.append((other.apply_from, 1, Trigger.SUPERSEDE))
+                end, _, trigger = min(candidates, key=lambda c: (c[0], c[1]))
+                windows[tracked.control.mrid] = _Window(tracked.apply_from, end, trigger, tracked)
+        return windows
+
+    @staticmethod
+    def _next(window: _Window) -> tuple[float, Trigger]:
+        if window.event.state is EventState.SCHEDULED:
             if window.end <= window.start and window.end_trigger is not Trigger.END:
                 return (window.end, window.end_trigger)
             return (window.start, Trigger.START)
         return (max(window.end, window.start), window.end_trigger)
 
-    def _pending(self) -> list[tuple[float, int, tuple[float, str], Trigger, TrackedEvent]]:
+    def _pending(
+        self, windows: dict[str, _Window]
+    ) -> list[tuple[float, int, tuple[float, str], Trigger, TrackedEvent]]:
         pending = []
-        for tracked in self._events.values():
-            step = self._next(tracked)
-            if step is not None:
-                at, trigger = step
-                pending.append((at, _ORDER[trigger], tracked.rank_key(), trigger, tracked))
+        for window in windows.values():
+            at, trigger = self._next(window)
+            pending.append((at, _ORDER[trigger], window.event.rank_key(), trigger, window.event))
         return pending
 
     def _comms_deadline(self) -> float | None:
@@ -503,7 +547,8 @@ class EventEngine:
         """Fire, in time order, everything due at or before ``until``."""
         current: float | None = None
         while True:
-            pending = self._pending()
+            live = self._live_windows()
+            pending = self._pending(live)
             step = min(pending, key=lambda p: p[:3]) if pending else None
             comms = self._comms_deadline()
             if comms is not None and (
@@ -514,7 +559,7 @@ class EventEngine:
                 break
             at = comms if comms is not None else step[0] if step is not None else until
             if current is not None and at != current:
-                self._report(current)
+                self._report(current, self._windows(live))
             current = at
             if comms is not None:
                 self._lost_at = comms
@@ -542,20 +587,18 @@ class EventEngine:
 
     # --------------------------------------------------------------- timeline
 
-    def _windows(self) -> list[_Window]:
-        windows = []
-        for tracked in self._events.values():
-            if tracked.state in _LIVE:
-                window = self._window(tracked)
-                if window.end > window.start:
-                    windows.append(window)
-        return windows
+    def _windows(self, live: dict[str, _Window] | None = None) -> list[_Window]:
+        windows = self._live_windows() if live is None else live
+        return [w for w in windows.values() if w.end > w.start]
 
     def _primacy(self, program_id: str) -> int:
         program = self._programs.get(program_id)
         return program.primacy if program is not None else 256
 
     def _default_chain(self) -> tuple[EnvelopeLimits, str, DefaultControl | None]:
+        return self._chain
+
+    def _rank_defaults(self) -> tuple[EnvelopeLimits, str, DefaultControl | None]:
         ranked = sorted(
             self._defaults.values(), key=lambda d: (self._primacy(d.program_id), d.program_id)
         )
@@ -604,8 +647,11 @@ class EventEngine:
                 e.control.mrid,
             ),
         )
+        merged = self._merged.get(winner.control.mrid)
+        if merged is None:
+            merged = self._merged[winner.control.mrid] = winner.control.limits.merged_over(chain)
         return (
-            winner.control.limits.merged_over(chain),
+            merged,
             winner.control.mrid,
             winner.control,
             top,
@@ -621,8 +667,11 @@ class EventEngine:
         )
         return (windows, self._default_chain()[:2], self._lost_at)
 
-    def _report(self, t: float, *, force: bool = False) -> None:
-        limits, source, *_ = self._in_force(t, self._windows())
+    def _report(
+        self, t: float, windows: list[_Window] | None = None, *, force: bool = False
+    ) -> None:
+        windows = self._windows() if windows is None else windows
+        limits, source, *_ = self._in_force(t, windows)
         if force or self._reported != (limits, source):
             self._reported = (limits, source)
             self._effects.append(EnvelopeChanged(at=t, limits=limits, source=source))
