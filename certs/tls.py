@@ -12,7 +12,10 @@ What every context here does, and why:
   3.1 (this machine has 3.0) rate the suite at 128 bits, so we keep Python's level 2
   there. OpenSSL 3.2 and later rate the CCM-8 suites as low security and drop them from
   level 1 up, which would leave no suite and fail every handshake with "no shared
-  cipher"; there we set ``@SECLEVEL=0``. Small or RSA keys, SHA-1 certificate signatures
+  cipher"; there we set ``@SECLEVEL=0``. (Checked: OpenSSL 3.0.19 negotiates the suite
+  at level 2; OpenSSL 4.0.3 refuses it at levels 1 and 2 with "no ciphers available" and
+  negotiates it at level 0. The 3.2 boundary is from OpenSSL's own CCM-8 tests and
+  distribution notes, not measured here.) Small or RSA keys, SHA-1 certificate signatures
   and weak groups, which level 0 would let in, stay out through the cipher list and the
   next two rules. What level 0 does let in is SHA-1 among the TLS 1.2 *handshake*
   signature algorithms (a peer may ask for ecdsa_sha1); Python's ssl has no API to set
