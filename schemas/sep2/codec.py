@@ -246,6 +246,8 @@ def decode(
         # xsdata builds the dataclass with the children it found: a missing required
         # element surfaces as a TypeError from the constructor.
         raise MalformedXmlError(f"{cls.__name__}: {exc}") from None
+    if not isinstance(obj, cls):  # xsdata may honour an xsi:type on the root element
+        raise WrongRootError(f"expected {cls.__name__}, got {type(obj).__name__}")
     validate(obj)
     return obj
 

@@ -6,25 +6,12 @@ $OPENDERMS_XSD_DIR or ../shared/schemas beside the repository root.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 from lxml import etree
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def xsd_dir() -> Path | None:
-    """The folder holding sep.xsd, or None when neither location has it."""
-    for candidate in (
-        os.environ.get("OPENDERMS_XSD_DIR"),
-        str(REPO.parent / "shared" / "schemas"),
-    ):
-        if candidate and (Path(candidate) / "sep.xsd").is_file():
-            return Path(candidate)
-    return None
+from sep2_xsd import xsd_dir
 
 
 def _load(tmp: Path, entry: str) -> etree.XMLSchema:

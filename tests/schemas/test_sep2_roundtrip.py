@@ -10,6 +10,7 @@ from lxml import etree
 
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.codec import SEP_XML, decode, encode
+from openderms.schemas.sep2.values import to_watts
 
 EXAMPLES = sorted(ex.ALL_EXAMPLES.items())
 
@@ -123,3 +124,41 @@ def test_decode_accepts_documents_from_other_implementations_with_prefixes() -> 
     assert decoded.opModConnect is True
     assert decoded.opModExpLimW is not None
     assert (decoded.opModExpLimW.value, decoded.opModExpLimW.multiplier.value) == (5, 3)
+
+
+def test_pretty_printed_document_with_schema_location_decodes() -> None:
+    """Another implementation's style: indentation, xsi:schemaLocation, attribute order."""
+    body = b"""<?xml version="1.0" encoding="UTF-8"?>
+<DERControlList xmlns="urn:ieee:std:2030.5:ns" xmlns:csipaus="https://csipaus.org/ns"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xsi:schemaLocation="urn:ieee:std:2030.5:ns sep.xsd"
+    results="1" all="1" subscribable="1" href="/derp/0/derc">
+  <DERControl href="/derp/0/derc/1" replyTo="/rsp" responseRequired="03">
+    <mRID>B1000000000000000000000000009F1C</mRID>
+    <description>Export limit 1.5 kW</description>
+    <creationTime>1700000000</creationTime>
+    <EventStatus>
+      <currentStatus>1</currentStatus>
+      <dateTime>1700000000</dateTime>
+      <potentiallySuperseded>false</potentiallySuperseded>
+    </EventStatus>
+    <interval>
+      <duration>300</duration>
+      <start>1700000000</start>
+    </interval>
+    <DERControlBase>
+      <csipaus:opModExpLimW>
+        <multiplier>2</multiplier>
+        <value>15</value>
+      </csipaus:opModExpLimW>
+    </DERControlBase>
+  </DERControl>
+</DERControlList>
+"""
+
+    decoded = decode(body, sep.DERControlList)
+
+    control = decoded.DERControl[0]
+    assert control.EventStatus.currentStatus == 1
+    assert control.DERControlBase.opModExpLimW is not None
+    assert to_watts(control.DERControlBase.opModExpLimW) == 1500.0
