@@ -15,7 +15,11 @@ from collections.abc import Sequence
 from openderms import __version__
 
 # Order is the order of `openderms --help`.
-COMMAND_MODULES: tuple[str, ...] = ("openderms.certs.cli", "openderms.client.sim.cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "openderms.certs.cli",
+    "openderms.server.cli",
+    "openderms.client.sim.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
