@@ -35,7 +35,8 @@ from openderms.client.devices.errors import (
     UnsupportedCapabilityError,
     WriteVerifyError,
 )
-from openderms.client.devices.site import DeviceConfig, DeviceTelemetry, Site, SiteTelemetry
+from openderms.client.devices.site import DeviceConfig, Site
+from openderms.client.devices.telemetry import DeviceTelemetry, SiteTelemetry
 from openderms.client.devices.transport import ModbusLink, RtuConfig, TcpConfig
 
 __all__ = [

@@ -9,12 +9,11 @@ value back.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from openderms.client.devices.capabilities import CAPABILITIES
-from openderms.client.devices.codec import decode, encode
+from openderms.client.devices.codec import POINT_TYPES, decode, encode
 from openderms.client.devices.device_map import (
     DeviceMap,
     Source,
@@ -29,13 +28,12 @@ from openderms.client.devices.errors import (
     WriteVerifyError,
 )
 from openderms.client.devices.sunspec import ModelBlock, ModelInstance
+from openderms.client.devices.telemetry import CapabilityValue
 from openderms.client.devices.transport import RegisterIO
 
 __all__ = ["CapabilityValue", "GenericDriver", "WriteResult"]
 
 log = logging.getLogger(__name__)
-
-CapabilityValue = float | bool | int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,12 +169,8 @@ class GenericDriver:
             block.registers[offset : offset + len(words)] = words
             return
         raw = value / target.scale
-        if not math.isclose(raw, round(raw), abs_tol=1e-6) and target.type not in (
-            "float32",
-            "float64",
-        ):
-            raw = round(raw)
-        words = encode(target.type, raw if "float" in target.type else round(raw), target.size)
+        is_float = POINT_TYPES[target.type].kind == "float"
+        words = encode(target.type, raw if is_float else round(raw), target.size)
         await self.io.write(target.address, words)
 
     async def _enable(self, source: Source, blocks: dict[int, ModelBlock]) -> None:

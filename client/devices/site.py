@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from openderms.client.devices.device_map import DeviceMap, load_builtin_map, load_map
-from openderms.client.devices.driver import CapabilityValue, GenericDriver, describe_error
+from openderms.client.devices.driver import GenericDriver, describe_error
 from openderms.client.devices.errors import DeviceError, MapError
 from openderms.client.devices.sunspec import ModelInstance
+from openderms.client.devices.telemetry import DeviceTelemetry, SiteTelemetry
 from openderms.client.devices.transport import ModbusLink, RegisterIO, RtuConfig, TcpConfig
 
 __all__ = ["DeviceConfig", "DeviceTelemetry", "Site", "SiteTelemetry"]
@@ -71,72 +72,6 @@ class DeviceConfig:
                 raise MapError(f"devices[{name}].host: required for Modbus TCP (or give serial)")
             link = TcpConfig(host=str(raw["host"]), port=int(raw.get("port", 502)), **common)  # type: ignore[arg-type]
         return cls(name=name, map=device_map, link=link, phases=int(raw.get("phases", 3)))
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceTelemetry:
-    """One device's readings, or why there are none."""
-
-    name: str
-    kind: str
-    values: Mapping[str, CapabilityValue] = field(default_factory=dict)
-    error: str | None = None
-
-    def get(self, capability: str) -> float | None:
-        value = self.values.get(capability)
-        return (
-            float(value)
-            if isinstance(value, int | float) and not isinstance(value, bool)
-            else None
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class SiteTelemetry:
-    """A snapshot of the site. Powers in the envelope's conventions (see capabilities)."""
-
-    now: float
-    devices: Mapping[str, DeviceTelemetry]
-
-    def _sum(self, kind: str, capability: str) -> float | None:
-        values = [d.get(capability) for d in self.devices.values() if d.kind == kind]
-        known = [v for v in values if v is not None]
-        return sum(known) if known else None
-
-    @property
-    def site_power_w(self) -> float | None:
-        """At the connection point from the site meter, + import [W]; None without a meter."""
-        return self._sum("meter", "active_power_w")
-
-    @property
-    def pv_power_w(self) -> float | None:
-        """PV generation [W]."""
-        return self._sum("pv", "active_power_w")
-
-    @property
-    def battery_power_w(self) -> float | None:
-        """Battery power, + discharging [W]."""
-        return self._sum("battery", "active_power_w")
-
-    @property
-    def voltage_v(self) -> float | None:
-        for kind in ("meter", "pv", "battery"):
-            for d in self.devices.values():
-                if d.kind == kind and d.get("voltage_v") is not None:
-                    return d.get("voltage_v")
-        return None
-
-    @property
-    def frequency_hz(self) -> float | None:
-        for kind in ("meter", "pv"):
-            for d in self.devices.values():
-                if d.kind == kind and d.get("frequency_hz") is not None:
-                    return d.get("frequency_hz")
-        return None
-
-    @property
-    def errors(self) -> dict[str, str]:
-        return {name: d.error for name, d in self.devices.items() if d.error}
 
 
 class Site:

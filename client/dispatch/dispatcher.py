@@ -19,7 +19,8 @@ from openderms.client.devices.errors import (
     UnsupportedCapabilityError,
     WriteVerifyError,
 )
-from openderms.client.devices.site import Site, SiteTelemetry
+from openderms.client.devices.site import Site
+from openderms.client.devices.telemetry import SiteTelemetry
 from openderms.client.dispatch.plan import DeviceInfo, plan_commands
 from openderms.client.dispatch.report import (
     Command,

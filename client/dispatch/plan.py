@@ -24,7 +24,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from openderms.client.devices.site import SiteTelemetry
+from openderms.client.devices.telemetry import SiteTelemetry
 from openderms.client.dispatch.report import Command, Unmet
 from openderms.client.dispatch.site_limits import (
     charge_limit_w,

@@ -26,6 +26,9 @@ async def run_sim(
     Simulated time runs ``speed`` times faster than the wall clock from ``start_iso``.
     """
     config = load_config(config_path) if config_path else default_config()
+    if not log.isEnabledFor(logging.DEBUG):
+        # pymodbus logs every connection at INFO; a long-running simulator only needs warnings.
+        logging.getLogger("pymodbus").setLevel(logging.WARNING)
     wall0 = time.time()
     sim0 = datetime.fromisoformat(start_iso).timestamp() if start_iso else wall0
     async with start_site(config, start=sim0) as site:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from openderms.client.devices.site import DeviceTelemetry, SiteTelemetry
+from openderms.client.devices.telemetry import DeviceTelemetry, SiteTelemetry
 from openderms.client.dispatch.plan import DeviceInfo, plan_commands
 from openderms.client.envelope import EnvelopeLimits
 
