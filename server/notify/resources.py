@@ -1,0 +1,96 @@
+"""Which resources a client may subscribe to, and how each is rendered for a Notification.
+
+The table maps the server's own href forms (see `openderms.server.sep2.uris`) to the read
+services that answer a GET of the same href, so a Notification embeds exactly what a GET
+would return to that device at that moment, with the same access checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from openderms.server.scope import Scope, ServiceContext
+from openderms.server.sep2.paging import Page
+from openderms.server.services import derp
+
+__all__ = ["SUBSCRIBABLE", "SubscribableResource", "match_subscribable", "render_for_device"]
+
+#: (session, ctx, the device's own scope, end device id, path ids, list limit) -> resource
+Renderer = Callable[[Session, ServiceContext, Scope, int, tuple[int, ...], int], object]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribableResource:
+    """One subscribable href form: ``pattern`` captures the EndDevice id, then other ids."""
+
+    name: str
+    pattern: re.Pattern[str]
+    render: Renderer
+
+
+def _page(limit: int) -> Page:
+    return Page(start=0, after=None, limit=limit)
+
+
+SUBSCRIBABLE: tuple[SubscribableResource, ...] = (
+    SubscribableResource(
+        "FunctionSetAssignmentsList",
+        re.compile(r"/edev/(\d+)/fsa"),
+        lambda s, c, scope, e, ids, n: derp.list_fsas(s, c, scope, e, _page(n)),
+    ),
+    SubscribableResource(
+        "DERProgramList",
+        re.compile(r"/edev/(\d+)/fsa/(\d+)/derp"),
+        lambda s, c, scope, e, ids, n: derp.list_fsa_programs(s, c, scope, e, ids[0], _page(n)),
+    ),
+    SubscribableResource(
+        "DERControlList",
+        re.compile(r"/edev/(\d+)/derp/(\d+)/derc"),
+        lambda s, c, scope, e, ids, n: derp.list_der_controls(s, c, scope, e, ids[0], _page(n)),
+    ),
+    SubscribableResource(
+        "ActiveDERControlList",
+        re.compile(r"/edev/(\d+)/derp/(\d+)/actderc"),
+        lambda s, c, scope, e, ids, n: derp.list_active_der_controls(
+            s, c, scope, e, ids[0], _page(n)
+        ),
+    ),
+    SubscribableResource(
+        "DefaultDERControl",
+        re.compile(r"/edev/(\d+)/derp/(\d+)/dderc"),
+        lambda s, c, scope, e, ids, n: derp.get_default_der_control(s, scope, e, ids[0]),
+    ),
+)
+
+
+def match_subscribable(href: str) -> tuple[SubscribableResource, int, tuple[int, ...]] | None:
+    """The table entry, EndDevice id and other path ids of ``href``, or None."""
+    for entry in SUBSCRIBABLE:
+        found = entry.pattern.fullmatch(href)
+        if found:
+            numbers = tuple(int(group) for group in found.groups())
+            return entry, numbers[0], numbers[1:]
+    return None
+
+
+def render_for_device(
+    session: Session, ctx: ServiceContext, scope: Scope, href: str, limit: int
+) -> object:
+    """What a GET of ``href`` returns to ``scope`` (list pages hold at most ``limit`` items).
+
+    Raises
+    ------
+    openderms.server.errors.ServerError
+        ``href`` is not subscribable (NotFoundError) or ``scope`` may not read it.
+    """
+    from openderms.server.errors import NotFoundError
+
+    matched = match_subscribable(href)
+    if matched is None:
+        raise NotFoundError(f"{href} is not a subscribable resource of this server")
+    entry, end_device_id, ids = matched
+    return entry.render(session, ctx, scope, end_device_id, ids, limit)

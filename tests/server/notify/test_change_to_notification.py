@@ -1,0 +1,135 @@
+"""From a change authored on the admin API to a Notification at the client's listener.
+
+admin API -> programs service -> OutboxChangeSink (same transaction) -> outbox ->
+DeliveryWorker -> mutual-TLS listener; the body decodes as a 2030.5 Notification that
+embeds the subscribed DERControlList as the device would GET it.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from notify_listener import NotificationListener
+from notify_pki import NotifyPki
+
+from openderms.schemas.sep2 import decode
+from openderms.schemas.sep2 import models as sep
+from openderms.server.admin.app import create_admin_app
+from openderms.server.admin.tokens import create_token
+from openderms.server.config import ServerSettings
+from openderms.server.errors import BadRequestError, ForbiddenError, NotFoundError
+from openderms.server.notify.sink import OutboxChangeSink
+from openderms.server.notify.worker import DeliveryWorker
+from openderms.server.scope import Scope, ServiceContext
+from openderms.server.sep2 import uris
+from openderms.server.services.subscriptions import create_subscription, delete_subscription
+from openderms.server.store.admin import AdminRole
+from openderms.server.store.db import Store
+
+NOW = 1_800_000_000
+LFDI_A = "1A" * 20
+LFDI_B = "1B" * 20
+
+
+async def _setup(store: Store) -> tuple[object, str, dict[str, int]]:
+    sink = OutboxChangeSink(ServerSettings(), clock=lambda: float(NOW))
+    app = create_admin_app(store, changes=sink, clock=lambda: NOW)
+    token = store.call(
+        create_token, name="u", role=AdminRole.UTILITY, aggregator_lfdi=None, now=NOW
+    ).token
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    ids: dict[str, int] = {}
+    for key, lfdi in (("a", LFDI_A), ("b", LFDI_B)):
+        ids[key] = (
+            await (await client.post("/devices", headers=auth, json={"lfdi": lfdi})).get_json()
+        )["id"]
+    group = await (await client.post("/groups", headers=auth, json={})).get_json()
+    await client.post(f"/groups/{group['id']}/devices", headers=auth, json={"lfdis": [LFDI_A]})
+    program = await (
+        await client.post(
+            "/programs", headers=auth, json={"primacy": 3, "group_ids": [group["id"]]}
+        )
+    ).get_json()
+    ids["group"], ids["program"] = group["id"], program["id"]
+    return client, token, ids
+
+
+def _subscribe(store: Store, lfdi: str, edev: int, href: str, uri: str) -> str:
+    scope = Scope(lfdi=lfdi, sfdi=0)
+    ctx = ServiceContext(now=NOW, settings=ServerSettings())
+    body = sep.Subscription(
+        subscribedResource=href, encoding=0, level="+S1", limit=10, notificationURI=uri
+    )
+    return store.call(create_subscription, ctx, scope, edev, body)
+
+
+async def test_new_control_is_notified_to_the_subscriber_with_the_list_embedded(
+    store: Store, notify_pki: NotifyPki
+) -> None:
+    client, token, ids = await _setup(store)
+    derc = uris.der_control_list(ids["a"], ids["program"])
+    with NotificationListener(notify_pki.listener_context()) as listener:
+        sub_href = _subscribe(store, LFDI_A, ids["a"], derc, listener.url + "/notify")
+        response = await client.post(
+            f"/groups/{ids['group']}/controls",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"start": NOW + 60, "duration_s": 900, "modes": {"op_mod_exp_lim_w": 1500}},
+        )
+        assert response.status_code == 201
+        worker = DeliveryWorker(
+            store,
+            notify_pki.server_client_context(),
+            rng=random.Random(1),
+            clock=lambda: NOW + 1.0,
+        )
+        report = await worker.drain()
+        (received,) = listener.received
+    note = decode(received.body, sep.Notification)
+    assert report.delivered == 1
+    assert note.subscribedResource == derc
+    assert note.subscriptionURI == sub_href
+    assert note.status == 0
+    assert isinstance(note.Resource, sep.DERControlList)
+    (control,) = note.Resource.DERControl
+    assert control.interval.start.value == NOW + 60
+    assert control.DERControlBase.opModExpLimW is not None
+
+
+async def test_device_cannot_subscribe_to_a_program_it_does_not_see(store: Store) -> None:
+    _, _, ids = await _setup(store)
+    derc_b = uris.der_control_list(ids["b"], ids["program"])  # B is not in the group
+    derc_a = uris.der_control_list(ids["a"], ids["program"])
+    with pytest.raises((ForbiddenError, NotFoundError)):
+        _subscribe(store, LFDI_B, ids["b"], derc_b, "https://127.0.0.1:9/n")
+    with pytest.raises(BadRequestError):  # A's list under B's EndDevice
+        _subscribe(store, LFDI_B, ids["b"], derc_a, "https://127.0.0.1:9/n")
+    with pytest.raises((ForbiddenError, NotFoundError)):  # B acting on A's EndDevice
+        _subscribe(store, LFDI_B, ids["a"], derc_a, "https://127.0.0.1:9/n")
+
+
+async def test_plain_http_notification_uri_is_refused(store: Store) -> None:
+    _, _, ids = await _setup(store)
+    derc = uris.der_control_list(ids["a"], ids["program"])
+    with pytest.raises(BadRequestError):
+        _subscribe(store, LFDI_A, ids["a"], derc, "http://127.0.0.1:9/n")
+
+
+async def test_deleted_subscription_gets_no_more_notifications(store: Store) -> None:
+    client, token, ids = await _setup(store)
+    derc = uris.der_control_list(ids["a"], ids["program"])
+    href = _subscribe(store, LFDI_A, ids["a"], derc, "https://127.0.0.1:9/n")
+    sub_id = int(href.rsplit("/", 1)[1])
+    store.call(delete_subscription, Scope(lfdi=LFDI_A, sfdi=0), ids["a"], sub_id)
+    await client.post(
+        f"/groups/{ids['group']}/controls",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"duration_s": 900, "modes": {"op_mod_connect": False}},
+    )
+    from sqlmodel import func, select
+
+    from openderms.server.store.outbox import NotificationOutbox
+
+    with store.session() as session:
+        assert session.exec(select(func.count()).select_from(NotificationOutbox)).one() == 0
