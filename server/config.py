@@ -51,6 +51,9 @@ class ServerSettings:
         How long an ended (or cancelled) DERControl stays listed [s].
     device_program_primacy : int
         Primacy of the private program made when a control targets a single device.
+    tls_terminated_by_proxy : bool
+        Serve 2030.5 as plain HTTP behind a TLS-terminating proxy; identities then come
+        only from the certificate header of `trusted_proxies`.
     trusted_proxies : tuple of str
         Addresses of TLS-terminating proxies whose client-certificate header is believed.
     client_cert_header : str
@@ -74,6 +77,7 @@ class ServerSettings:
     list_limit_default: int = 1
     control_retention_s: int = 7 * 86400
     device_program_primacy: int = 0
+    tls_terminated_by_proxy: bool = False
     trusted_proxies: tuple[str, ...] = ()
     client_cert_header: str = "X-SSL-Client-Cert"
     extra: dict[str, Any] = field(default_factory=dict)
