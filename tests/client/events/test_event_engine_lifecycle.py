@@ -6,6 +6,8 @@ Rules from sep.xsd (EventStatus 2/3/4, RespondableResource.responseRequired) and
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from events_support import (
     T0,
     control,
@@ -27,6 +29,7 @@ from openderms.client.events import (
     EventStatusCode,
     ResponseRequired,
     ResponseStatus,
+    ScheduledControl,
     SendResponse,
 )
 
@@ -34,8 +37,9 @@ HOUR = 3600.0
 R = ResponseStatus
 
 
-def _cancelled(mrid: str, status: EventStatusCode, **kwargs: float) -> object:
-    return control(mrid, server_status=status, **kwargs)  # type: ignore[arg-type]
+def _with_status(listed: ScheduledControl, status: EventStatusCode) -> ScheduledControl:
+    """The same control as the server lists it after a status change."""
+    return replace(listed, server_status=status)
 
 
 def test_responses_sent_at_each_transition() -> None:
@@ -107,14 +111,12 @@ def test_no_response_when_none_required_or_no_reply_to() -> None:
 
 def test_cancelled_event_stops_at_once() -> None:
     """Status 2 on a running event: limits revert at that instant; 'cancelled' is reported."""
+    listed = control("A", start=T0, duration_s=2 * HOUR)
     eng = engine()
-    eng.update(snapshot(control("A", start=T0, duration_s=2 * HOUR)), T0)
+    eng.update(snapshot(listed), T0)
     run_until(eng, T0 + HOUR)
 
-    eng.update(
-        snapshot(_cancelled("A", EventStatusCode.CANCELLED, start=T0, duration_s=2 * HOUR)),
-        T0 + HOUR,
-    )
+    eng.update(snapshot(_with_status(listed, EventStatusCode.CANCELLED)), T0 + HOUR)
     effects = drain(eng)
 
     assert eng.active(T0 + HOUR).control is None
@@ -129,11 +131,11 @@ def test_cancelled_with_randomization_ends_within_window() -> None:
     stops = []
     for seed in range(60):
         eng = engine(seed=seed)
-        kwargs = {"start": T0, "duration_s": 4 * HOUR, "randomize_duration_s": -900.0}
-        eng.update(snapshot(control("A", **kwargs)), T0)  # type: ignore[arg-type]
+        listed = control("A", start=T0, duration_s=4 * HOUR, randomize_duration_s=-900.0)
+        eng.update(snapshot(listed), T0)
         run_until(eng, T0 + HOUR)
-        cancel = _cancelled("A", EventStatusCode.CANCELLED_WITH_RANDOMIZATION, **kwargs)
-        eng.update(snapshot(cancel), T0 + HOUR)  # type: ignore[arg-type]
+        cancel = _with_status(listed, EventStatusCode.CANCELLED_WITH_RANDOMIZATION)
+        eng.update(snapshot(cancel), T0 + HOUR)
 
         effects = run_until(eng, T0 + 5 * HOUR)
 
@@ -147,12 +149,11 @@ def test_cancelled_with_randomization_ends_within_window() -> None:
 def test_cancelled_with_randomization_keeps_event_in_effect_until_its_stop() -> None:
     """Until the drawn stop, the cancelled-with-randomization event still applies."""
     eng = engine(seed=3)
-    kwargs = {"start": T0, "duration_s": 4 * HOUR, "randomize_start_s": 600.0}
-    eng.update(snapshot(control("A", **kwargs)), T0)  # type: ignore[arg-type]
+    listed = control("A", start=T0, duration_s=4 * HOUR, randomize_start_s=600.0)
+    eng.update(snapshot(listed), T0)
     run_until(eng, T0 + HOUR)
     eng.update(
-        snapshot(_cancelled("A", EventStatusCode.CANCELLED_WITH_RANDOMIZATION, **kwargs)),  # type: ignore[arg-type]
-        T0 + HOUR,
+        snapshot(_with_status(listed, EventStatusCode.CANCELLED_WITH_RANDOMIZATION)), T0 + HOUR
     )
     stop = eng.next_deadline()
 
@@ -165,13 +166,12 @@ def test_cancelled_with_randomization_keeps_event_in_effect_until_its_stop() -> 
 def test_cancelled_with_randomization_before_start_cancels_at_once() -> None:
     """An event that has not started has no load to de-synchronize: cancelled immediately."""
     eng = engine()
-    kwargs = {"start": T0 + HOUR, "duration_s": HOUR, "randomize_duration_s": 900.0}
-    eng.update(snapshot(control("A", **kwargs)), T0)  # type: ignore[arg-type]
+    listed = control("A", start=T0 + HOUR, duration_s=HOUR, randomize_duration_s=900.0)
+    eng.update(snapshot(listed), T0)
     drain(eng)
 
     eng.update(
-        snapshot(_cancelled("A", EventStatusCode.CANCELLED_WITH_RANDOMIZATION, **kwargs)),  # type: ignore[arg-type]
-        T0 + 60,
+        snapshot(_with_status(listed, EventStatusCode.CANCELLED_WITH_RANDOMIZATION)), T0 + 60
     )
 
     assert [(e.status, e.at) for e in drain(eng) if isinstance(e, SendResponse)] == [
@@ -182,14 +182,12 @@ def test_cancelled_with_randomization_before_start_cancels_at_once() -> None:
 
 def test_server_superseded_status_stops_event() -> None:
     """Status 4 from the server terminates the event at once, reported superseded."""
+    listed = control("A", start=T0, duration_s=2 * HOUR)
     eng = engine()
-    eng.update(snapshot(control("A", start=T0, duration_s=2 * HOUR)), T0)
+    eng.update(snapshot(listed), T0)
     run_until(eng, T0 + 600)
 
-    eng.update(
-        snapshot(_cancelled("A", EventStatusCode.SUPERSEDED, start=T0, duration_s=2 * HOUR)),
-        T0 + 600,
-    )
+    eng.update(snapshot(_with_status(listed, EventStatusCode.SUPERSEDED)), T0 + 600)
 
     assert responses(drain(eng)) == [R.EVENT_SUPERSEDED]
     assert eng.active(T0 + 600).control is None
@@ -198,9 +196,8 @@ def test_server_superseded_status_stops_event() -> None:
 def test_control_first_seen_cancelled_is_reported_and_never_applied() -> None:
     """A control listed as cancelled when first seen gets 'cancelled' and no limits."""
     eng = engine()
-    eng.update(
-        snapshot(_cancelled("A", EventStatusCode.CANCELLED, start=T0 - 60, duration_s=HOUR)), T0
-    )
+    listed = control("A", start=T0 - 60, duration_s=HOUR)
+    eng.update(snapshot(_with_status(listed, EventStatusCode.CANCELLED)), T0)
 
     assert responses(drain(eng)) == [R.EVENT_CANCELLED]
     assert eng.envelope(T0, 2 * HOUR).segments == ()

@@ -52,7 +52,7 @@ def any_controls(draw: st.DrawFn) -> list[ScheduledControl]:
 @st.composite
 def cross_program_controls(draw: st.DrawFn) -> list[ScheduledControl]:
     """Unrandomized controls that overlap across programs but never within one."""
-    controls = []
+    controls: list[ScheduledControl] = []
     creation = itertools.count(1)
     for program_id in PROGRAM_IDS:
         at = T0 + draw(st.integers(0, 3600))

@@ -16,6 +16,7 @@ from openderms.client.events import (
     EventStatusCode,
     Program,
     ResponseStatus,
+    SendResponse,
 )
 
 HOUR = 3600.0
@@ -126,7 +127,11 @@ def test_newer_overlapping_event_supersedes_older_in_same_program() -> None:
         ResponseStatus.EVENT_STARTED,
         ResponseStatus.EVENT_SUPERSEDED,
     ]
-    superseded_at = [e.at for e in effects if getattr(e, "status", None) == 7]
+    superseded_at = [
+        e.at
+        for e in effects
+        if isinstance(e, SendResponse) and e.status is ResponseStatus.EVENT_SUPERSEDED
+    ]
     assert superseded_at == [T0 + HOUR]
     assert eng.tracked("A").state is EventState.SUPERSEDED
 

@@ -7,6 +7,8 @@ import pytest
 from openderms.client.events import LocalProtocolError, ResponseStatus
 from openderms.client.events.states import TERMINAL, TRANSITIONS, EventState, Trigger, transition
 
+TERMINAL_STATES = [state for state in EventState if state in TERMINAL]
+
 
 @pytest.mark.parametrize(
     ("state", "trigger", "after", "response"),
@@ -40,7 +42,7 @@ def test_transition_reports_table_27_status(
     assert int(response) in {1, 2, 3, 6, 7, 252, 254}
 
 
-@pytest.mark.parametrize("state", sorted(TERMINAL, key=lambda s: s.value))
+@pytest.mark.parametrize("state", TERMINAL_STATES)
 @pytest.mark.parametrize("trigger", [Trigger.CANCEL, Trigger.SUPERSEDE])
 def test_terminal_states_ignore_late_server_status(state: EventState, trigger: Trigger) -> None:
     """A finished event stays finished and reports nothing when the server catches up."""
@@ -49,7 +51,7 @@ def test_terminal_states_ignore_late_server_status(state: EventState, trigger: T
     assert (step.state, step.response) == (state, None)
 
 
-@pytest.mark.parametrize("state", sorted(TERMINAL, key=lambda s: s.value))
+@pytest.mark.parametrize("state", TERMINAL_STATES)
 def test_terminal_states_cannot_start_again(state: EventState) -> None:
     """No event is revived: START from a terminal state is a local protocol error."""
     with pytest.raises(LocalProtocolError, match="no transition"):

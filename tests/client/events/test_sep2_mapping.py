@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import TypeVar
 
 import pytest
 
@@ -29,7 +30,10 @@ from openderms.schemas.sep2.codec import decode
 T0 = 1_700_000_000
 
 
-def _power(cls: type[sep.ActivePower], value: int, multiplier: int) -> sep.ActivePower:
+_P = TypeVar("_P", bound=sep.ActivePower)
+
+
+def _power(cls: type[_P], value: int, multiplier: int) -> _P:
     return cls(value=value, multiplier=sep.PowerOfTenMultiplierType(value=multiplier))
 
 
