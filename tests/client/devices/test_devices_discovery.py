@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import time
 
 import pytest
 
@@ -96,3 +98,27 @@ async def test_rtu_config_builds_a_serial_client() -> None:
     assert type(client).__name__ == "AsyncModbusSerialClient"
     assert client.comm_params.baudrate == 19200
     assert client.comm_params.parity == "E"
+
+
+async def test_silent_device_fails_within_its_own_timeout_and_retries() -> None:
+    """A device that accepts the connection but never answers costs timeout x (retries + 1)."""
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)  # take the request, never answer
+        await reader.read(1024)
+        writer.close()
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    link = ModbusLink(TcpConfig("127.0.0.1", port, timeout_s=0.2, retries=1))
+    started = time.monotonic()
+    try:
+        with pytest.raises(DeviceIOError) as info:
+            await link.read(40000, 2)
+    finally:
+        await link.close()
+        server.close()
+        await server.wait_closed()
+    elapsed = time.monotonic() - started
+    assert info.value.exception_code is None  # no answer, not a refusal
+    assert 0.35 <= elapsed < 1.5

@@ -139,3 +139,21 @@ async def test_unsupported_fields_are_reported() -> None:
             await gateway.close()
     assert [u.field for u in report.unmet] == ["fixed_w_pct"]
     assert not report.ok
+
+
+async def test_import_limit_throttles_the_ev_charger_over_modbus() -> None:
+    extra = [{"name": "ev", "type": "evcharger", "max_current_a": 16.0, "car_connected": True}]
+    async with start_site(parse_config(_config(soc_pct=5.0, extra=extra)), start=0.0) as site:
+        # Midnight: no sun, the battery is at its reserve, the car draws 11 kW.
+        gateway = await _gateway(site)
+        try:
+            before = await gateway.read_telemetry(0.0)
+            report = await Dispatcher(gateway).apply(EnvelopeLimits(import_limit_w=7000.0), 0.0)
+            site.step(1.0)
+            after = await gateway.read_telemetry(1.0)
+        finally:
+            await gateway.close()
+    assert before.site_power_w is not None and before.site_power_w > 11000.0
+    assert report.ok, report.failures
+    assert after.site_power_w is not None and after.site_power_w <= 7000.0
+    assert after.devices["ev"].get("active_power_w") == pytest.approx(-6440.0, abs=250)
