@@ -8,5 +8,6 @@ Modules:
 - :mod:`~openderms.certs.tls` TLS contexts for both ends; :mod:`~openderms.certs.hypercorn_tls`
   the same settings for a hypercorn server;
 - :mod:`~openderms.certs.oids`, :mod:`~openderms.certs.hardware` the 2030.5 certificate profile;
+  :mod:`~openderms.certs.profile` checks a device certificate against it;
 - :mod:`~openderms.certs.errors` typed errors; :mod:`~openderms.certs.cli` the CLI verbs.
 """

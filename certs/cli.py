@@ -104,6 +104,12 @@ def register(subparsers: Any) -> None:  # Any: argparse's private _SubParsersAct
         ),
     )
     ident.add_argument("certificate", metavar="CERT", type=Path, help="PEM or DER file")
+    ident.add_argument(
+        "--check",
+        action="store_true",
+        help="also check CERT against the 2030.5 device certificate profile; exit 1 if it "
+        "breaks a rule",
+    )
     ident.set_defaults(handler=_id)
 
 
@@ -144,16 +150,24 @@ def _id(args: argparse.Namespace) -> int:
 
     from openderms.certs.errors import CertsError
     from openderms.certs.identity import identity_from_certificate, load_certificate
+    from openderms.certs.profile import device_profile_violations
 
     try:
-        der = load_certificate(args.certificate).public_bytes(Encoding.DER)
-        identity = identity_from_certificate(der)
+        certificate = load_certificate(args.certificate)
+        identity = identity_from_certificate(certificate.public_bytes(Encoding.DER))
     except (CertsError, OSError) as exc:
         return _fail(exc)
     _out(f"LFDI: {identity.lfdi}\nSFDI: {identity.sfdi}")
     if identity.is_aggregator:
         _out("aggregator: yes")
-    return 0
+    if not args.check:
+        return 0
+    violations = device_profile_violations(certificate)
+    for violation in violations:
+        _out(f"profile: {violation.rule}: {violation.detail}")
+    if not violations:
+        _out("profile: OK")
+    return 1 if violations else 0
 
 
 def _out(text: str) -> None:

@@ -55,8 +55,8 @@ class DeviceIdentity:
     sfdi
         Decimal SFDI with its check digit (clause 6.3.3), at most 12 digits.
     is_aggregator
-        True when the certificate carries the aggregator (service-provider) policy,
-        see :mod:`openderms.certs.oids`.
+        True when an end-entity certificate carries the aggregator (service-provider)
+        policy, see :mod:`openderms.certs.oids`.
     """
 
     lfdi: str
@@ -126,7 +126,10 @@ def identity_from_certificate(cert_der: bytes) -> DeviceIdentity:
     return DeviceIdentity(
         lfdi=lfdi,
         sfdi=sfdi_from_lfdi(lfdi),
-        is_aggregator=AGGREGATOR_POLICY in certificate_policies(certificate),
+        is_aggregator=(
+            AGGREGATOR_POLICY in certificate_policies(certificate)
+            and not _is_ca(certificate)  # a MICA lists the policy for what it may issue
+        ),
     )
 
 
@@ -183,6 +186,13 @@ def load_certificates(path: Path | str) -> list[x509.Certificate]:
 def load_certificate(path: Path | str) -> x509.Certificate:
     """The first certificate of a PEM file (the leaf of a chain file) or a DER file."""
     return load_certificates(path)[0]
+
+
+def _is_ca(certificate: x509.Certificate) -> bool:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
 
 
 def _check_der_certificate(cert_der: bytes) -> x509.Certificate:
