@@ -28,6 +28,7 @@ from openderms.server.sep2 import (
     log_event,
     metering_mirror,
     response,
+    subscription,
 )
 from openderms.server.sep2.request import APP_STATE_KEY, AppState
 from openderms.server.services.changes import ChangeSink, NullChangeSink
@@ -37,7 +38,17 @@ __all__ = ["create_app"]
 
 logger = logging.getLogger(__name__)
 
-_BLUEPRINTS = (dcap, end_device, fsa, derp, der, metering_mirror, response, log_event)
+_BLUEPRINTS = (
+    dcap,
+    end_device,
+    fsa,
+    derp,
+    der,
+    metering_mirror,
+    response,
+    log_event,
+    subscription,
+)
 
 
 def _error(status: int, reason: ErrorReasonCode) -> Response:

@@ -1,18 +1,18 @@
 """Run the head-end: open the store, build the apps, serve until told to stop.
 
 The 2030.5 app always runs; the admin app (``openderms.server.admin``) runs when
-``admin_listen`` is set. Notifications plug in through `openderms.server.notify`: when
-that package provides ``runtime.change_sink(store, settings)`` and
-``runtime.run_delivery(store, settings, stop)``, the sink is given to both apps and the
-delivery loop runs beside the listeners (all in one process, one event loop).
+``admin_listen`` is set. Both report changes to the notification outbox
+(`openderms.server.notify.sink.OutboxChangeSink`), and the delivery worker
+(`openderms.server.notify.worker.DeliveryWorker`) runs beside the listeners: one process,
+one event loop, stateless beyond the database.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import ipaddress
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -22,15 +22,12 @@ from openderms.server.app import create_app
 from openderms.server.clock import utc_now_s
 from openderms.server.config import ConfigError, ServerSettings
 from openderms.server.runner import Listener, ServingHandle, serve
-from openderms.server.services.changes import ChangeSink, NullChangeSink
+from openderms.server.services.changes import ChangeSink
 from openderms.server.store.db import Store
 
-__all__ = ["NOTIFY_RUNTIME_MODULE", "run_server", "sep2_hypercorn_config"]
+__all__ = ["run_server", "sep2_hypercorn_config"]
 
 logger = logging.getLogger(__name__)
-
-#: Optional module of the notification part (see the module docstring).
-NOTIFY_RUNTIME_MODULE = "openderms.server.notify.runtime"
 
 
 def sep2_hypercorn_config(settings: ServerSettings) -> Config:
@@ -70,13 +67,18 @@ def _admin_config(settings: ServerSettings) -> Config:
     return config
 
 
-def _notify_runtime() -> Any:
-    try:
-        return importlib.import_module(NOTIFY_RUNTIME_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != NOTIFY_RUNTIME_MODULE:
-            raise
+def _delivery_tls(settings: ServerSettings) -> ssl.SSLContext | None:
+    """The client context notifications leave with: the server's own certificate."""
+    if settings.certs_dir is None:
         return None
+    from openderms.certs.pki import PkiPaths
+    from openderms.certs.tls import client_context
+
+    paths = PkiPaths.in_directory(settings.certs_dir)
+    # 2030.5 authenticates the listener by its chain; its certificate need not name a host.
+    return client_context(
+        paths.server_cert, paths.server_key, paths.serca_cert, check_hostname=False
+    )
 
 
 async def run_server(
@@ -87,14 +89,20 @@ async def run_server(
     clock: Callable[[], int] = utc_now_s,
 ) -> None:
     """Serve the head-end described by `settings` until `shutdown_trigger` returns."""
+    from openderms.server.notify.sink import OutboxChangeSink
+    from openderms.server.notify.worker import DeliveryWorker
+
     store = await asyncio.to_thread(Store.open, settings.db_url)
-    runtime = _notify_runtime()
-    changes: ChangeSink = NullChangeSink()
-    background: list[Coroutine[Any, Any, None]] = []
+    loop = asyncio.get_running_loop()
+    worker = DeliveryWorker(store, _delivery_tls(settings))
+
+    def wake_worker() -> None:
+        # Services run in worker threads: wake the delivery loop through the event loop.
+        loop.call_soon_threadsafe(worker.wake)
+
+    changes: ChangeSink = OutboxChangeSink(settings, on_enqueue=wake_worker)
     stop = asyncio.Event()
-    if runtime is not None:
-        changes = runtime.change_sink(store, settings)
-        background.append(runtime.run_delivery(store, settings, stop))
+    background: list[Coroutine[Any, Any, None]] = [worker.run_forever(stop)]
     listeners = [
         Listener(
             create_app(settings, store, changes=changes, clock=clock),
@@ -113,5 +121,7 @@ async def run_server(
     finally:
         stop.set()
         if tasks:
-            await asyncio.wait(tasks, timeout=5)
+            _, pending = await asyncio.wait(tasks, timeout=2)
+            for task in pending:
+                task.cancel()
         store.dispose()

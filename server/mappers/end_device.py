@@ -77,6 +77,7 @@ def map_end_device(row: EndDeviceRow, *, post_rate_s: int, fsa_count: int) -> se
             else sep.RegistrationLink(href=uris.registration(row.id))
         ),
         ConnectionPointLink=sep.ConnectionPointLink(href=uris.connection_point(row.id)),
+        SubscriptionListLink=sep.SubscriptionListLink(href=uris.subscription_list(row.id)),
     )
 
 

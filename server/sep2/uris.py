@@ -39,6 +39,7 @@ __all__ = [
     "registration",
     "response",
     "response_list",
+    "subscription_list",
 ]
 
 DCAP = "/dcap"
@@ -127,6 +128,10 @@ def der_status(edev: int, index: int = 1) -> str:
 
 def der_availability(edev: int, index: int = 1) -> str:
     return f"/edev/{edev}/der/{index}/dera"
+
+
+def subscription_list(edev: int) -> str:
+    return f"/edev/{edev}/sub"
 
 
 def log_event_list(edev: int) -> str:
