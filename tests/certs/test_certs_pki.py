@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,3 +118,20 @@ def test_serial_defaults_to_name_and_can_be_given(tmp_path: Path) -> None:
     serial_hw = hardware_module_name(load_certificate(serial.cert))
     assert named_hw is not None and named_hw.hw_serial == b"ev1"
     assert serial_hw is not None and serial_hw.hw_serial == b"SN-0042"
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_git_ignores_pki_files_anywhere_in_the_repo() -> None:
+    """Private keys are never committed (house rule); .gitignore must keep covering them."""
+    repo = Path(__file__).resolve().parents[2]
+    if not (repo / ".git").exists():
+        pytest.skip("not a git work tree")
+    paths = ["pki/serca.key", "certs/device.key", "deep/dir/server.pem"]
+
+    ignored = subprocess.run(
+        ["git", "-C", str(repo), "check-ignore", "--no-index", *paths],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+
+    assert ignored == paths
