@@ -9,7 +9,9 @@ Three things drive it (after aioquic's ``QuicConnection``):
 
 The runtime pulls :class:`Effect` objects with :meth:`EventEngine.next_effect` (Responses to
 post, envelope changes, comms loss and recovery) and reads the timeline of limits with
-:meth:`EventEngine.envelope` and :meth:`EventEngine.active`. Nothing here reads a clock,
+:meth:`EventEngine.envelope` and :meth:`EventEngine.active`. Those two answer for the
+present and the future as currently known; finished events are forgotten, so they do not
+reconstruct the past. Nothing here reads a clock,
 sleeps, or touches the network; randomness comes from the injected ``random.Random``.
 
 Rules implemented (sep.xsd documentation of EventStatus, RandomizableEvent, DERControl,
@@ -26,6 +28,10 @@ Supersession within a program
     (sep.xsd EventStatus 4: "at the earliest Effective Start Time of the overlapping
     event"). The older event stops there, is reported superseded and never resumes. A newer
     event that is itself cancelled or superseded before it starts supersedes nothing.
+    *Interpretation*: this holds whatever modes the two events set (sep.xsd's
+    potentiallySuperseded case, overlapping in some but not all controls, is treated as a
+    full supersession), and overlap is judged on the scheduled intervals, as the server
+    judges it, not on the randomized ones.
 Primacy across programs
     At each instant the event in effect is the one whose program has the lowest primacy
     value. *Interpretation of the specification*: the losing event is not superseded

@@ -30,7 +30,15 @@ from dataclasses import dataclass
 from openderms.client.events.errors import LocalProtocolError
 from openderms.schemas.sep2.enums import ResponseStatus
 
-__all__ = ["TERMINAL", "TRANSITIONS", "EventState", "Transition", "Trigger", "transition"]
+__all__ = [
+    "TERMINAL",
+    "TRANSITIONS",
+    "EventState",
+    "Transition",
+    "Trigger",
+    "mermaid_diagram",
+    "transition",
+]
 
 
 class EventState(enum.Enum):
@@ -127,3 +135,23 @@ def transition(state: EventState, trigger: Trigger) -> Transition:
         raise LocalProtocolError(
             f"no transition for {trigger.value!r} in state {state.value!r}"
         ) from None
+
+
+def mermaid_diagram() -> str:
+    """The transition table as a Mermaid state diagram (docs are generated, never drawn).
+
+    Returns
+    -------
+    str
+        ``stateDiagram-v2`` text; each edge is labelled ``trigger / Response status``.
+    """
+    lines = ["stateDiagram-v2", f"    [*] --> {EventState.NEW.name}"]
+    for (state, trigger), step in TRANSITIONS.items():
+        if step.state is state and step.response is None:
+            continue  # the "server status lags ours" no-ops would only add noise
+        label = trigger.value
+        if step.response is not None:
+            label += f" / {int(step.response)} {step.response.name}"
+        lines.append(f"    {state.name} --> {step.state.name}: {label}")
+    lines.extend(f"    {state.name} --> [*]" for state in EventState if state in TERMINAL)
+    return "\n".join(lines)

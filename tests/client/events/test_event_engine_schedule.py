@@ -271,3 +271,25 @@ def test_no_default_means_no_limits() -> None:
 
     assert eng.active(T0).limits == NO_LIMITS
     assert eng.envelope(T0, HOUR).segments == ()
+
+
+def test_newer_event_received_while_older_runs_supersedes_it_at_receipt() -> None:
+    """A newer overlapping event whose window already began takes over the moment it arrives."""
+    older = control("A", start=T0, duration_s=3 * HOUR, creation_time=T0 - 200)
+    eng = engine()
+    eng.update(snapshot(older), T0)
+    run_until(eng, T0 + HOUR)
+    newer = control(
+        "B", start=T0 + 1800, duration_s=HOUR, creation_time=T0 + 1700, export_limit_w=2000
+    )
+
+    eng.update(snapshot(older, newer), T0 + HOUR)
+    effects = drain(eng)
+
+    sent = [(e.mrid, e.status, e.at) for e in effects if isinstance(e, SendResponse)]
+    assert sent == [
+        ("B", ResponseStatus.EVENT_RECEIVED, T0 + HOUR),
+        ("A", ResponseStatus.EVENT_SUPERSEDED, T0 + HOUR),
+        ("B", ResponseStatus.EVENT_STARTED, T0 + HOUR),
+    ]
+    assert eng.active(T0 + HOUR).source == "B"

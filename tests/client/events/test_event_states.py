@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from openderms.client.events import LocalProtocolError, ResponseStatus
-from openderms.client.events.states import TERMINAL, TRANSITIONS, EventState, Trigger, transition
+from openderms.client.events.states import (
+    TERMINAL,
+    TRANSITIONS,
+    EventState,
+    Trigger,
+    mermaid_diagram,
+    transition,
+)
 
 TERMINAL_STATES = [state for state in EventState if state in TERMINAL]
 
@@ -69,3 +76,13 @@ def test_every_live_state_can_reach_a_terminal_state() -> None:
     for state in set(EventState) - TERMINAL:
         targets = {step.state for (s, _), step in TRANSITIONS.items() if s is state}
         assert targets - {state}, state
+
+
+def test_state_diagram_is_generated_from_the_table() -> None:
+    """Every reporting transition appears in the generated diagram, with its Table 27 code."""
+    diagram = mermaid_diagram()
+
+    for (state, trigger), step in TRANSITIONS.items():
+        if step.response is not None:
+            edge = f"{state.name} --> {step.state.name}: {trigger.value} / {int(step.response)}"
+            assert edge in diagram
