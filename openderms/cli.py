@@ -18,6 +18,7 @@ from openderms import __version__
 COMMAND_MODULES: tuple[str, ...] = (
     "openderms.certs.cli",
     "openderms.server.cli",
+    "openderms.server.admin.cli",
     "openderms.client.sim.cli",
 )
 

@@ -1,0 +1,104 @@
+"""`openderms admin ...` against a real admin listener over TLS on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from openderms.certs import pki
+from openderms.cli import main
+from openderms.server.admin.app import create_admin_app
+from openderms.server.admin.tokens import create_token, ensure_bootstrap_token
+from openderms.server.store.admin import AdminRole
+from openderms.server.store.db import Store
+
+LFDI = "3E4F45AB31EDFE5B67E343E5E4562E31984E23E5"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def admin_server(tmp_path: Path) -> Iterator[tuple[str, Path, str, Store]]:
+    paths = pki.init_pki(tmp_path / "pki")
+    store = Store.open(f"sqlite:///{tmp_path / 'server.db'}")
+    token = store.call(
+        create_token, name="ops", role=AdminRole.UTILITY, aggregator_lfdi=None, now=1
+    ).token
+    app = create_admin_app(store)
+    config = Config()
+    port = _free_port()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.certfile, config.keyfile = str(paths.server_cert), str(paths.server_key)
+    stop = asyncio.Event()
+    loop = asyncio.new_event_loop()
+
+    def run() -> None:
+        loop.run_until_complete(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.05).close()
+            break
+        except OSError:
+            threading.Event().wait(0.025)
+    yield f"https://127.0.0.1:{port}", paths.serca_cert, token, store
+    loop.call_soon_threadsafe(stop.set)
+    thread.join(timeout=10)
+    store.dispose()
+
+
+def test_cli_registers_lists_and_shows_a_device_over_tls(
+    admin_server: tuple[str, Path, str, Store], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, ca, token, _ = admin_server
+    common = ["--url", url, "--ca", str(ca), "--token", token]
+    assert main(["admin", "register-device", *common, "--lfdi", LFDI, "--pin", "123455"]) == 0
+    assert main(["admin", "list-devices", *common]) == 0
+    assert main(["admin", "show-device", *common, LFDI]) == 0
+    out = capsys.readouterr().out
+    assert out.count(LFDI) == 3
+    assert '"sfdi": 167261211391' in out  # the standard's example LFDI -> SFDI
+
+
+def test_cli_reports_a_refusal_with_a_nonzero_status(
+    admin_server: tuple[str, Path, str, Store], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, ca, _, _ = admin_server
+    code = main(["admin", "list-devices", "--url", url, "--ca", str(ca), "--token", "od_wrong"])
+    assert code == 1
+    assert "unauthorized" in capsys.readouterr().err
+
+
+def test_cli_refuses_a_server_not_signed_by_the_given_ca(
+    admin_server: tuple[str, Path, str, Store], tmp_path: Path
+) -> None:
+    url, _, token, _ = admin_server
+    other = pki.init_pki(tmp_path / "other")
+    code = main(
+        ["admin", "list-devices", "--url", url, "--ca", str(other.serca_cert), "--token", token]
+    )
+    assert code == 3
+
+
+def test_bootstrap_token_file_is_private_and_made_once(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'server.db'}")
+    first = store.call(ensure_bootstrap_token, tmp_path / "data", now=1)
+    second = store.call(ensure_bootstrap_token, tmp_path / "data", now=2)
+    store.dispose()
+    assert first is not None and second is None
+    assert first.stat().st_mode & 0o777 == 0o600
+    assert first.read_text().strip().startswith("od_")
