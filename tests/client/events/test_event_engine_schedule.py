@@ -293,3 +293,26 @@ def test_newer_event_received_while_older_runs_supersedes_it_at_receipt() -> Non
         ("B", ResponseStatus.EVENT_STARTED, T0 + HOUR),
     ]
     assert eng.active(T0 + HOUR).source == "B"
+
+
+def test_day_of_operating_envelopes_applies_each_step_on_time() -> None:
+    """A CSIP-AUS day of 48 back-to-back 30-minute export limits: each applies exactly over
+    its own interval, each is started and completed once, in order (a day in milliseconds)."""
+    steps = [
+        control(f"DOE{i:02d}", start=T0 + i * 1800, duration_s=1800, export_limit_w=1000.0 + i)
+        for i in range(48)
+    ]
+    eng = engine()
+    eng.update(snapshot(*steps), T0)
+
+    effects = []
+    for i in range(48):
+        effects += run_until(eng, T0 + i * 1800)
+        assert eng.active(T0 + i * 1800).limits.export_limit_w == 1000.0 + i
+    effects += run_until(eng, T0 + 25 * HOUR)
+
+    started = [(e.mrid, e.at) for e in effects if isinstance(e, SendResponse) and e.status == 2]
+    assert started == [(f"DOE{i:02d}", T0 + i * 1800) for i in range(48)]
+    completed = [e.mrid for e in effects if isinstance(e, SendResponse) and e.status == 3]
+    assert completed == [f"DOE{i:02d}" for i in range(48)]
+    assert all(eng.tracked(c.mrid).state is EventState.COMPLETED for c in steps)
