@@ -15,10 +15,10 @@ Usage::
     await hypercorn.asyncio.serve(app, config)
 
 Note for the server: hypercorn 0.18 does not pass the client certificate to the ASGI
-app (the scope has no ``tls`` extension). Either terminate TLS in a proxy that forwards
-the certificate in a trusted header, or read the peer certificate from the transport's
-``ssl_object`` in a custom server; :func:`openderms.certs.identity.identity_from_certificate`
-turns its DER into an LFDI/SFDI either way.
+app (the scope has no ``tls`` extension); ``openderms.server.identity`` reads it from the
+transport's ``ssl_object``, and :func:`openderms.certs.tls.peer_identity` (or
+:func:`openderms.certs.identity.identity_from_certificate` on the DER) gives its LFDI/SFDI.
+Behind a TLS-terminating proxy, use :func:`openderms.certs.identity.identity_from_pem`.
 """
 
 from __future__ import annotations
