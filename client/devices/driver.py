@@ -86,6 +86,12 @@ class GenericDriver:
                 return source
         raise UnsupportedCapabilityError(f"{self.name}: no source for {capability}")
 
+    def sources(self, capability: str) -> list[Source]:
+        """Every source of ``capability`` the device's models allow, in map order."""
+        return [
+            s for s in self.map.capabilities.get(capability, ()) if s.models <= self.models.keys()
+        ]
+
     def supports(self, capability: str) -> bool:
         try:
             self.source(capability)
@@ -140,6 +146,9 @@ class GenericDriver:
     async def read(self, capabilities: Iterable[str] | None = None) -> dict[str, CapabilityValue]:
         """Read capabilities (all readable ones the device supports by default).
 
+        A source whose point the device leaves unimplemented falls through to the next one
+        (a 701 that does not fill ``W`` is read from 103).
+
         Raises
         ------
         DeviceIOError
@@ -151,11 +160,15 @@ class GenericDriver:
         blocks: dict[int, ModelBlock] = {}
         out: dict[str, CapabilityValue] = {}
         for name in names:
-            source = self.source(name)
-            value = (
-                None if source.target is None else await self._read_target(source.target, blocks)
-            )
-            out[name] = self._to_capability(name, source, value)
+            result: CapabilityValue = None
+            for source in self.sources(name) or [self.source(name)]:
+                raw = None
+                if source.target is not None:
+                    raw = await self._read_target(source.target, blocks)
+                result = self._to_capability(name, source, raw)
+                if result is not None:
+                    break
+            out[name] = result
         return out
 
     # -- writing ----------------------------------------------------------------------------

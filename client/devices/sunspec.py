@@ -51,7 +51,8 @@ class ModelBlock:
 
     def __init__(self, instance: ModelInstance, registers: Sequence[int] | None = None) -> None:
         self.instance = instance
-        self.layout: ModelLayout = layout(instance.model_id, instance.length)
+        # Devices report the length they implement; tolerate other revisions (see layout).
+        self.layout: ModelLayout = layout(instance.model_id, instance.length, strict=False)
         size = instance.length + 2
         if registers is None:
             self.registers = [0] * size

@@ -155,7 +155,7 @@ class ModelLayout:
             raise CodecError(f"model {self.model.id} has no point {path!r}") from None
 
 
-def _instances(group: GroupDef, remaining: int, counts: Mapping[str, int]) -> int:
+def _instances(group: GroupDef, remaining: int, counts: Mapping[str, int], strict: bool) -> int:
     if group.count is None:
         return 1
     if isinstance(group.count, int) and group.count > 0:
@@ -164,6 +164,8 @@ def _instances(group: GroupDef, remaining: int, counts: Mapping[str, int]) -> in
         return counts[group.count]
     # count 0, or a count point we were not told: repeat to fill what is left of the model.
     per = group.fixed_length
+    if not strict:
+        return max(0, remaining) // per if per > 0 else 0
     if per <= 0 or remaining % per:
         raise CodecError(
             f"cannot fit repeating group {group.name!r} ({per} registers) into {remaining}"
@@ -179,6 +181,7 @@ def _walk(
     end: int,
     counts: Mapping[str, int],
     out: dict[str, PointSlot],
+    strict: bool,
 ) -> int:
     names = {p.name: f"{prefix}{p.name}" for p in group.points}
     visible = {**scope, **names}
@@ -197,15 +200,18 @@ def _walk(
         )
         offset += point.size
     for sub in group.groups:
-        n = _instances(sub, end - offset, counts)
+        n = _instances(sub, end - offset, counts, strict)
         for index in range(n):
             label = sub.name if sub.count is None else f"{sub.name}[{index}]"
-            offset = _walk(sub, f"{prefix}{label}.", offset, visible, end, counts, out)
+            offset = _walk(sub, f"{prefix}{label}.", offset, visible, end, counts, out, strict)
     return offset
 
 
 def layout(
-    model_id: int, length: int | None = None, counts: Mapping[str, int] | None = None
+    model_id: int,
+    length: int | None = None,
+    counts: Mapping[str, int] | None = None,
+    strict: bool = True,
 ) -> ModelLayout:
     """Lay out a model instance: the offset of every point.
 
@@ -218,6 +224,10 @@ def layout(
     counts : mapping, optional
         Values of count points (e.g. ``{"NPt": 4}``) for groups whose repeat count a point
         gives; a group whose count is not given repeats to fill the remaining length.
+    strict : bool
+        False accepts a length that differs from the definition, as devices built to an
+        older revision report (model 1 with L = 65, before Pad was added): points past
+        the end are left out and extra registers are ignored.
 
     Raises
     ------
@@ -227,8 +237,10 @@ def layout(
     model = load_model(model_id)
     total = (model.fixed_length if length is None else length) + 2
     slots: dict[str, PointSlot] = {}
-    used = _walk(model.group, "", 0, {}, total, counts or {}, slots)
-    if used != total:
+    used = _walk(model.group, "", 0, {}, total, counts or {}, slots, strict)
+    if not strict:
+        slots = {k: v for k, v in slots.items() if v.offset + v.point.size <= total}
+    elif used != total:
         raise CodecError(f"model {model_id} with length {total - 2} lays out {used - 2} registers")
     return ModelLayout(model=model, length=total - 2, slots=slots)
 

@@ -90,9 +90,12 @@ def plan_commands(
     site_w = telemetry.site_power_w
     needs_meter = limits.export_limit_w is not None or limits.import_limit_w is not None
     if needs_meter and site_w is None:
-        for name in ("export_limit_w", "import_limit_w"):
-            if getattr(limits, name) is not None:
-                unmet.append(Unmet(name, "no site meter reading: the limit cannot be enforced"))
+        if limits.export_limit_w is not None:
+            unmet.append(
+                Unmet("export_limit_w", "no site meter reading: PV held at the limit itself")
+            )
+        if limits.import_limit_w is not None:
+            unmet.append(Unmet("import_limit_w", "no site meter reading: cannot be enforced"))
 
     # 1. connect / energize (2030.5 opModConnect, opModEnergize)
     connect = None
@@ -123,11 +126,13 @@ def plan_commands(
     curtailing = False
     if pvs and connect is not False:
         pv_total_rated = sum(ratings) or None
+        # Without a meter reading, assume no load and no battery: PV alone stays within the
+        # export limit (safe, if wasteful, until the meter answers again).
         limit = pv_limit_w(
-            limits.export_limit_w if site_w is not None else None,
-            site_w or 0.0,
+            limits.export_limit_w,
+            site_w if site_w is not None else -pv_w,
             pv_w,
-            battery_headroom_w=battery_headroom,
+            battery_headroom_w=battery_headroom if site_w is not None else 0.0,
             generation_limit_w=limits.generation_limit_w,
             battery_discharge_w=battery_discharge,
             pv_rated_w=pv_total_rated,

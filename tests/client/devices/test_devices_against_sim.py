@@ -59,3 +59,17 @@ async def test_map_writes_every_control_with_read_back(
             assert result.readback == pytest.approx(SAMPLE_WRITES[capability], abs=0.1)
     finally:
         await driver.io.close()
+
+
+async def test_unimplemented_point_falls_through_to_the_next_source(sim_site: RunningSite) -> None:
+    """A 701 that leaves W unimplemented is read from 103 instead (map order)."""
+    inverter = sim_site.sim.block("pv", 701)
+    inverter.set("W", None)
+    driver = _driver(sim_site, "sunspec-inverter")
+    try:
+        await driver.discover()
+        values = await driver.read(["active_power_w"])
+    finally:
+        await driver.io.close()
+    assert values["active_power_w"] == pytest.approx(sim_site.sim.block("pv", 103).get("W"))
+    assert values["active_power_w"] is not None

@@ -83,3 +83,12 @@ def test_unimplemented_scale_factor_makes_the_value_unknown() -> None:
     assert block.get("WMaxLimPct") is None
     with pytest.raises(CodecError, match="unimplemented"):
         block.encode("WMaxLimPct", 50)
+
+
+def test_device_with_an_older_model_length_is_read_not_refused() -> None:
+    """Model 1 from devices built before Pad was added reports L = 65, not 66."""
+    block = ModelBlock(ModelInstance(1, 40002, 65), [1, 65] + [0] * 65)
+    assert "SN" in block.layout.slots
+    assert "Pad" not in block.layout.slots
+    with pytest.raises(CodecError):
+        layout(1, 65)  # the strict layout still refuses it

@@ -93,10 +93,16 @@ def test_target_pins_the_battery_with_124_rates() -> None:
     assert commands[("battery", "discharge_limit_w")] == 2000.0
 
 
-def test_export_limit_without_a_meter_is_reported_unmet() -> None:
+def test_export_limit_without_a_meter_holds_pv_at_the_limit_and_is_reported() -> None:
+    """No meter reading: assume no load, so PV alone must not exceed the export limit."""
     plan = plan_commands(
-        EnvelopeLimits(export_limit_w=5000.0), _telemetry(None, 9500.0, soc=100.0), [PV, BATTERY]
+        EnvelopeLimits(export_limit_w=5000.0),
+        _telemetry(None, 9500.0, soc=50.0),
+        [PV, BATTERY],
+        margin_w=0.0,
     )
+    commands = {(c.device, c.capability): c.value for c in plan.commands}
+    assert commands[("pv", "power_limit_pct")] == 50.0
     assert [u.field for u in plan.unmet] == ["export_limit_w"]
 
 
