@@ -33,7 +33,7 @@ from openderms.schemas.sep2.errors import (
     WrongRootError,
 )
 from openderms.schemas.sep2.profiles import DEFAULT_PROFILE, SEP_NAMESPACE, Profile
-from openderms.schemas.sep2.validation import validate
+from openderms.schemas.sep2.validation import check_list_counts, validate
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -273,7 +273,8 @@ def encode(obj: object, *, profile: Profile | None = None) -> bytes:
     Raises
     ------
     InvalidValueError
-        ``obj`` breaks a range, length, enumeration or required field of the standard.
+        ``obj`` breaks a range, length, enumeration or required field of the standard, or
+        a list's ``results``/``all`` disagree with its items.
     SepXmlError
         ``obj`` is not a 2030.5 resource of ``profile``.
     """
@@ -281,6 +282,7 @@ def encode(obj: object, *, profile: Profile | None = None) -> bytes:
     if Profile.of(obj) is not chosen:
         raise WrongRootError(f"{type(obj).__name__} is not a {chosen.name} resource")
     validate(obj)
+    check_list_counts(obj)
     serializer = XmlSerializer(config=_SERIALIZER_CONFIG, context=CONTEXT)
     ns_map: dict[Any, str] = {None: SEP_NAMESPACE, "csipaus": chosen.extension_namespace}
     try:

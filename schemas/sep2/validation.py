@@ -29,7 +29,7 @@ from openderms.schemas.sep2 import enums
 from openderms.schemas.sep2._context import CONTEXT
 from openderms.schemas.sep2.errors import InvalidValueError
 
-__all__ = ["BITMAPS", "ENUMERATIONS", "ENUMERATIONS_BY_TYPE", "validate"]
+__all__ = ["BITMAPS", "ENUMERATIONS", "ENUMERATIONS_BY_TYPE", "check_list_counts", "validate"]
 
 #: (declaring class, field) -> the enumeration that lists every allowed value.
 ENUMERATIONS: Mapping[tuple[str, str], type[IntEnum]] = {
@@ -253,3 +253,46 @@ def validate(obj: object) -> None:
     except _RuleError as failure:
         path = ".".join([type(obj).__name__, *reversed(failure.path)])
         raise InvalidValueError(f"{path}: {failure.message}") from None
+
+
+def _list_items_field(cls: type) -> str | None:
+    """The repeated element of a 2030.5 List (``DERControl`` of ``DERControlList``)."""
+    rules = _rules_for(cls)
+    names = {rule.name for rule in rules}
+    if not {"all", "results"} <= names:
+        return None
+    repeated = [rule.name for rule in rules if rule.is_list and rule.element is not None]
+    return repeated[0] if len(repeated) == 1 else None
+
+
+def check_list_counts(obj: object) -> None:
+    """Check ``results`` and ``all`` of every list in a document a server sends.
+
+    ``results`` is the number of items in the page and ``all`` the number in the whole
+    list (sep.xsd ``List``), so ``results == len(items) <= all``. Applied on encode: a
+    paging bug must not reach the wire. Peers' documents are not held to it.
+
+    Raises
+    ------
+    InvalidValueError
+        A list's counts disagree with its items.
+    """
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        return
+    items_field = _list_items_field(type(obj))
+    if items_field is not None:
+        items = getattr(obj, items_field)
+        # getattr: obj is any generated List class, typed as object here.
+        results: int = getattr(obj, "results")  # noqa: B009 (see above)
+        total: int = getattr(obj, "all")  # noqa: B009 (see above)
+        if results != len(items) or total < results:
+            raise InvalidValueError(
+                f"{type(obj).__name__}: results={results} and all={total} "
+                f"disagree with {len(items)} {items_field} item(s)"
+            )
+    for rule in _rules_for(type(obj)):
+        if rule.element is None:
+            continue
+        value = getattr(obj, rule.name)
+        for item in value if rule.is_list else (value,):
+            check_list_counts(item)

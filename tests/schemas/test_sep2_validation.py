@@ -224,3 +224,36 @@ def test_subscription_encoding_must_be_xml_or_exi() -> None:
 
     with pytest.raises(InvalidValueError, match="SubscriptionEncoding"):
         encode(subscription)
+
+
+def test_encode_refuses_a_list_whose_results_disagree_with_its_items() -> None:
+    """sep.xsd List: results is the number of items in this page."""
+    controls = ex.der_control_list(3)
+    controls.results = 2
+
+    with pytest.raises(InvalidValueError, match="results=2"):
+        encode(controls)
+
+
+def test_encode_refuses_a_page_larger_than_all() -> None:
+    programs = ex.der_program_list(2)
+    programs.all = 1
+
+    with pytest.raises(InvalidValueError, match="all=1"):
+        encode(programs)
+
+
+def test_list_counts_are_checked_inside_a_notification() -> None:
+    note = ex.notification()
+    assert isinstance(note.Resource, sep.DERControlList)
+    note.Resource.results = 0
+
+    with pytest.raises(InvalidValueError, match="DERControlList"):
+        encode(note)
+
+
+def test_a_page_of_a_longer_list_is_accepted() -> None:
+    controls = ex.der_control_list(2)
+    controls.all = 10
+
+    assert decode(encode(controls), sep.DERControlList).all == 10
