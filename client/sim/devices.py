@@ -122,7 +122,7 @@ class SimInverter(_Clocked):
             b[123].set("Conn", 1)
             b[123].set("WMaxLimPct_RvrtTms", 0)
             b[123].set("Conn_RvrtTms", 0)
-        for model in (701, 103):
+        for model in (701, 101, 103):
             if model in b:
                 _measurement_sfs(b[model])
         self.step(start)
@@ -197,14 +197,17 @@ class SimInverter(_Clocked):
             m.set("ThrotPct", round(100 * (1 - self.power_w / available_w)) if throttled else 0)
             for phase in ("L1", "L2", "L3"):
                 m.set(f"W{phase}", round(self.power_w / 3))
-        if 103 in b:
-            m = b[103]
+        # Legacy inverter models: 103 three-phase, 101 single-phase (same layout, phase A).
+        for model, phases in ((103, ("A", "B", "C")), (101, ("A",))):
+            if model not in b:
+                continue
+            m = b[model]
             m.set("W", w)
             m.set("VA", w)
             m.set("VAr", 0)
-            m.set("A", round(amps * 3, 1))
-            for phase in ("A", "B", "C"):
-                m.set(f"Aph{phase}", round(amps, 1))
+            m.set("A", round(self.power_w / NOMINAL_V, 1))
+            for phase in phases:
+                m.set(f"Aph{phase}", round(self.power_w / NOMINAL_V / len(phases), 1))
                 m.set(f"PhVph{phase}", NOMINAL_V)
             m.set("Hz", NOMINAL_HZ)
             m.set("WH", round(self.energy_wh))

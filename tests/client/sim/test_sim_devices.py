@@ -6,7 +6,7 @@ import pytest
 
 from openderms.client.devices.codec import encode
 from openderms.client.sim import SimSite, parse_config
-from openderms.client.sim.devices import SimBattery, SimCharger, SimHeatPump, SimInverter
+from openderms.client.sim.devices import SimBattery, SimCharger, SimHeatPump, SimInverter, SimMeter
 from openderms.client.sim.errors import RegisterAccessError, SimConfigError
 
 NOON = 12 * 3600.0
@@ -133,3 +133,12 @@ def test_config_errors_name_the_key() -> None:
         parse_config({"device": [{"name": "pv", "type": "inverter", "rated_kw": 5}]})
     with pytest.raises(SimConfigError, match=r"device\[0\]\.type"):
         parse_config({"device": [{"name": "x", "type": "toaster"}]})
+
+
+@pytest.mark.parametrize("model_id", [201, 202, 203, 204])
+def test_meter_serves_every_20x_model(model_id: int) -> None:
+    meter = SimMeter(0.0, models=(1, model_id))
+    meter.step(3600.0, -1234.0)
+    block = meter.regs.blocks[model_id]
+    assert block.get("W") == -1230  # W_SF = 1: 10 W resolution
+    assert block.get("TotWhExp") == pytest.approx(1000 + 1234, abs=1)

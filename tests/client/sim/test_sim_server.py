@@ -56,10 +56,11 @@ async def test_legacy_inverter_takes_the_123_limit() -> None:
             block = site.sim.block("pv", 123)
             assert block.get("WMaxLimPct_RvrtTms") == 30
             assert block.raw("WMaxLim_Ena") == 1
+            values = await driver.read(["active_power_w", "rated_power_w", "connected"])
         finally:
             await driver.io.close()
     assert result.source == "123:WMaxLimPct"
-    assert site.sim.state.pv_w == pytest.approx(2000.0)
+    assert values == {"active_power_w": 2000.0, "rated_power_w": 5000.0, "connected": True}
 
 
 async def test_write_to_a_read_only_register_is_refused_by_the_device() -> None:
