@@ -1,0 +1,42 @@
+"""The local optimizer: plans PV, batteries, EV chargers and heat pumps inside the grid
+envelope (model-predictive control with cvxpy; HiGHS for LP/MILP, Clarabel for QP).
+
+One optimizer term per module (``pv``, ``battery``, ``ev``, ``heat_pump``,
+``envelope_constraints``, ``objective``); :class:`Planner` assembles them once with cvxpy
+Parameters and re-solves on every change; :class:`Plan` is the result.
+"""
+
+from openderms.client.optimizer.battery import BatterySpec, BatteryState
+from openderms.client.optimizer.envelope_constraints import SiteSpec
+from openderms.client.optimizer.errors import OptimizerError, PlanInputError, SolverFailedError
+from openderms.client.optimizer.ev import EvChargerSpec, EvSession
+from openderms.client.optimizer.heat_pump import HeatPumpSpec, HeatPumpState
+from openderms.client.optimizer.objective import ObjectiveWeights
+from openderms.client.optimizer.plan import MissedTarget, Plan, ProblemKind
+from openderms.client.optimizer.planner import PlanInputs, Planner, PlannerConfig
+from openderms.client.optimizer.pv import PvSpec
+from openderms.client.optimizer.tariff import Tariff, TariffRate, load_tariff_csv
+
+__all__ = [
+    "BatterySpec",
+    "BatteryState",
+    "EvChargerSpec",
+    "EvSession",
+    "HeatPumpSpec",
+    "HeatPumpState",
+    "MissedTarget",
+    "ObjectiveWeights",
+    "OptimizerError",
+    "Plan",
+    "PlanInputError",
+    "PlanInputs",
+    "Planner",
+    "PlannerConfig",
+    "ProblemKind",
+    "PvSpec",
+    "SiteSpec",
+    "SolverFailedError",
+    "Tariff",
+    "TariffRate",
+    "load_tariff_csv",
+]
