@@ -44,7 +44,6 @@ from openderms.client.sep2.errors import (
     RegistrationError,
     RemoteProtocolError,
     Sep2ClientError,
-    Sep2ConnectionError,
     Sep2HttpStatusError,
 )
 from openderms.client.sep2.http import Sep2Http
@@ -258,6 +257,8 @@ class GatewayRuntime:
             The local clock [s since epoch].
         """
         now = self.clock_offset.server_now(local_now)
+        if now >= self._next_sample_at:
+            await self._sample(now)
         for job in self.schedule.due(now):
             if job is not Job.WALK and self.view is None:
                 continue  # nothing to post to before the first walk
@@ -265,8 +266,6 @@ class GatewayRuntime:
             now = self.clock_offset.server_now(local_now)  # TIME may have moved it
         self.engine.handle_timer(now)
         self._drain_effects(now)
-        if now >= self._next_sample_at:
-            await self._sample(now)
         if self._dispatch_needed or now >= self._next_dispatch_at:
             await self._dispatch(now)
         if self.schedule.jobs[Job.FLUSH_OUTBOX].due_at <= now and self.view is not None:
@@ -285,18 +284,22 @@ class GatewayRuntime:
             Job.FLUSH_OUTBOX: self._flush_outbox,
             Job.SUBSCRIBE: self._subscribe,
         }[job]
+        answered = self.http.answered
         try:
             more = await runner(local_now)
         except (Sep2ClientError, SepXmlError, EventEngineError) as exc:
             delay_s = self.schedule.failed(job, now)
             if isinstance(exc, RegistrationError):
                 log.error("%s: %s (retry in %.0f s)", job.value, exc, delay_s)
+            elif self.schedule.jobs[job].failures == 1 or isinstance(exc, Sep2HttpStatusError):
+                log.warning("%s failed: %s (retrying with backoff)", job.value, exc)
             else:
-                log.warning("%s failed: %s (retry in %.1f s)", job.value, exc, delay_s)
-            if not isinstance(exc, Sep2ConnectionError | RemoteProtocolError):
-                self._contact(now)  # the server answered, if only to refuse
+                log.debug("%s failed again: %s (retry in %.1f s)", job.value, exc, delay_s)
             return
-        self._contact(now)
+        finally:
+            # Contact is the server answering (any status), not a job with nothing to send.
+            if self.http.answered != answered:
+                self._contact(now)
         self.schedule.succeeded(job, now)
         if more:
             self.schedule.trigger(job, now)

@@ -55,6 +55,8 @@ class Sep2Http:
         self, origin: str, ssl_context: ssl.SSLContext | None, *, timeout_s: float = 10.0
     ) -> None:
         self.origin = origin
+        self.answered = 0
+        """Requests the server answered (any status): the runtime's evidence of contact."""
         self._client = httpx.AsyncClient(
             base_url=origin,
             verify=ssl_context if ssl_context is not None else False,
@@ -73,6 +75,7 @@ class Sep2Http:
             response = await self._client.request(method, href, content=body, headers=headers)
         except httpx.TransportError as exc:
             raise Sep2ConnectionError(f"{method} {href}: {exc!r}") from exc
+        self.answered += 1
         if not 200 <= response.status_code < 300:
             raise Sep2HttpStatusError(response.status_code, href, method)
         return response

@@ -1,0 +1,207 @@
+"""End to end over real mutual TLS and real Modbus TCP, with a virtual clock on both ends.
+
+discovery -> registration (out of band, PIN checked) -> a control from the admin API ->
+the simulated inverter's limit changes -> the Responses, DER status and telemetry appear
+on the server.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gateway_testlib import NOON_S, VirtualClock, fast_timing, gateway_config, make_pki, small_site
+from server_harness import RunningServer, running_server
+from sqlmodel import select
+
+from openderms.certs.identity import identity_from_pem
+from openderms.client.envelope import EnvelopeLimits
+from openderms.client.runtime.app import open_gateway
+from openderms.client.runtime.devices_site import DevicesSite
+from openderms.client.runtime.gateway import GatewayRuntime
+from openderms.client.sim.server import RunningSite, start_site
+from openderms.schemas.sep2.enums import ResponseStatus
+from openderms.server.store.models import ClientResourceRow, LogEventRow, MirrorReadingRow
+
+PIN = 123455
+
+
+@dataclass
+class Rig:
+    clock: VirtualClock
+    server: RunningServer
+    site: RunningSite
+    gateway: GatewayRuntime
+    lfdi: str
+
+    async def run_for(self, seconds: float, tick_s: float = 1.0) -> None:
+        """Advance the shared clock, stepping the gateway and the site physics."""
+        end = self.clock.now_s + seconds
+        while self.clock.now_s < end:
+            self.clock.advance(tick_s)
+            await self.gateway.step(self.clock.now_s)
+            self.site.step(self.clock.now_s)
+
+    async def admin_json(self, method: str, path: str, body: Any = None) -> Any:
+        async with self.server.admin() as admin:
+            response = await admin.request(method, path, json=body)
+        assert response.is_success, response.text
+        return response.json()
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    pki_dir = make_pki(tmp_path / "pki", "gw1")
+    lfdi = identity_from_pem((pki_dir / "gw1.pem").read_bytes()).lfdi
+    clock = VirtualClock(NOON_S)
+    async with (
+        running_server(
+            pki_dir, tmp_path / "server.sqlite", clock=clock.server, poll_rate_s=10, post_rate_s=10
+        ) as server,
+        start_site(small_site(), start=clock.now_s) as site,
+    ):
+        async with server.admin() as admin:
+            registered = await admin.post("/devices", json={"lfdi": lfdi, "pin": PIN})
+            assert registered.status_code == 201, registered.text
+        config = gateway_config(
+            pki_dir,
+            "gw1",
+            server.dcap_url,
+            tmp_path / "gw1.sqlite",
+            timing=fast_timing(),
+            pin=PIN,
+        )
+        config = replace(config, register_in_band=False)
+        gateway = await open_gateway(
+            config,
+            DevicesSite.from_config(site.gateway_config()["devices"]),
+            clock=clock,
+            rng=random.Random(3),
+        )
+        await gateway.start()
+        try:
+            yield Rig(clock, server, site, gateway, lfdi)
+        finally:
+            await gateway.close()
+
+
+async def test_control_from_admin_api_reaches_inverter_and_responses_reach_server(
+    rig: Rig,
+) -> None:
+    await rig.run_for(2)
+    assert rig.gateway.view is not None, "the gateway found its EndDevice"
+    start = int(rig.clock.now_s) + 15
+    created = await rig.admin_json(
+        "POST",
+        f"/devices/{rig.lfdi}/controls",
+        {"start": start, "duration_s": 600, "modes": {"op_mod_gen_lim_w": 3000}},
+    )
+    assert created
+
+    await rig.run_for(30)
+
+    inverter = rig.site.sim.devices["pv"]
+    assert 29.0 <= inverter.limit_pct() <= 30.0  # 3000 W of 10 kW, less the margin
+    assert rig.gateway.limits is not None and rig.gateway.limits.generation_limit_w == 3000
+    device = await rig.admin_json("GET", f"/devices/{rig.lfdi}")
+    statuses = {r["status"] for r in device["responses"]}
+    assert {ResponseStatus.EVENT_RECEIVED, ResponseStatus.EVENT_STARTED} <= statuses
+    with rig.server.store.session() as session:
+        readings = session.exec(select(MirrorReadingRow)).all()
+        kinds = {row.kind for row in session.exec(select(ClientResourceRow)).all()}
+    assert readings, "telemetry reached the server"
+    assert {"DERCapability", "DERSettings", "DERStatus", "DERAvailability"} <= kinds
+
+
+async def test_server_down_for_minutes_then_back(tmp_path: Path) -> None:
+    """The held schedule keeps running, the fallback applies after comms_loss_timeout_s,
+    and when the server returns the gateway resyncs, posts what it buffered and lifts the
+    fallback (virtual time: ten minutes of outage take a few seconds)."""
+    pki_dir = make_pki(tmp_path / "pki", "gw1")
+    lfdi = identity_from_pem((pki_dir / "gw1.pem").read_bytes()).lfdi
+    clock = VirtualClock(NOON_S)
+    db = tmp_path / "server.sqlite"
+    rates = {"poll_rate_s": 10, "post_rate_s": 10}
+    async with start_site(small_site(), start=clock.now_s) as site:
+        async with running_server(pki_dir, db, clock=clock.server, **rates) as server:
+            port = server.port
+            config = gateway_config(
+                pki_dir,
+                "gw1",
+                server.dcap_url,
+                tmp_path / "gw1.sqlite",
+                timing=fast_timing(comms_loss_timeout_s=300.0),
+                fallback=EnvelopeLimits(generation_limit_w=1000.0),
+            )
+            gateway = await open_gateway(
+                config,
+                DevicesSite.from_config(site.gateway_config()["devices"]),
+                clock=clock,
+                rng=random.Random(5),
+            )
+            await gateway.start()
+            rig = Rig(clock, server, site, gateway, lfdi)
+            await rig.run_for(2)
+            await rig.admin_json(
+                "POST",
+                f"/devices/{lfdi}/controls",
+                {
+                    "start": int(clock.now_s),
+                    "duration_s": 3600,
+                    "modes": {"op_mod_gen_lim_w": 4000},
+                },
+            )
+            await rig.run_for(15)
+            assert 39.0 <= site.sim.devices["pv"].limit_pct() <= 40.0
+            outage_start = clock.now_s
+        # The server is gone: ten virtual minutes.
+        try:
+            held: list[float] = []
+            fallback: list[float] = []
+            while clock.now_s < outage_start + 600:
+                await rig.run_for(10, tick_s=10)
+                pct = site.sim.devices["pv"].limit_pct()
+                (held if clock.now_s < outage_start + 290 else fallback).append(pct)
+            assert all(39.0 <= pct <= 40.0 for pct in held)
+            assert fallback and all(9.0 <= pct <= 10.0 for pct in fallback[-20:])
+            assert gateway.engine.comms_lost
+            buffered = gateway.store.sample_count()
+            assert buffered > 0
+            async with running_server(pki_dir, db, clock=clock.server, port=port, **rates) as back:
+                rig.server = back
+                await rig.run_for(40, tick_s=2)
+                assert not gateway.engine.comms_lost
+                assert 39.0 <= site.sim.devices["pv"].limit_pct() <= 40.0
+                assert gateway.store.sample_count() < buffered
+                with back.store.session() as session:
+                    times = {r.time_period_start for r in session.exec(select(MirrorReadingRow))}
+                # Readings taken during the outage reached the server with their own times.
+                assert any(outage_start + 60 < t < outage_start + 540 for t in times)
+        finally:
+            await gateway.close()
+
+
+async def test_device_vanishing_mid_write_is_reported_and_others_keep_running(rig: Rig) -> None:
+    await rig.run_for(2)
+    rig.site.servers["battery"].drop_on_write = True
+    await rig.admin_json(
+        "POST",
+        f"/devices/{rig.lfdi}/controls",
+        {
+            "start": int(rig.clock.now_s),
+            "duration_s": 600,
+            "modes": {"op_mod_gen_lim_w": 2500, "op_mod_load_lim_w": 1000},
+        },
+    )
+    await rig.run_for(30)
+    assert not rig.site.servers["battery"].running
+    assert "battery" in rig.gateway.faults
+    # The inverter was still limited.
+    assert 24.0 <= rig.site.sim.devices["pv"].limit_pct() <= 25.0
+    with rig.server.store.session() as session:
+        events = session.exec(select(LogEventRow)).all()
+    assert any("battery" in (e.details or "") for e in events)
