@@ -17,12 +17,14 @@ code  meaning
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Protocol
 
 __all__ = [
     "DocumentTooDeepError",
     "DocumentTooLargeError",
     "ErrorReasonCode",
     "ForbiddenDtdError",
+    "HasReasonCode",
     "InvalidValueError",
     "MalformedXmlError",
     "SepXmlError",
@@ -85,12 +87,19 @@ class InvalidValueError(SepXmlError):
     reason_code = ErrorReasonCode.INVALID_REQUEST_VALUES
 
 
-def error_body(exc: SepXmlError, *, max_retry_duration_s: int | None = None) -> bytes:
+class HasReasonCode(Protocol):
+    """Any error that knows its 2030.5 ``Error.reasonCode`` (SepXmlError, a server's own)."""
+
+    @property
+    def reason_code(self) -> ErrorReasonCode: ...
+
+
+def error_body(exc: HasReasonCode, *, max_retry_duration_s: int | None = None) -> bytes:
     """The 2030.5 ``Error`` document a server returns for ``exc``.
 
     Parameters
     ----------
-    exc : SepXmlError
+    exc : SepXmlError or any object with a ``reason_code``
         The error; its ``reason_code`` becomes ``Error.reasonCode``.
     max_retry_duration_s : int, optional
         ``Error.maxRetryDuration``: how long the client should wait before retrying [s].

@@ -53,3 +53,12 @@ def test_error_body_is_a_2030_5_error_document() -> None:
 
 def test_error_body_for_too_large_says_resource_limit_reached() -> None:
     assert decode(error_body(DocumentTooLargeError("big")), sep.Error).reasonCode == 2
+
+
+def test_error_body_accepts_any_error_with_a_reason_code() -> None:
+    class TooFrequent(Exception):
+        reason_code = ErrorReasonCode.MAXIMUM_REQUEST_FREQUENCY_EXCEEDED
+
+    body = error_body(TooFrequent(), max_retry_duration_s=120)
+
+    assert decode(body, sep.Error) == sep.Error(reasonCode=4, maxRetryDuration=120)
