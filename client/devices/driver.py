@@ -16,6 +16,7 @@ from openderms.client.devices.capabilities import CAPABILITIES
 from openderms.client.devices.codec import POINT_TYPES, decode, encode
 from openderms.client.devices.device_map import (
     DeviceMap,
+    RegisterTarget,
     Source,
     SunSpecTarget,
     Target,
@@ -239,13 +240,15 @@ class GenericDriver:
         source = self.source(capability)
         assert source.target is not None  # controls never have const sources (maps.py)
         register_value = self._to_register_value(capability, source, value)
+        pct_base = 1.0
         if source.pct_of:
             base = (await self.read([source.pct_of]))[source.pct_of]
             if not isinstance(base, float) or base <= 0:
                 raise CodecError(
                     f"{self.name}: {source.pct_of} unknown, cannot write {capability} in %"
                 )
-            register_value = register_value / base * 100.0
+            pct_base = base / 100.0
+            register_value = register_value / pct_base
         blocks: dict[int, ModelBlock] = {}
         for model_id in sorted(source.models):
             blocks[model_id] = await self._read_block(model_id)
@@ -261,19 +264,30 @@ class GenericDriver:
             source.target, register_value, self._block_for(source.target, blocks)
         )
         await self._enable(source, blocks)
-        readback_raw = await self._read_target(source.target, {})
-        readback = self._to_capability(capability, source, readback_raw)
-        if source.pct_of and isinstance(readback, float):
-            readback = readback * base / 100.0  # type: ignore[operator]  # base checked above
-        self._verify(capability, source, value, readback)
+        fresh: dict[int, ModelBlock] = {}
+        readback = self._to_capability(
+            capability, source, await self._read_target(source.target, fresh)
+        )
+        if isinstance(readback, float):
+            readback *= pct_base
+        step = self._resolution(source.target, fresh) * abs(source.scale) * pct_base
+        self._verify(capability, value, readback, step)
         return WriteResult(capability, value, readback, reverted, str(source.target))
+
+    @staticmethod
+    def _resolution(target: Target, blocks: dict[int, ModelBlock]) -> float:
+        """One register step of ``target`` in engineering units."""
+        if isinstance(target, RegisterTarget):
+            return abs(target.scale)
+        has_sf, exponent = blocks[target.model_id].sf(target.path)
+        return 10.0**exponent if has_sf and exponent is not None else 1.0
 
     def _verify(
         self,
         capability: str,
-        source: Source,
         requested: float | bool | int,
         readback: CapabilityValue,
+        step: float,
     ) -> None:
         if readback is None:
             raise WriteVerifyError(f"{self.name}: {capability} reads back as unimplemented")
@@ -284,9 +298,9 @@ class GenericDriver:
                 )
             return
         assert isinstance(readback, float | int)
-        # One register step of the scale factor is the resolution; allow it plus rounding.
-        tolerance = max(abs(float(requested)) * 0.01, 1.0)
-        if abs(float(readback) - float(requested)) > tolerance:
+        # The register holds the nearest step, so half a step of difference is rounding;
+        # anything beyond a full step means the device changed the value.
+        if abs(float(readback) - float(requested)) > step * (1 + 1e-9):
             raise WriteVerifyError(
                 f"{self.name}: {capability} reads {readback}, wrote {requested}"
             )

@@ -23,6 +23,7 @@ __all__ = [
     "ModbusLink",
     "RegisterIO",
     "RtuConfig",
+    "Table",
     "TcpConfig",
     "make_client",
 ]
