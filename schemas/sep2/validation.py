@@ -29,7 +29,14 @@ from openderms.schemas.sep2 import enums
 from openderms.schemas.sep2._context import CONTEXT
 from openderms.schemas.sep2.errors import InvalidValueError
 
-__all__ = ["BITMAPS", "ENUMERATIONS", "ENUMERATIONS_BY_TYPE", "check_list_counts", "validate"]
+__all__ = [
+    "BITMAPS",
+    "ENUMERATIONS",
+    "ENUMERATIONS_BY_TYPE",
+    "check_list_counts",
+    "integer_range",
+    "validate",
+]
 
 #: (declaring class, field) -> the enumeration that lists every allowed value.
 ENUMERATIONS: Mapping[tuple[str, str], type[IntEnum]] = {
@@ -151,6 +158,17 @@ def _build_rules(cls: type) -> tuple[_FieldRule, ...]:
             )
         )
     return tuple(rules)
+
+
+def integer_range(cls: type, field: str) -> tuple[int | None, int | None]:
+    """``(min, max)`` the standard allows for an integer field of a binding class.
+
+    ``None`` for a side without a bound (or a field that is not an integer).
+    """
+    for rule in _rules_for(cls):
+        if rule.name == field:
+            return rule.min_value, rule.max_value
+    raise KeyError(f"{cls.__name__} has no field {field}")
 
 
 def _rules_for(cls: type) -> tuple[_FieldRule, ...]:

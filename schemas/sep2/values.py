@@ -13,6 +13,7 @@ from typing import Protocol, TypeVar, overload
 
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.errors import InvalidValueError
+from openderms.schemas.sep2.validation import integer_range
 
 __all__ = [
     "ListQuery",
@@ -25,38 +26,87 @@ __all__ = [
     "mrid_with_pen",
     "page_bounds",
     "parse_list_query",
+    "scaled",
     "time_type",
+    "to_quantity",
     "to_watts",
 ]
 
-_INT16_MAX = 2**15 - 1
 _MAX_MULTIPLIER = 9  # PowerOfTenMultiplierType: "any integer between -9 and 9"
 
 
 class _ScaledValue(Protocol):
-    # ActivePower, ReactivePower, ApparentPower, WattHour... and the CSIP-AUS opMod*LimW.
+    # ActivePower, ReactivePower, ApparentPower, VoltageRMS, WattHour... and the CSIP-AUS
+    # opMod*LimW: a value with a power-of-ten multiplier.
     multiplier: sep.PowerOfTenMultiplierType
     value: int
 
+    def __init__(self, *, multiplier: sep.PowerOfTenMultiplierType, value: int) -> None: ...
 
+
+_S = TypeVar("_S", bound=_ScaledValue)
 _AP = TypeVar("_AP", bound=sep.ActivePower)
 _L = TypeVar("_L", bound=sep.Link)
 
 
-def to_watts(power: _ScaledValue) -> float:
+def to_quantity(scaled_value: _ScaledValue) -> float:
     """The quantity of a 2030.5 scaled value, ``value × 10^multiplier``.
 
     Parameters
     ----------
-    power : ActivePower or any type with ``multiplier`` and ``value``
-        For ``ActivePower`` and the CSIP-AUS ``opMod*LimW`` [W].
+    scaled_value : ActivePower, ReactivePower, VoltageRMS, ... (``multiplier``, ``value``)
 
     Returns
     -------
     float
-        The power [W] (same unit as the type's for other quantities).
+        The quantity in the type's unit ([W], [var], [VA], [V], [A], [Wh]...).
     """
-    return power.value * 10.0**power.multiplier.value
+    return scaled_value.value * 10.0**scaled_value.multiplier.value
+
+
+def to_watts(power: _ScaledValue) -> float:
+    """The power [W] of an ``ActivePower`` (or a CSIP-AUS ``opMod*LimW``)."""
+    return to_quantity(power)
+
+
+def scaled(quantity: float, cls: type[_S], *, min_multiplier: int = 0) -> _S:
+    """Encode a quantity as ``cls(value, multiplier)`` with ``value`` in the XSD range of
+    ``cls.value`` (Int16 for ActivePower, UInt16 for VoltageRMS, UInt48 for RealEnergy...).
+
+    Picks the smallest multiplier not below ``min_multiplier`` whose rounded value fits.
+
+    Parameters
+    ----------
+    quantity : float
+        In the type's unit ([W] for ActivePower, [V] for VoltageRMS, ...).
+    cls : type
+        A 2030.5 scaled-value class.
+    min_multiplier : int
+        Smallest power of ten to use; ``-1`` keeps tenths when they fit.
+
+    Returns
+    -------
+    object
+        An instance of ``cls``, rounded to the nearest ``10^multiplier`` (half to even).
+
+    Raises
+    ------
+    InvalidValueError
+        ``quantity`` is not finite, is negative for an unsigned type, or needs a
+        multiplier above 9.
+    """
+    if not math.isfinite(quantity):
+        raise InvalidValueError(f"{cls.__name__} must be finite, got {quantity}")
+    low, high = integer_range(cls, "value")
+    for multiplier in range(max(min_multiplier, -_MAX_MULTIPLIER), _MAX_MULTIPLIER + 1):
+        value = round(quantity / 10.0**multiplier)
+        if low is not None and value < low:
+            if value < 0 and low == 0:
+                raise InvalidValueError(f"{cls.__name__} cannot be negative, got {quantity}")
+            continue
+        if high is None or value <= high:
+            return cls(multiplier=sep.PowerOfTenMultiplierType(value=multiplier), value=value)
+    raise InvalidValueError(f"{quantity} does not fit {cls.__name__} × 10^9")
 
 
 @overload
@@ -66,38 +116,13 @@ def active_power(watts: float, cls: type[_AP], *, min_multiplier: int = ...) -> 
 def active_power(
     watts: float, cls: type[sep.ActivePower] = sep.ActivePower, *, min_multiplier: int = 0
 ) -> sep.ActivePower:
-    """Encode a power as ``cls(value, multiplier)`` with ``value`` fitting Int16.
+    """Encode a power [W] as ``cls(value, multiplier)`` with ``value`` fitting Int16.
 
-    Picks the smallest multiplier not below ``min_multiplier`` whose rounded value fits
-    (so 5000 W is ``5000 × 10^0`` and 100 kW is ``10000 × 10^1``).
-
-    Parameters
-    ----------
-    watts : float
-        The power [W]; positive and negative as the field defines.
-    cls : type
-        ``ActivePower`` or a subclass such as ``opModExpLimW`` (the CSIP-AUS elements are
-        subclasses, so the result drops into ``DERControlBase`` directly).
-    min_multiplier : int
-        Smallest power of ten to use; ``-1`` keeps a tenth of a watt when it fits.
-
-    Returns
-    -------
-    ActivePower
-        Rounded to the nearest ``10^multiplier`` W (half to even).
-
-    Raises
-    ------
-    InvalidValueError
-        ``watts`` is not finite, or needs a multiplier above 9.
+    ``cls`` is ``ActivePower`` or a subclass such as ``opModExpLimW`` (the CSIP-AUS
+    elements are subclasses, so the result drops into ``DERControlBase`` directly). 5000 W
+    is ``5000 × 10^0``, 100 kW is ``10000 × 10^1``. See :func:`scaled`.
     """
-    if not math.isfinite(watts):
-        raise InvalidValueError(f"power must be finite, got {watts}")
-    for multiplier in range(max(min_multiplier, -_MAX_MULTIPLIER), _MAX_MULTIPLIER + 1):
-        value = round(watts / 10.0**multiplier)
-        if abs(value) <= _INT16_MAX:
-            return cls(multiplier=sep.PowerOfTenMultiplierType(value=multiplier), value=value)
-    raise InvalidValueError(f"{watts} W does not fit Int16 × 10^9")
+    return scaled(watts, cls, min_multiplier=min_multiplier)
 
 
 def mrid_from_hex(text: str) -> sep.mRIDType:

@@ -21,7 +21,9 @@ from openderms.schemas.sep2.values import (
     mrid_with_pen,
     page_bounds,
     parse_list_query,
+    scaled,
     time_type,
+    to_quantity,
     to_watts,
 )
 
@@ -138,3 +140,23 @@ def test_page_bounds_slice_the_list() -> None:
     assert page_bounds(10, ListQuery(start=8, limit=5)) == (8, 10)
     assert page_bounds(10, ListQuery(start=20, limit=5)) == (10, 10)
     assert page_bounds(0, ListQuery()) == (0, 0)
+
+
+def test_scaled_uses_the_xsd_range_of_the_target_type() -> None:
+    """VoltageRMS.value is a UInt16: 230 V fits unscaled, 66 kV needs 10^1."""
+    low_voltage = scaled(230.0, sep.VoltageRMS)
+    high_voltage = scaled(66_000.0, sep.VoltageRMS)
+
+    assert (low_voltage.value, low_voltage.multiplier.value) == (230, 0)
+    assert (high_voltage.value, high_voltage.multiplier.value) == (6600, 1)
+
+
+def test_scaled_refuses_negative_for_an_unsigned_type() -> None:
+    with pytest.raises(InvalidValueError, match="cannot be negative"):
+        scaled(-1.0, sep.ApparentPower)
+
+
+def test_to_quantity_reads_any_scaled_type() -> None:
+    reactive = sep.ReactivePower(multiplier=sep.PowerOfTenMultiplierType(value=2), value=-15)
+
+    assert to_quantity(reactive) == -1500.0
