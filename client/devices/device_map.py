@@ -10,7 +10,8 @@ A writable source may add:
 
 ``enable``
     ``{point|register, value}`` written after the value (e.g. ``WMaxLimPctEna = 1``), or
-    ``{point|register, bits}`` OR-ed into a bitfield (``StorCtl_Mod``).
+    ``{point|register, bits}`` OR-ed into a bitfield (``StorCtl_Mod``); a list of them is
+    written in order (704 ``WSetMod = WATTS`` then ``WSetEna = 1``).
 ``revert_timer``
     A point or register that receives the revert time [s]: the device falls back to its
     default if the gateway stops refreshing the value (SunSpec 123 ``*_RvrtTms``, 704
@@ -107,14 +108,14 @@ class Source:
     const: float | None = None
     scale: float = 1.0
     values: Mapping[Any, int] = field(default_factory=dict)
-    enable: Enable | None = None
+    enable: tuple[Enable, ...] = ()
     revert_timer: Target | None = None
     pct_of: str | None = None
 
     @property
     def models(self) -> set[int]:
         """SunSpec models this source needs."""
-        targets = [self.target, self.revert_timer, self.enable.target if self.enable else None]
+        targets = [self.target, self.revert_timer, *(e.target for e in self.enable)]
         return {t.model_id for t in targets if isinstance(t, SunSpecTarget)}
 
 
@@ -239,29 +240,30 @@ def _source(ctx: _Ctx, key: str, raw: Any, capability: str) -> Source:
         raise ctx.fail(f"{key}.values", "expected a mapping of capability values to integers")
     if cap.kind == "bool" and cap.writable and set(values) - {True, False}:
         raise ctx.fail(f"{key}.values", "a bool capability maps true and false")
-    enable = None
-    if "enable" in raw:
-        spec = raw["enable"]
+    enables: list[Enable] = []
+    specs = raw.get("enable", [])
+    for index, spec in enumerate(specs if isinstance(specs, list) else [specs]):
+        where = f"{key}.enable[{index}]" if isinstance(specs, list) else f"{key}.enable"
         if not isinstance(spec, Mapping) or ("value" in spec) == ("bits" in spec):
-            raise ctx.fail(f"{key}.enable", "expected a point or register with value or bits")
+            raise ctx.fail(where, "expected a point or register with value or bits")
         target_spec = {k: v for k, v in spec.items() if k in ("point", "register")}
         enable_value, bits = spec.get("value"), spec.get("bits")
         if not isinstance(enable_value if bits is None else bits, int):
-            raise ctx.fail(f"{key}.enable", "value/bits must be an integer")
-        enable = Enable(_target(ctx, f"{key}.enable", target_spec, True), enable_value, bits)
+            raise ctx.fail(where, "value/bits must be an integer")
+        enables.append(Enable(_target(ctx, where, target_spec, True), enable_value, bits))
     revert = None
     if "revert_timer" in raw:
         revert = _target(ctx, f"{key}.revert_timer", raw["revert_timer"], True)
     pct_of = raw.get("pct_of")
     if pct_of is not None and (pct_of not in CAPABILITIES or CAPABILITIES[pct_of].writable):
         raise ctx.fail(f"{key}.pct_of", f"{pct_of!r} is not a readable capability")
-    if not cap.writable and (enable or revert or pct_of):
+    if not cap.writable and (enables or revert or pct_of):
         raise ctx.fail(key, f"{capability} is read-only: enable/revert_timer/pct_of do not apply")
     return Source(
         target=target,
         scale=float(scale_value),
         values=dict(values),
-        enable=enable,
+        enable=tuple(enables),
         revert_timer=revert,
         pct_of=pct_of,
     )

@@ -188,15 +188,14 @@ class GenericDriver:
         await self.io.write(target.address, words)
 
     async def _enable(self, source: Source, blocks: dict[int, ModelBlock]) -> None:
-        enable = source.enable
-        if enable is None:
-            return
-        value = enable.value
-        if enable.bits is not None:
-            current = await self._read_target(enable.target, blocks)
-            value = (0 if current is None else int(current)) | enable.bits
-        assert value is not None  # validated in maps: value or bits
-        await self._write_target(enable.target, value, self._block_for(enable.target, blocks))
+        for enable in source.enable:
+            value = enable.value
+            if enable.bits is not None:
+                current = await self._read_target(enable.target, blocks)
+                value = (0 if current is None else int(current)) | enable.bits
+            assert value is not None  # validated in maps: value or bits
+            block = self._block_for(enable.target, blocks)
+            await self._write_target(enable.target, value, block)
 
     @staticmethod
     def _block_for(target: Target, blocks: dict[int, ModelBlock]) -> ModelBlock | None:

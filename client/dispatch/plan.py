@@ -6,7 +6,8 @@ Policy, in order:
    (123 Conn / 703 ES), batteries open their contactor when they offer it; true reconnects.
 2. PV: export, generation and max-generation limits become one PV limit
    (:func:`~.site_limits.pv_limit_w`), shared by rating, written as ``power_limit_pct``
-   (704 WMaxLimPct or 123 WMaxLimPct). No limit writes 100 % so an earlier curtailment lifts.
+   (704 WMaxLimPct or 123 WMaxLimPct), or as ``power_limit_w`` (704 WSet) for an inverter
+   that only has that. No limit writes 100 % so an earlier curtailment lifts.
 3. Battery: ``target_w`` forces a charge/discharge setpoint (124 InWRte/OutWRte); otherwise
    import and load limits bound charging and the generation limit bounds discharging.
 4. EV chargers: the import limit's headroom becomes a current limit; below 6 A charging
@@ -142,8 +143,13 @@ def plan_commands(
         reason = _pv_reason(limits)
         shares = split_by_rating(limit, ratings) if limit is not None else [None] * len(pvs)
         for info, rated, share in zip(pvs, ratings, shares, strict=True):
+            why = reason if share is not None else "release"
             if "power_limit_pct" not in info.capabilities:
-                if share is not None:
+                if "power_limit_w" in info.capabilities and (share is not None or rated > 0):
+                    watts = math.floor(share) if share is not None else rated
+                    curtailing = curtailing or watts < rated
+                    commands.append(Command(info.name, "power_limit_w", watts, why))
+                elif share is not None:
                     unmet.append(Unmet(reason, f"{info.name} has no power limit control"))
                 continue
             if share is not None and rated <= 0:
@@ -151,11 +157,7 @@ def plan_commands(
                 continue
             pct = 100.0 if share is None else math.floor(to_percent(share, rated) * 10) / 10
             curtailing = curtailing or pct < 100.0
-            commands.append(
-                Command(
-                    info.name, "power_limit_pct", pct, reason if share is not None else "release"
-                )
-            )
+            commands.append(Command(info.name, "power_limit_pct", pct, why))
     elif limits.generation_limit_w is not None and not pvs and not batteries:
         unmet.append(Unmet("generation_limit_w", "no controllable generation"))
 

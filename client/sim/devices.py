@@ -90,7 +90,12 @@ class SimInverter(_Clocked):
         self.regs = SunSpecRegisters(models)
         self.power_w = 0.0
         self.energy_wh = 1000.0  # accumulators read 0 as "unimplemented" (SunSpec)
-        self.timers = {"704": RevertTimer(), "123": RevertTimer(), "conn": RevertTimer()}
+        self.timers = {
+            "704": RevertTimer(),
+            "wset": RevertTimer(),
+            "123": RevertTimer(),
+            "conn": RevertTimer(),
+        }
         b = self.regs.blocks
         _common(b.get(1), "SimPV", serial)
         if 702 in b:
@@ -111,6 +116,13 @@ class SimInverter(_Clocked):
             b[704].set("WMaxLimPctEna", 0)
             b[704].set("WMaxLimPctEnaRvrt", 0)
             b[704].set("WMaxLimPctRvrtTms", 0)
+            b[704].set("WSetPct_SF", -1)
+            b[704].set("WSetMod", 1)  # WATTS
+            b[704].set("WSet", rated_w)
+            b[704].set("WSetRvrt", rated_w)
+            b[704].set("WSetEna", 0)
+            b[704].set("WSetEnaRvrt", 0)
+            b[704].set("WSetRvrtTms", 0)
         if 703 in b:
             b[703].set("ES", 1)
         if 123 in b:
@@ -131,6 +143,8 @@ class SimInverter(_Clocked):
         b, r = self.regs.blocks, self.regs
         if r.written(704, "WMaxLimPct", "WMaxLimPctEna", "WMaxLimPctRvrtTms"):
             self.timers["704"].arm(now, _num(b[704].get("WMaxLimPctRvrtTms")))
+        if r.written(704, "WSet", "WSetPct", "WSetMod", "WSetEna", "WSetRvrtTms"):
+            self.timers["wset"].arm(now, _num(b[704].get("WSetRvrtTms")))
         if r.written(123, "WMaxLimPct", "WMaxLim_Ena", "WMaxLimPct_RvrtTms"):
             self.timers["123"].arm(now, _num(b[123].get("WMaxLimPct_RvrtTms")))
         if r.written(123, "Conn", "Conn_RvrtTms"):
@@ -140,6 +154,9 @@ class SimInverter(_Clocked):
         if self.timers["704"].expired(now):
             b[704].set("WMaxLimPctEna", b[704].raw("WMaxLimPctEnaRvrt") or 0)
             b[704].set("WMaxLimPct", b[704].get("WMaxLimPctRvrt"))
+        if self.timers["wset"].expired(now):
+            b[704].set("WSetEna", b[704].raw("WSetEnaRvrt") or 0)
+            b[704].set("WSet", b[704].get("WSetRvrt"))
         # SunSpec 123: the limit is disabled and the connection restored on expiry.
         if self.timers["123"].expired(now):
             b[123].set("WMaxLim_Ena", 0)
@@ -152,6 +169,12 @@ class SimInverter(_Clocked):
         limits = [100.0]
         if 704 in b and b[704].raw("WMaxLimPctEna") == 1:
             limits.append(_num(b[704].get("WMaxLimPct"), 100.0))
+        if 704 in b and b[704].raw("WSetEna") == 1:
+            # A PV inverter cannot make more than the sun gives: WSet acts as a cap.
+            if b[704].raw("WSetMod") == 1:
+                limits.append(_num(b[704].get("WSet"), self.rated_w) / self.rated_w * 100.0)
+            else:
+                limits.append(_num(b[704].get("WSetPct"), 100.0))
         if 123 in b and b[123].raw("WMaxLim_Ena") == 1:
             limits.append(_num(b[123].get("WMaxLimPct"), 100.0))
         return max(0.0, min(limits))

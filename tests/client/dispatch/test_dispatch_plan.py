@@ -135,3 +135,17 @@ def test_import_limit_throttles_the_ev_charger() -> None:
     # The charger may draw 11040 - 5000 = 6040 W: 8.7 A on three phases.
     assert commands[("ev", "current_limit_a")] == 8.7
     assert commands[("ev", "charge_enable")] is True
+
+
+def test_inverter_with_only_wset_gets_a_watt_limit() -> None:
+    wset_only = DeviceInfo(
+        "pv", "pv", frozenset({"active_power_w", "rated_power_w", "power_limit_w"})
+    )
+    plan = plan_commands(
+        EnvelopeLimits(export_limit_w=5000.0),
+        _telemetry(-9100.0, 9500.0, soc=100.0),
+        [wset_only, METER],
+        margin_w=0.0,
+    )
+    commands = {(c.device, c.capability): c.value for c in plan.commands}
+    assert commands[("pv", "power_limit_w")] == 5400

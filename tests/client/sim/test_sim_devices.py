@@ -142,3 +142,13 @@ def test_meter_serves_every_20x_model(model_id: int) -> None:
     block = meter.regs.blocks[model_id]
     assert block.get("W") == -1230  # W_SF = 1: 10 W resolution
     assert block.get("TotWhExp") == pytest.approx(1000 + 1234, abs=1)
+
+
+def test_704_wset_in_watts_caps_the_output() -> None:
+    inverter = SimInverter(rated_w=10000.0, start=NOON)
+    _write_point(inverter, 704, "WSetRvrtTms", 30)
+    _write_point(inverter, 704, "WSet", 2500)
+    _write_point(inverter, 704, "WSetMod", 1)
+    _write_point(inverter, 704, "WSetEna", 1)
+    assert inverter.step(NOON + 1) == pytest.approx(2500.0)
+    assert inverter.step(NOON + 32) == pytest.approx(10000.0, rel=1e-3)  # reverted
