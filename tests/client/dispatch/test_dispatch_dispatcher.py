@@ -27,10 +27,11 @@ def _config(soc_pct: float, extra: list[dict[str, Any]] | None = None) -> dict[s
     }
 
 
-async def _gateway(site: RunningSite, timeout_s: float = 1.0) -> Site:
+async def _gateway(site: RunningSite, timeouts_s: dict[str, float] | None = None) -> Site:
+    """A gateway Site on the simulator; each device gets its own timeout (default 2 s)."""
     config = site.gateway_config()
     for device in config["devices"]:
-        device.update(timeout_s=timeout_s, retries=0)
+        device.update(timeout_s=(timeouts_s or {}).get(device["name"], 2.0), retries=0)
     gateway = Site.from_config(config)
     await gateway.discover()
     return gateway
@@ -111,7 +112,7 @@ async def test_disconnect_opens_the_inverter(full_battery_site: RunningSite) -> 
 async def test_device_that_vanishes_mid_write_is_reported_while_others_continue() -> None:
     extra = [{"name": "ev", "type": "evcharger", "car_connected": True}]
     async with start_site(parse_config(_config(soc_pct=100.0, extra=extra)), start=NOON) as site:
-        gateway = await _gateway(site, timeout_s=0.3)
+        gateway = await _gateway(site, timeouts_s={"pv": 0.3})
         try:
             site.servers["pv"].drop_on_write = True
             report = await Dispatcher(gateway).apply(EnvelopeLimits(export_limit_w=5000.0), NOON)
