@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from openderms.client.sim.config import default_config, load_config
+from openderms.client.sim.config import SimConfig, default_config, load_config
 from openderms.client.sim.server import start_site
 
 __all__ = ["run_sim"]
@@ -16,20 +17,25 @@ log = logging.getLogger(__name__)
 
 
 async def run_sim(
-    config_path: str | None,
+    config: str | SimConfig | None,
     speed: float = 1.0,
     start_iso: str | None = None,
     duration_s: float | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> int:
     """Serve the site and step its physics until interrupted (or ``duration_s`` [s] passes).
 
-    Simulated time runs ``speed`` times faster than the wall clock from ``start_iso``.
+    Simulated time runs ``speed`` times faster than ``clock`` from ``start_iso`` (default:
+    now). ``clock`` and ``sleep`` are the wall clock and asyncio's sleep unless a test
+    passes its own.
     """
-    config = load_config(config_path) if config_path else default_config()
+    if not isinstance(config, SimConfig):
+        config = load_config(config) if config else default_config()
     if not log.isEnabledFor(logging.DEBUG):
         # pymodbus logs every connection at INFO; a long-running simulator only needs warnings.
         logging.getLogger("pymodbus").setLevel(logging.WARNING)
-    wall0 = time.time()
+    wall0 = clock()
     sim0 = datetime.fromisoformat(start_iso).timestamp() if start_iso else wall0
     async with start_site(config, start=sim0) as site:
         for endpoint in site.endpoints.values():
@@ -41,11 +47,11 @@ async def run_sim(
                 endpoint.port,
                 endpoint.unit_id,
             )
-        while duration_s is None or time.time() - wall0 < duration_s:
-            now = sim0 + (time.time() - wall0) * speed
+        while duration_s is None or clock() - wall0 < duration_s:
+            now = sim0 + (clock() - wall0) * speed
             state = site.step(now)
             log.debug(
                 "site %.0f W pv %.0f W battery %.0f W", state.site_w, state.pv_w, state.battery_w
             )
-            await asyncio.sleep(config.step_s)
+            await sleep(config.step_s)
     return 0

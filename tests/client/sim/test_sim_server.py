@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from openderms.cli import build_parser
 from openderms.client.devices import GenericDriver, ModbusLink, TcpConfig, load_builtin_map
 from openderms.client.devices.errors import DeviceIOError
-from openderms.client.sim import default_config, parse_config, start_site
+from openderms.client.sim import default_config, load_config, parse_config, start_site
+from openderms.client.sim.errors import SimConfigError
+from openderms.client.sim.runtime import run_sim
 
 NOON = 12 * 3600.0
 
@@ -96,3 +100,37 @@ def test_sim_verb_is_registered() -> None:
     assert args.verb == "sim"
     assert args.config == "site.toml"
     assert args.speed == 10.0
+
+
+async def test_sim_runtime_steps_the_physics_on_its_clock(tmp_path: Path) -> None:
+    """`openderms sim` with a virtual clock: loads the TOML, serves, steps, stops."""
+    config = tmp_path / "site.toml"
+    config.write_text(
+        '[site]\nstep_s = 10.0\n\n[[device]]\nname = "pv"\ntype = "inverter"\nrated_w = 4000.0\n'
+    )
+    wall = [1000.0]
+    stepped: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        stepped.append(seconds)
+        wall[0] += seconds
+
+    result = await run_sim(
+        str(config),
+        speed=60.0,
+        start_iso="2026-06-21T08:00:00+00:00",
+        duration_s=35.0,
+        clock=lambda: wall[0],
+        sleep=fake_sleep,
+    )
+    assert result == 0
+    assert stepped == [10.0, 10.0, 10.0, 10.0]  # steps at 0, 10, 20, 30 s of wall time
+
+
+def test_sim_config_errors_name_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[[device]]\nname = "pv"\ntype = "inverter"\nrated_w = "big"\n')
+    with pytest.raises(
+        SimConfigError, match=r"bad\.toml: device\[0\]\.rated_w: expected a number"
+    ):
+        load_config(config)
