@@ -89,7 +89,8 @@ def _run(args: argparse.Namespace) -> int:
             for name, addresses in handle.addresses.items():
                 scheme = (
                     "https"
-                    if name == "2030.5" and not settings.tls_terminated_by_proxy
+                    if (name == "2030.5" and not settings.tls_terminated_by_proxy)
+                    or (name == "admin" and settings.certs_dir is not None)
                     else "http"
                 )
                 for host, port in addresses:

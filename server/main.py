@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import ssl
 from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from hypercorn.config import Config
@@ -57,6 +58,14 @@ def _admin_config(settings: ServerSettings) -> Config:
     config = Config()
     config.bind = [settings.admin_listen]
     config.accesslog = None
+    if settings.certs_dir is not None:
+        from openderms.certs.pki import PkiPaths
+
+        # Server-authenticated TLS with the head-end's certificate; admin clients hold
+        # bearer tokens, not device certificates (`openderms admin --ca serca.pem`).
+        paths = PkiPaths.in_directory(settings.certs_dir)
+        config.certfile, config.keyfile = str(paths.server_cert), str(paths.server_key)
+        return config
     host = settings.admin_listen.rpartition(":")[0].strip("[]")
     try:
         loopback = ipaddress.ip_address(host).is_loopback
@@ -65,6 +74,15 @@ def _admin_config(settings: ServerSettings) -> Config:
     if not loopback:
         logger.warning("the admin API listens on %s over plain HTTP", settings.admin_listen)
     return config
+
+
+def _data_dir(settings: ServerSettings) -> Path:
+    """Where the bootstrap admin token goes: beside a SQLite file, else the PKI, else cwd."""
+    if "://" not in settings.db_url or settings.db_url.startswith("sqlite:"):
+        path = settings.db_url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            return Path(path).resolve().parent
+    return settings.certs_dir if settings.certs_dir is not None else Path.cwd()
 
 
 def _delivery_tls(settings: ServerSettings) -> ssl.SSLContext | None:
@@ -112,6 +130,9 @@ async def run_server(
     ]
     if settings.admin_listen is not None:
         from openderms.server.admin.app import create_admin_app
+        from openderms.server.admin.tokens import ensure_bootstrap_token
+
+        await store.run(ensure_bootstrap_token, _data_dir(settings), now=clock())
 
         admin = create_admin_app(store, settings=settings, changes=changes, clock=clock)
         listeners.append(Listener(admin, _admin_config(settings), "admin"))

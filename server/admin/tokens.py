@@ -28,6 +28,7 @@ from openderms.server.store.crud.end_device import get_or_create_aggregator
 
 __all__ = [
     "BOOTSTRAP_TOKEN_FILE",
+    "AdminRole",
     "IssuedToken",
     "Principal",
     "authenticate",

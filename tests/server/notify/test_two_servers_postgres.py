@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import ssl
 import subprocess
 import sys
 import threading
@@ -76,6 +77,7 @@ class ServerProcess:
     """`openderms server` in a subprocess; reads its announced addresses."""
 
     def __init__(self, certs: Path, db_url: str) -> None:
+        self.certs = certs
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -139,12 +141,14 @@ class ServerProcess:
 
 
 def _admin(server: ServerProcess, token: str, method: str, path: str, body: object) -> dict:  # type: ignore[type-arg]
+    assert server.admin_url.startswith("https://")  # the admin API is served over TLS
     response = httpx.request(
         method,
         server.admin_url + path,
         json=body,
         headers={"Authorization": f"Bearer {token}"},
         timeout=10,
+        verify=ssl.create_default_context(cafile=server.certs / "serca.pem"),
     )
     assert response.is_success, response.text
     result: dict = response.json()  # type: ignore[type-arg]
