@@ -197,52 +197,58 @@ def _battery_commands(
     margin_w: float,
     connect: bool | None,
 ) -> list[Command]:
-    commands: list[Command] = []
-    if connect is False:
+    controllable = [
+        b for b in batteries if {"charge_limit_w", "discharge_limit_w"} <= b.capabilities
+    ]
+    if connect is False or not controllable:
+        return []
+    max_charges = [_value(telemetry, b.name, "max_charge_w") for b in controllable]
+    max_discharges = [_value(telemetry, b.name, "max_discharge_w") for b in controllable]
+    if limits.target_w is not None:
+        # 124: charge limit -x with discharge limit x pins a battery at x discharging.
+        shares = split_by_rating(limits.target_w, [m or 0.0 for m in max_discharges])
+        commands: list[Command] = []
+        for info, share in zip(controllable, shares, strict=True):
+            commands.append(Command(info.name, "charge_limit_w", -share, "target_w"))
+            commands.append(Command(info.name, "discharge_limit_w", share, "target_w"))
         return commands
-    targets = split_by_rating(
-        limits.target_w or 0.0,
-        [_value(telemetry, b.name, "max_discharge_w") or 0.0 for b in batteries],
+    # Site-wide bounds on charging (import, load limits) and discharging (generation limit).
+    power_w = sum(_value(telemetry, b.name, "active_power_w") or 0.0 for b in controllable)
+    total_charge_w = charge_limit_w(
+        limits.import_limit_w if site_w is not None else None,
+        site_w or 0.0,
+        power_w,
+        load_limit_w=limits.load_limit_w,
+        margin_w=margin_w,
     )
-    for info, target in zip(batteries, targets, strict=True):
-        caps = info.capabilities
-        if not {"charge_limit_w", "discharge_limit_w"} <= caps:
-            continue
-        power = _value(telemetry, info.name, "active_power_w") or 0.0
-        max_charge = _value(telemetry, info.name, "max_charge_w")
-        max_discharge = _value(telemetry, info.name, "max_discharge_w")
-        if limits.target_w is not None:
-            # 124: charge limit -x with discharge limit x pins the battery at x discharging.
-            commands.append(Command(info.name, "charge_limit_w", -target, "target_w"))
-            commands.append(Command(info.name, "discharge_limit_w", target, "target_w"))
-            continue
-        charge = charge_limit_w(
-            limits.import_limit_w if site_w is not None else None,
-            site_w or 0.0,
-            power,
-            load_limit_w=limits.load_limit_w,
-            max_charge_w=max_charge,
-            margin_w=margin_w,
-        )
-        discharge = limits.generation_limit_w
-        commands.append(
-            Command(
-                info.name,
-                "charge_limit_w",
-                max_charge or 0.0 if charge is None else charge,
-                "import_limit_w" if charge is not None else "release",
-            )
-        )
-        commands.append(
-            Command(
-                info.name,
-                "discharge_limit_w",
-                (max_discharge or 0.0)
-                if discharge is None
-                else min(discharge, max_discharge or discharge),
-                "generation_limit_w" if discharge is not None else "release",
-            )
-        )
+    charge_reason = "import_limit_w" if limits.import_limit_w is not None else "load_limit_w"
+    charge_shares = (
+        split_by_rating(total_charge_w, [m or 0.0 for m in max_charges])
+        if total_charge_w is not None
+        else [None] * len(controllable)
+    )
+    discharge_shares = (
+        split_by_rating(limits.generation_limit_w, [m or 0.0 for m in max_discharges])
+        if limits.generation_limit_w is not None
+        else [None] * len(controllable)
+    )
+    commands = []
+    rows = zip(
+        controllable, max_charges, max_discharges, charge_shares, discharge_shares, strict=True
+    )
+    for info, max_charge, max_discharge, charge, discharge in rows:
+        # Without a limit, "release" writes the rating (100 %); a battery that does not
+        # report its rating is left alone rather than guessed at.
+        if charge is not None:
+            value = charge if max_charge is None else min(charge, max_charge)
+            commands.append(Command(info.name, "charge_limit_w", value, charge_reason))
+        elif max_charge is not None:
+            commands.append(Command(info.name, "charge_limit_w", max_charge, "release"))
+        if discharge is not None:
+            value = discharge if max_discharge is None else min(discharge, max_discharge)
+            commands.append(Command(info.name, "discharge_limit_w", value, "generation_limit_w"))
+        elif max_discharge is not None:
+            commands.append(Command(info.name, "discharge_limit_w", max_discharge, "release"))
     return commands
 
 

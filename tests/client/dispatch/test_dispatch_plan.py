@@ -149,3 +149,17 @@ def test_inverter_with_only_wset_gets_a_watt_limit() -> None:
     )
     commands = {(c.device, c.capability): c.value for c in plan.commands}
     assert commands[("pv", "power_limit_w")] == 5400
+
+
+def test_import_limit_bounds_charging_of_the_battery() -> None:
+    # Site imports 3 kW while the battery charges 2 kW; 4 kW import limit -> 3 kW charging.
+    commands = _commands(
+        EnvelopeLimits(import_limit_w=4000.0), _telemetry(3000.0, 0.0, soc=50.0, battery_w=-2000.0)
+    )
+    assert commands[("battery", "charge_limit_w")] == 3000.0
+    assert commands[("battery", "discharge_limit_w")] == 5000.0  # released
+
+
+def test_generation_limit_bounds_discharging() -> None:
+    commands = _commands(EnvelopeLimits(generation_limit_w=1500.0), _telemetry(0.0, 0.0, soc=50.0))
+    assert commands[("battery", "discharge_limit_w")] == 1500.0
