@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from server_testlib import DeviceCerts, FakeClock, Sep2Server
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from openderms.certs.hypercorn_tls import hypercorn_config
 from openderms.certs.pki import PkiPaths, init_pki
@@ -32,17 +33,17 @@ def _postgres_url() -> str:
     return url
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """A store at schema head, on SQLite (a file in WAL mode) and on PostgreSQL.
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per session; tests get copies of it."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    Store.open(f"sqlite:///{path}").dispose()  # the last close checkpoints the WAL
+    return path
 
-    Each PostgreSQL test runs in a fresh schema that is dropped afterwards.
-    """
-    if request.param == "sqlite":
-        opened = Store.open(f"sqlite:///{tmp_path / 'server.db'}")
-        yield opened
-        opened.dispose()
-        return
+
+@pytest.fixture(scope="session")
+def _postgres_schema() -> Iterator[tuple[str, str]]:
+    """A fresh PostgreSQL schema migrated to head once per session, dropped at the end."""
     url = _postgres_url()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     try:
@@ -53,14 +54,42 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL at {PG_ENV} unreachable: {exc}")
         pytest.skip(f"PostgreSQL at {PG_ENV} unreachable: {exc}")
-    opened = Store.open(url, schema=schema)
+    Store.open(url, schema=schema).dispose()
     try:
-        yield opened
+        yield url, schema
     finally:
-        opened.dispose()
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A store at schema head, on SQLite (a file in WAL mode) and on PostgreSQL.
+
+    Each test starts empty: SQLite tests get a copy of a migrated template file;
+    PostgreSQL tests share one migrated schema per session, emptied after each test.
+    """
+    if request.param == "sqlite":
+        path = tmp_path / "server.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        opened = Store.open(f"sqlite:///{path}", migrate=False)
+        yield opened
+        opened.dispose()
+        return
+    url, schema = request.getfixturevalue("_postgres_schema")
+    opened = Store.open(url, schema=schema, migrate=False)
+    try:
+        yield opened
+    finally:
+        tables = [
+            name for name in inspect(opened.engine).get_table_names() if name != "alembic_version"
+        ]
+        if tables:
+            quoted = ", ".join(f'"{name}"' for name in tables)
+            with opened.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        opened.dispose()
 
 
 @pytest.fixture(scope="session")

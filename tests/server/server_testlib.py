@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import httpx
 
@@ -14,6 +15,8 @@ from openderms.server.config import ServerSettings
 from openderms.server.scope import ServiceContext
 from openderms.server.services.changes import RecordingChangeSink
 from openderms.server.store.db import Store
+
+T = TypeVar("T")
 
 # --- a real head-end over mutual TLS on loopback -------------------------------------------
 
@@ -73,3 +76,66 @@ class DeviceCerts:
         if name not in self._files:
             self._files[name] = issue_device(self.pki.directory, name, aggregator=aggregator)
         return self._files[name]
+
+
+def body(resource: object) -> bytes:
+    """Encode a 2030.5 resource as a request body."""
+    from openderms.schemas.sep2.codec import encode
+
+    return encode(resource)
+
+
+XML_HEADERS = {"Content-Type": SEP_XML}
+
+
+def parse(response: httpx.Response, cls: type[T]) -> T:
+    """Decode a 200 response as `cls`, checking status and media type."""
+    from openderms.schemas.sep2.codec import decode
+
+    assert response.status_code == 200, (response.status_code, response.text)
+    assert response.headers["content-type"] == SEP_XML
+    return decode(response.content, cls)
+
+
+def error_reason(response: httpx.Response) -> int:
+    """The reasonCode of a 2030.5 Error body (checks the media type)."""
+    from openderms.schemas.sep2 import models as sep
+    from openderms.schemas.sep2.codec import decode
+
+    assert response.headers["content-type"] == SEP_XML, response.text
+    return decode(response.content, sep.Error).reasonCode
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    """A registered device in a group whose program it sees."""
+
+    device_id: int
+    group_id: int
+    program_id: int
+
+
+def enroll(
+    srv: Sep2Server, name: str, *, primacy: int = 10, aggregator: str | None = None
+) -> Enrolled:
+    """Register certificate `name` out of band, in a new group with a new program."""
+    from openderms.server.services import programs, registration
+
+    ident = srv.identity(name)
+    aggregator_lfdi = (
+        None if aggregator is None else srv.identity(aggregator, aggregator=True).lfdi
+    )
+    device = srv.store.call(
+        registration.register_end_device,
+        srv.ctx(),
+        lfdi=ident.lfdi,
+        aggregator_lfdi=aggregator_lfdi,
+    )
+    group = srv.store.call(programs.create_group, srv.ctx(), description=name)
+    assert device.id is not None and group.id is not None
+    srv.store.call(programs.assign_devices, srv.ctx(), group.id, [device.id])
+    program = srv.store.call(
+        programs.create_program, srv.ctx(), primacy=primacy, group_ids=[group.id]
+    )
+    assert program.id is not None
+    return Enrolled(device.id, group.id, program.id)

@@ -1,0 +1,95 @@
+"""Aggregator certificates: they register and manage many EndDevices, and only those."""
+
+from __future__ import annotations
+
+from server_testlib import NOW, XML_HEADERS, Sep2Server, body, enroll, parse
+
+from openderms.schemas.sep2 import models as sep
+from openderms.server.services import programs
+from openderms.server.services.programs import ControlModes
+
+
+def _end_device(lfdi: str, sfdi: int) -> bytes:
+    return body(
+        sep.EndDevice(
+            lFDI=bytes.fromhex(lfdi),
+            sFDI=sep.SFDIType(value=sfdi),
+            changedTime=sep.TimeType(value=0),
+        )
+    )
+
+
+async def test_aggregator_registers_and_lists_its_devices(sep2_server: Sep2Server) -> None:
+    srv = sep2_server
+    agg = srv.client("agg-1", aggregator=True)
+    srv.identity("agg-1", aggregator=True)
+    hrefs = []
+    for name in ("site-1", "site-2"):
+        ident = srv.identity(name)
+        response = await agg.post(
+            "/edev", content=_end_device(ident.lfdi, ident.sfdi), headers=XML_HEADERS
+        )
+        assert response.status_code == 201
+        hrefs.append(response.headers["location"])
+    listed = parse(await agg.get("/edev"), sep.EndDeviceList)
+    assert sorted(d.href for d in listed.EndDevice if d.href) == sorted(hrefs)
+    # The managed device's own certificate still reaches its EndDevice.
+    assert (await srv.client("site-1").get(hrefs[0])).status_code == 200
+
+
+async def test_aggregator_reads_controls_of_its_devices(sep2_server: Sep2Server) -> None:
+    srv = sep2_server
+    srv.identity("agg-2", aggregator=True)
+    e = enroll(srv, "managed", aggregator="agg-2")
+    srv.store.call(
+        programs.create_der_control,
+        srv.ctx(),
+        program_id=e.program_id,
+        start_time=NOW,
+        duration_s=60,
+        modes=ControlModes(op_mod_exp_lim_w=0.0),
+    )
+    agg = srv.client("agg-2", aggregator=True)
+    listed = parse(
+        await agg.get(f"/edev/{e.device_id}/derp/{e.program_id}/derc"), sep.DERControlList
+    )
+    assert listed.all == 1
+
+
+async def test_aggregator_cannot_reach_another_aggregators_device(sep2_server: Sep2Server) -> None:
+    srv = sep2_server
+    srv.identity("agg-3", aggregator=True)
+    srv.identity("agg-4", aggregator=True)
+    theirs = enroll(srv, "theirs", aggregator="agg-4")
+    standalone = enroll(srv, "standalone")
+    agg = srv.client("agg-3", aggregator=True)
+    for device_id in (theirs.device_id, standalone.device_id):
+        assert (await agg.get(f"/edev/{device_id}")).status_code == 404
+        assert (await agg.get(f"/edev/{device_id}/fsa")).status_code == 404
+    assert parse(await agg.get("/edev"), sep.EndDeviceList).all == 0
+
+
+async def test_aggregator_cannot_take_over_a_registered_device(sep2_server: Sep2Server) -> None:
+    """Registering an LFDI that belongs to someone else: 409, ownership unchanged."""
+    srv = sep2_server
+    srv.identity("agg-5", aggregator=True)
+    enroll(srv, "owned")
+    ident = srv.identity("owned")
+    agg = srv.client("agg-5", aggregator=True)
+    response = await agg.post(
+        "/edev", content=_end_device(ident.lfdi, ident.sfdi), headers=XML_HEADERS
+    )
+    assert response.status_code == 409
+    assert parse(await agg.get("/edev"), sep.EndDeviceList).all == 0
+
+
+async def test_plain_device_certificate_cannot_register_others(sep2_server: Sep2Server) -> None:
+    """Only an aggregator certificate may register an LFDI that is not its own."""
+    srv = sep2_server
+    client = srv.client("not-an-aggregator")
+    srv.identity("not-an-aggregator")
+    other = srv.identity("someone")
+    response = await client.post(
+        "/edev", content=_end_device(other.lfdi, other.sfdi), headers=XML_HEADERS
+    )
+    assert response.status_code == 403

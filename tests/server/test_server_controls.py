@@ -1,0 +1,260 @@
+"""DERControl lifecycle as clients see it: EventStatus through schedule, start, cancel and
+supersede, ActiveDERControlList, DefaultDERControl, primacy, curves, paging."""
+
+from __future__ import annotations
+
+from server_testlib import NOW, Enrolled, Sep2Server, enroll, parse
+
+from openderms.schemas.sep2 import models as sep
+from openderms.server.services import programs
+from openderms.server.services.programs import ControlModes
+
+
+def _control(srv: Sep2Server, program_id: int, start: int, duration: int, **modes: float) -> int:
+    row = srv.store.call(
+        programs.create_der_control,
+        srv.ctx(),
+        program_id=program_id,
+        start_time=start,
+        duration_s=duration,
+        modes=ControlModes(**modes),
+    )
+    assert row.id is not None
+    return row.id
+
+
+async def _controls(srv: Sep2Server, name: str, e: Enrolled) -> sep.DERControlList:
+    response = await srv.client(name).get(f"/edev/{e.device_id}/derp/{e.program_id}/derc")
+    return parse(response, sep.DERControlList)
+
+
+async def _active(srv: Sep2Server, name: str, e: Enrolled) -> sep.DERControlList:
+    response = await srv.client(name).get(f"/edev/{e.device_id}/derp/{e.program_id}/actderc")
+    return parse(response, sep.DERControlList)
+
+
+async def test_control_is_scheduled_then_active(sep2_server: Sep2Server) -> None:
+    """EventStatus 0 before interval.start, 1 from it; it is in ActiveDERControlList then."""
+    srv = sep2_server
+    e = enroll(srv, "life")
+    _control(srv, e.program_id, NOW + 300, 600, op_mod_max_lim_w_pct=50.0)
+    before = await _controls(srv, "life", e)
+    assert before.DERControl[0].EventStatus.currentStatus == 0
+    assert (await _active(srv, "life", e)).all == 0
+    srv.clock.now = NOW + 300
+    during = await _controls(srv, "life", e)
+    assert during.DERControl[0].EventStatus.currentStatus == 1
+    active = await _active(srv, "life", e)
+    assert active.all == 1
+    limit = active.DERControl[0].DERControlBase.opModMaxLimW
+    assert limit is not None and limit.value == 5000  # hundredths of a percent
+
+
+async def test_cancelled_control_stays_listed(sep2_server: Sep2Server) -> None:
+    """A cancelled control keeps its place in the list with EventStatus 2 (not removed)."""
+    srv = sep2_server
+    e = enroll(srv, "cancel")
+    control_id = _control(srv, e.program_id, NOW, 3600, op_mod_exp_lim_w=0.0)
+    srv.clock.now = NOW + 10
+    srv.store.call(programs.cancel_der_control, srv.ctx(), control_id)
+    listed = await _controls(srv, "cancel", e)
+    assert listed.all == 1
+    status = listed.DERControl[0].EventStatus
+    assert status.currentStatus == 2 and status.dateTime.value == NOW + 10
+    assert (await _active(srv, "cancel", e)).all == 0
+
+
+async def test_cancel_with_randomization_reports_status_3(sep2_server: Sep2Server) -> None:
+    srv = sep2_server
+    e = enroll(srv, "cancel-r")
+    control_id = _control(srv, e.program_id, NOW + 60, 600, op_mod_connect=0.0)
+    srv.store.call(programs.cancel_der_control, srv.ctx(), control_id, randomized=True)
+    listed = await _controls(srv, "cancel-r", e)
+    assert listed.DERControl[0].EventStatus.currentStatus == 3
+
+
+async def test_newer_overlapping_control_supersedes_the_older(sep2_server: Sep2Server) -> None:
+    """Within one program the later creationTime wins; the older stays listed as 4."""
+    srv = sep2_server
+    e = enroll(srv, "super")
+    old_id = _control(srv, e.program_id, NOW + 100, 1000, op_mod_exp_lim_w=5000.0)
+    srv.clock.now = NOW + 5
+    new_id = _control(srv, e.program_id, NOW + 500, 1000, op_mod_exp_lim_w=2000.0)
+    listed = await _controls(srv, "super", e)
+    by_href = {c.href: c for c in listed.DERControl}
+    base = f"/edev/{e.device_id}/derp/{e.program_id}/derc/"
+    assert by_href[base + str(old_id)].EventStatus.currentStatus == 4
+    assert by_href[base + str(new_id)].EventStatus.currentStatus == 0
+    srv.clock.now = NOW + 600
+    active = await _active(srv, "super", e)
+    assert [c.href for c in active.DERControl] == [base + str(new_id)]
+
+
+async def test_non_overlapping_controls_do_not_supersede(sep2_server: Sep2Server) -> None:
+    srv = sep2_server
+    e = enroll(srv, "apart")
+    _control(srv, e.program_id, NOW + 100, 100, op_mod_energize=1.0)
+    _control(srv, e.program_id, NOW + 200, 100, op_mod_energize=0.0)
+    listed = await _controls(srv, "apart", e)
+    assert [c.EventStatus.currentStatus for c in listed.DERControl] == [0, 0]
+    # DERControlList order: interval.start ascending (IEEE 2030.5 DERControlList).
+    assert [c.interval.start.value for c in listed.DERControl] == [NOW + 100, NOW + 200]
+
+
+async def test_every_csip_aus_limit_reaches_the_client(sep2_server: Sep2Server) -> None:
+    """Export/import/generation/load limits, target W, fixed W, ramp, connect, energize."""
+    srv = sep2_server
+    e = enroll(srv, "aus")
+    srv.store.call(
+        programs.create_der_control,
+        srv.ctx(),
+        program_id=e.program_id,
+        start_time=NOW,
+        duration_s=60,
+        modes=ControlModes(
+            op_mod_exp_lim_w=1500.0,
+            op_mod_imp_lim_w=40000.0,
+            op_mod_gen_lim_w=5000.0,
+            op_mod_load_lim_w=7000.0,
+            op_mod_target_w=-2500.0,
+            op_mod_fixed_w_pct=-25.5,
+            ramp_tms=300,
+            op_mod_connect=True,
+            op_mod_energize=True,
+        ),
+    )
+    base = (await _controls(srv, "aus", e)).DERControl[0].DERControlBase
+
+    def watts(power: sep.ActivePower | None) -> float:
+        assert power is not None
+        return power.value * 10.0**power.multiplier.value
+
+    assert watts(base.opModExpLimW) == 1500
+    assert watts(base.opModImpLimW) == 40000  # needs a multiplier: int16 tops at 32767
+    assert watts(base.opModGenLimW) == 5000
+    assert watts(base.opModLoadLimW) == 7000
+    assert watts(base.opModTargetW) == -2500
+    assert base.opModFixedW is not None and base.opModFixedW.value == -2550
+    assert base.rampTms == 300 and base.opModConnect is True and base.opModEnergize is True
+
+
+async def test_default_der_control_is_linked_and_served(sep2_server: Sep2Server) -> None:
+    srv = sep2_server
+    e = enroll(srv, "dflt")
+    program_href = f"/edev/{e.device_id}/derp/{e.program_id}"
+    client = srv.client("dflt")
+    assert parse(await client.get(program_href), sep.DERProgram).DefaultDERControlLink is None
+    assert (await client.get(program_href + "/dderc")).status_code == 404
+    srv.store.call(
+        programs.set_default_der_control,
+        srv.ctx(),
+        program_id=e.program_id,
+        modes=ControlModes(op_mod_exp_lim_w=5000.0),
+        set_grad_w=27,
+    )
+    program = parse(await client.get(program_href), sep.DERProgram)
+    assert program.DefaultDERControlLink is not None
+    default = parse(await client.get(program.DefaultDERControlLink.href), sep.DefaultDERControl)
+    assert default.setGradW == 27
+    assert default.DERControlBase.opModExpLimW is not None
+
+
+async def test_device_control_goes_to_that_device_only(sep2_server: Sep2Server) -> None:
+    """A control for one device appears in its own program, not in its group's peers."""
+    srv = sep2_server
+    a = enroll(srv, "dev-a")
+    b = enroll(srv, "dev-b")
+    srv.store.call(programs.assign_devices, srv.ctx(), a.group_id, [b.device_id])
+    srv.store.call(
+        programs.create_der_control_for_device,
+        srv.ctx(),
+        end_device_id=a.device_id,
+        start_time=NOW,
+        duration_s=60,
+        modes=ControlModes(op_mod_exp_lim_w=0.0),
+    )
+    fsas_a = parse(
+        await srv.client("dev-a").get(f"/edev/{a.device_id}/fsa"), sep.FunctionSetAssignmentsList
+    )
+    fsas_b = parse(
+        await srv.client("dev-b").get(f"/edev/{b.device_id}/fsa"), sep.FunctionSetAssignmentsList
+    )
+    assert fsas_a.all == 2  # its group and its private group
+    assert fsas_b.all == 2  # its own group and a's group; not a's private group
+
+
+async def test_program_list_is_in_primacy_order(sep2_server: Sep2Server) -> None:
+    """DERProgramList lists the lower primacy (higher priority) program first."""
+    srv = sep2_server
+    e = enroll(srv, "prim", primacy=50)
+    srv.store.call(programs.create_program, srv.ctx(), primacy=5, group_ids=[e.group_id])
+    listed = parse(
+        await srv.client("prim").get(f"/edev/{e.device_id}/fsa/{e.group_id}/derp"),
+        sep.DERProgramList,
+    )
+    assert [p.primacy.value for p in listed.DERProgram] == [5, 50]
+
+
+async def test_curve_mode_links_the_curve(sep2_server: Sep2Server) -> None:
+    srv = sep2_server
+    e = enroll(srv, "curvy")
+    curve = srv.store.call(
+        programs.create_der_curve,
+        srv.ctx(),
+        program_id=e.program_id,
+        curve_type=11,
+        points=[(90, 30), (100, 0), (110, -30)],
+        y_ref_type=3,
+    )
+    assert curve.id is not None
+    _control(srv, e.program_id, NOW, 60)
+    srv.store.call(
+        programs.create_der_control,
+        srv.ctx(),
+        program_id=e.program_id,
+        start_time=NOW + 100,
+        duration_s=60,
+        modes=ControlModes(curve_ids={"opModVoltVar": curve.id}),
+    )
+    client = srv.client("curvy")
+    controls = await _controls(srv, "curvy", e)
+    link = controls.DERControl[1].DERControlBase.opModVoltVar
+    assert link is not None
+    fetched = parse(await client.get(link.href), sep.DERCurve)
+    assert [(p.xvalue, p.yvalue) for p in fetched.CurveData] == [(90, 30), (100, 0), (110, -30)]
+
+
+async def test_list_paging_with_start_and_limit(sep2_server: Sep2Server) -> None:
+    """s and l select a slice; all counts every element, results the returned ones."""
+    srv = sep2_server
+    e = enroll(srv, "pager")
+    for i in range(5):
+        _control(srv, e.program_id, NOW + 1000 * i, 100)
+    response = await srv.client("pager").get(
+        f"/edev/{e.device_id}/derp/{e.program_id}/derc", params={"s": 1, "l": 2}
+    )
+    page = parse(response, sep.DERControlList)
+    assert (page.all, page.results) == (5, 2)
+    assert [c.interval.start.value for c in page.DERControl] == [NOW + 1000, NOW + 2000]
+
+
+async def test_bad_paging_parameter_is_400(sep2_server: Sep2Server) -> None:
+    e = enroll(sep2_server, "badpage")
+    response = await sep2_server.client("badpage").get(
+        f"/edev/{e.device_id}/fsa", params={"l": "many"}
+    )
+    assert response.status_code == 400
+
+
+async def test_control_change_is_reported_for_each_device_that_sees_it(
+    sep2_server: Sep2Server,
+) -> None:
+    """Subscribers hear of a new control at every device's DERControlList href."""
+    srv = sep2_server
+    e = enroll(srv, "notify-a")
+    other = enroll(srv, "notify-b")
+    srv.store.call(programs.assign_devices, srv.ctx(), e.group_id, [other.device_id])
+    srv.changes.hrefs.clear()
+    _control(srv, e.program_id, NOW, 60)
+    assert f"/edev/{e.device_id}/derp/{e.program_id}/derc" in srv.changes.hrefs
+    assert f"/edev/{other.device_id}/derp/{e.program_id}/derc" in srv.changes.hrefs
