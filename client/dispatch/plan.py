@@ -122,6 +122,13 @@ def plan_commands(
         battery_discharge += max(0.0, power)
         if soc is not None and soc < SOC_FULL_PCT and connect is not False:
             battery_headroom += max(0.0, max_charge - max(0.0, -power))
+    if limits.target_w is not None:
+        battery_headroom = 0.0  # the battery follows its target, it will not soak up PV
+    elif limits.load_limit_w is not None:
+        charging = sum(
+            max(0.0, -(_value(telemetry, b.name, "active_power_w") or 0.0)) for b in batteries
+        )
+        battery_headroom = min(battery_headroom, max(0.0, limits.load_limit_w - charging))
     pv_w = sum(_value(telemetry, p.name, "active_power_w") or 0.0 for p in pvs)
     ratings = [_value(telemetry, p.name, "rated_power_w") or 0.0 for p in pvs]
     curtailing = False

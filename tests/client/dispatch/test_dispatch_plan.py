@@ -163,3 +163,12 @@ def test_import_limit_bounds_charging_of_the_battery() -> None:
 def test_generation_limit_bounds_discharging() -> None:
     commands = _commands(EnvelopeLimits(generation_limit_w=1500.0), _telemetry(0.0, 0.0, soc=50.0))
     assert commands[("battery", "discharge_limit_w")] == 1500.0
+
+
+def test_load_limit_caps_the_battery_headroom_counted_for_pv() -> None:
+    # Battery could take 5 kW, but opModLoadLimW allows 1 kW: PV covers house + export + 1 kW.
+    commands = _commands(
+        EnvelopeLimits(export_limit_w=5000.0, load_limit_w=1000.0),
+        _telemetry(-9100.0, 9500.0, soc=50.0),
+    )
+    assert commands[("pv", "power_limit_pct")] == 64.0  # (400 + 5000 + 1000) / 10 kW
