@@ -24,7 +24,10 @@ SAMPLE_WRITES: dict[str, float | bool | int] = {
 
 
 def _driver(site: RunningSite, map_name: str) -> GenericDriver:
-    endpoint = next(e for e in site.endpoints.values() if e.map_name == map_name)
+    served = {e.map_name: e for e in site.endpoints.values()}
+    if map_name not in served:
+        pytest.fail(f"no simulated device serves the map {map_name!r}: add one to conftest")
+    endpoint = served[map_name]
     link = ModbusLink(TcpConfig(endpoint.host, endpoint.port, timeout_s=1.0, retries=0))
     return GenericDriver(load_builtin_map(map_name), link, endpoint.name)
 
