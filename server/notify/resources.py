@@ -16,20 +16,35 @@ from sqlmodel import Session
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.sep2.paging import Page
 from openderms.server.services import derp
+from openderms.server.services.access import require_program
 
-__all__ = ["SUBSCRIBABLE", "SubscribableResource", "match_subscribable", "render_for_device"]
+__all__ = [
+    "SUBSCRIBABLE",
+    "SubscribableResource",
+    "check_subscribable",
+    "match_subscribable",
+    "render_for_device",
+]
 
 #: (session, ctx, the device's own scope, end device id, path ids, list limit) -> resource
 Renderer = Callable[[Session, ServiceContext, Scope, int, tuple[int, ...], int], object]
 
 
+#: (session, the caller's scope, end device id, path ids): raises unless readable.
+AccessCheck = Callable[[Session, Scope, int, tuple[int, ...]], object]
+
+
 @dataclass(frozen=True, slots=True)
 class SubscribableResource:
-    """One subscribable href form: ``pattern`` captures the EndDevice id, then other ids."""
+    """One subscribable href form: ``pattern`` captures the EndDevice id, then other ids.
+
+    ``check`` decides whether a scope may subscribe (None: rendering it must succeed).
+    """
 
     name: str
     pattern: re.Pattern[str]
     render: Renderer
+    check: AccessCheck | None = None
 
 
 def _page(limit: int) -> Page:
@@ -63,6 +78,8 @@ SUBSCRIBABLE: tuple[SubscribableResource, ...] = (
         "DefaultDERControl",
         re.compile(r"/edev/(\d+)/derp/(\d+)/dderc"),
         lambda s, c, scope, e, ids, n: derp.get_default_der_control(s, scope, e, ids[0]),
+        # A program may have no default yet; subscribing is still meaningful (§12.8).
+        check=lambda s, scope, e, ids: require_program(s, scope, e, ids[0]),
     ),
 )
 
@@ -75,6 +92,32 @@ def match_subscribable(href: str) -> tuple[SubscribableResource, int, tuple[int,
             numbers = tuple(int(group) for group in found.groups())
             return entry, numbers[0], numbers[1:]
     return None
+
+
+def check_subscribable(
+    session: Session, ctx: ServiceContext, scope: Scope, href: str, end_device_id: int
+) -> None:
+    """Raise unless ``scope`` may subscribe to ``href`` under EndDevice ``end_device_id``.
+
+    Raises
+    ------
+    openderms.server.errors.BadRequestError
+        ``href`` is not a subscribable resource of that EndDevice.
+    openderms.server.errors.ServerError
+        ``scope`` may not read it (NotFoundError / ForbiddenError from the read service).
+    """
+    from openderms.server.errors import BadRequestError
+
+    matched = match_subscribable(href)
+    if matched is None or matched[1] != end_device_id:
+        raise BadRequestError(
+            f"{href} is not a subscribable resource of EndDevice {end_device_id}"
+        )
+    entry, _, ids = matched
+    if entry.check is not None:
+        entry.check(session, scope, end_device_id, ids)
+    else:
+        entry.render(session, ctx, scope, end_device_id, ids, 1)
 
 
 def render_for_device(

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from openderms.schemas.sep2 import models as sep
 from openderms.server.errors import BadRequestError, NotFoundError
-from openderms.server.notify.resources import match_subscribable, render_for_device
+from openderms.server.notify.resources import check_subscribable
 from openderms.server.notify.sink import subscription_href
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.sep2.paging import Page
@@ -83,14 +83,7 @@ def create_subscription(
         raise BadRequestError("notificationURI must be an absolute https URI (TLS, §12.8)")
     if body.limit < 1:
         raise BadRequestError("limit must be at least 1")
-    matched = match_subscribable(body.subscribedResource)
-    if matched is None or matched[1] != end_device_id:
-        raise BadRequestError(
-            f"{body.subscribedResource} is not a subscribable resource of EndDevice "
-            f"{end_device_id}"
-        )
-    # The GET service of the resource decides whether the caller may read it.
-    render_for_device(session, ctx, scope, body.subscribedResource, 1)
+    check_subscribable(session, ctx, scope, body.subscribedResource, end_device_id)
     if count_subscriptions_for_device(session, end_device_id) >= MAX_SUBSCRIPTIONS_PER_DEVICE:
         raise BadRequestError(f"at most {MAX_SUBSCRIPTIONS_PER_DEVICE} subscriptions per device")
     row = insert_subscription(
