@@ -16,7 +16,13 @@ from openderms.client.devices.driver import GenericDriver, describe_error
 from openderms.client.devices.errors import DeviceError, MapError
 from openderms.client.devices.sunspec import ModelInstance
 from openderms.client.devices.telemetry import DeviceTelemetry, SiteTelemetry
-from openderms.client.devices.transport import ModbusLink, RegisterIO, RtuConfig, TcpConfig
+from openderms.client.devices.transport import (
+    ModbusLink,
+    RegisterIO,
+    RtuConfig,
+    TcpConfig,
+    make_client,
+)
 
 __all__ = ["DeviceConfig", "DeviceTelemetry", "Site", "SiteTelemetry"]
 
@@ -75,17 +81,29 @@ class DeviceConfig:
 
 
 class Site:
-    """The configured devices of one gateway."""
+    """The configured devices of one gateway.
+
+    Devices behind one connection (several unit ids on one RS485 line, or behind one
+    Modbus TCP gateway) share one pymodbus client, whose lock keeps their requests from
+    interleaving on the wire; the first device's timeout and retries apply to the line.
+    """
 
     def __init__(
         self, configs: Sequence[DeviceConfig], links: Mapping[str, RegisterIO] | None = None
     ) -> None:
         self.configs = {c.name: c for c in configs}
         links = links or {}
-        self.drivers: dict[str, GenericDriver] = {
-            c.name: GenericDriver(c.map, links.get(c.name) or ModbusLink(c.link), c.name)
-            for c in configs
-        }
+        lines: dict[tuple[str, ...], tuple[Any, asyncio.Lock]] = {}
+        self.drivers: dict[str, GenericDriver] = {}
+        for c in configs:
+            io = links.get(c.name)
+            if io is None:
+                key = _line_key(c.link)
+                if key not in lines:
+                    lines[key] = (make_client(c.link), asyncio.Lock())
+                client, lock = lines[key]
+                io = ModbusLink(c.link, client=client, lock=lock)
+            self.drivers[c.name] = GenericDriver(c.map, io, c.name)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Site:
@@ -127,3 +145,10 @@ class Site:
 
     async def close(self) -> None:
         await asyncio.gather(*(d.io.close() for d in self.drivers.values()))
+
+
+def _line_key(link: TcpConfig | RtuConfig) -> tuple[str, ...]:
+    """Devices with equal keys share one connection."""
+    if isinstance(link, TcpConfig):
+        return ("tcp", link.host, str(link.port))
+    return ("rtu", link.port)

@@ -8,8 +8,10 @@ failure (timeout, connection loss, Modbus exception response).
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -105,9 +107,18 @@ def make_client(config: TcpConfig | RtuConfig) -> Any:
 class ModbusLink:
     """One device's Modbus connection: chunked reads and writes with typed errors."""
 
-    def __init__(self, config: TcpConfig | RtuConfig, client: Any = None) -> None:
+    def __init__(
+        self, config: TcpConfig | RtuConfig, client: Any = None, lock: asyncio.Lock | None = None
+    ) -> None:
         self.config = config
         self._client: Any = client if client is not None else make_client(config)
+        self.lock = lock or asyncio.Lock()
+        """Held for a whole read or write; links that share a client share their lock."""
+
+    @property
+    def client(self) -> Any:
+        """The pymodbus client (shared by devices on the same line)."""
+        return self._client
 
     @property
     def name(self) -> str:
@@ -125,9 +136,10 @@ class ModbusLink:
         if not ok:
             raise DeviceIOError(f"{self.name}: cannot connect")
 
-    async def _call(self, what: str, request: Any) -> Any:
+    async def _call(self, what: str, request: Callable[[], Awaitable[Any]]) -> Any:
         try:
-            response = await request
+            # pymodbus raises before returning the awaitable when the link is down.
+            response = await request()
         except (OSError, ModbusException, TimeoutError) as exc:
             raise DeviceIOError(f"{self.name}: {what} failed: {exc}") from exc
         if response is None or response.isError():
@@ -144,19 +156,24 @@ class ModbusLink:
             On timeout (after the configured retries), connection loss or an exception
             response.
         """
-        await self._ensure_connected()
         unit = self.config.unit_id
+        reader = (
+            self._client.read_input_registers
+            if table == "input"
+            else self._client.read_holding_registers
+        )
         out: list[int] = []
-        for start, n in split_span(address, count, MAX_READ_REGISTERS):
-            if table == "input":
-                call = self._client.read_input_registers(start, count=n, device_id=unit)
-            else:
-                call = self._client.read_holding_registers(start, count=n, device_id=unit)
-            response = await self._call(f"read {start}+{n}", call)
-            registers = list(response.registers)[:n]
-            if len(registers) != n:
-                raise DeviceIOError(f"{self.name}: read {start}+{n} returned {len(registers)}")
-            out.extend(registers)
+        async with self.lock:
+            await self._ensure_connected()
+            for start, n in split_span(address, count, MAX_READ_REGISTERS):
+                response = await self._call(
+                    f"read {start}+{n}",
+                    functools.partial(reader, start, count=n, device_id=unit),
+                )
+                registers = list(response.registers)[:n]
+                if len(registers) != n:
+                    raise DeviceIOError(f"{self.name}: read {start}+{n} returned {len(registers)}")
+                out.extend(registers)
         return out
 
     async def write(self, address: int, values: Sequence[int]) -> None:
@@ -167,13 +184,16 @@ class ModbusLink:
         DeviceIOError
             As :meth:`read`.
         """
-        await self._ensure_connected()
         unit = self.config.unit_id
         data = list(values)
-        for start, n in split_span(address, len(data), MAX_WRITE_REGISTERS):
-            chunk = data[start - address : start - address + n]
-            call = self._client.write_registers(start, chunk, device_id=unit)
-            await self._call(f"write {start}+{n}", call)
+        async with self.lock:
+            await self._ensure_connected()
+            for start, n in split_span(address, len(data), MAX_WRITE_REGISTERS):
+                chunk = data[start - address : start - address + n]
+                await self._call(
+                    f"write {start}+{n}",
+                    functools.partial(self._client.write_registers, start, chunk, device_id=unit),
+                )
 
     async def close(self) -> None:
         """Close the connection (idempotent)."""

@@ -16,7 +16,7 @@ from openderms.client.devices import (
     TcpConfig,
 )
 from openderms.client.devices.discovery import discover_models
-from openderms.client.devices.site import DeviceConfig
+from openderms.client.devices.site import DeviceConfig, Site
 from openderms.client.devices.transport import make_client
 from openderms.client.sim import RunningSite, SimServer
 from openderms.client.sim.registers import RawRegisters, SunSpecRegisters
@@ -122,3 +122,22 @@ async def test_silent_device_fails_within_its_own_timeout_and_retries() -> None:
     elapsed = time.monotonic() - started
     assert info.value.exception_code is None  # no answer, not a refusal
     assert 0.35 <= elapsed < 1.5
+
+
+async def test_devices_behind_one_connection_share_it(sim_site: RunningSite) -> None:
+    """Two unit ids behind one Modbus TCP gateway: one client, requests never interleave."""
+    endpoint = sim_site.endpoints["meter"]
+    entry = {"map": "sunspec-meter", "host": endpoint.host, "port": endpoint.port}
+    site = Site.from_config(
+        {"devices": [{**entry, "name": "a", "unit_id": 1}, {**entry, "name": "b", "unit_id": 2}]}
+    )
+    try:
+        telemetry = await site.read_telemetry(0.0)
+    finally:
+        await site.close()
+    a, b = site.drivers["a"].io, site.drivers["b"].io
+    assert isinstance(a, ModbusLink) and isinstance(b, ModbusLink)
+    assert a.client is b.client
+    assert a.lock is b.lock
+    assert a.config.unit_id == 1 and b.config.unit_id == 2
+    assert telemetry.errors == {}
