@@ -172,6 +172,24 @@ class GenericDriver:
             out[name] = result
         return out
 
+    async def identity(self) -> dict[str, str | None]:
+        """Manufacturer, model, options, version and serial from SunSpec model 1.
+
+        Returns an empty mapping for a device without model 1 (a plain register map).
+        """
+        if not self.discovered:
+            await self.discover()
+        if 1 not in self.models:
+            return {}
+        block = await self._read_block(1)
+        names = {"Mn": "manufacturer", "Md": "model", "Opt": "options", "Vr": "version"}
+        names["SN"] = "serial_number"
+        out: dict[str, str | None] = {}
+        for point, key in names.items():
+            value = block.get(point) if point in block.layout.slots else None
+            out[key] = value if isinstance(value, str) else None
+        return out
+
     # -- writing ----------------------------------------------------------------------------
 
     async def _write_target(self, target: Target, value: float, block: ModelBlock | None) -> None:

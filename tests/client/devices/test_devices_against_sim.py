@@ -76,3 +76,18 @@ async def test_unimplemented_point_falls_through_to_the_next_source(sim_site: Ru
         await driver.io.close()
     assert values["active_power_w"] == pytest.approx(sim_site.sim.block("pv", 103).get("W"))
     assert values["active_power_w"] is not None
+
+
+async def test_identity_comes_from_sunspec_model_1(sim_site: RunningSite) -> None:
+    inverter = _driver(sim_site, "sunspec-inverter")
+    charger = _driver(sim_site, "evcharger-generic")
+    try:
+        identity = await inverter.identity()
+        plain = await charger.identity()
+    finally:
+        await inverter.io.close()
+        await charger.io.close()
+    assert identity["manufacturer"] == "openderms"
+    assert identity["model"] == "SimPV"
+    assert identity["serial_number"] == "SIM-pv"
+    assert plain == {}
