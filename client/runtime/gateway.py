@@ -163,6 +163,8 @@ class GatewayRuntime:
         self._stopping = asyncio.Event()
         self.subscriptions: dict[str, str] = dict(store.get("subscriptions") or {})
         """Subscribed resource href -> Subscription href."""
+        self._refused: set[str] = set()
+        """Resources the server refused a subscription to (polled instead)."""
         self.mirrors: dict[str, str] = dict(store.get("mirrors") or {})
         """Mirror name -> MirrorUsagePoint href."""
         self.steps = 0
@@ -340,7 +342,7 @@ class GatewayRuntime:
                 len(snapshot.controls),
                 view.poll_rate_s,
             )
-        if set(view.subscribable) - set(self.subscriptions):
+        if set(view.subscribable) - set(self.subscriptions) - self._refused:
             self.schedule.trigger(Job.SUBSCRIBE, now)
         return False
 
@@ -475,17 +477,23 @@ class GatewayRuntime:
             f"{_NOTIFY_PATH}"
         )
         try:
-            for resource_href in sorted(wanted - set(self.subscriptions)):
-                location = await self.http.post(
-                    list_href,
-                    sep.Subscription(
-                        subscribedResource=resource_href,
-                        encoding=0,  # 0 = application/sep+xml (sep.xsd Subscription)
-                        level="+S1",
-                        limit=100,
-                        notificationURI=uri,
-                    ),
+            for resource_href in sorted(wanted - set(self.subscriptions) - self._refused):
+                subscription = sep.Subscription(
+                    subscribedResource=resource_href,
+                    encoding=0,  # 0 = application/sep+xml (sep.xsd Subscription)
+                    level="+S1",
+                    limit=100,
+                    notificationURI=uri,
                 )
+                try:
+                    location = await self.http.post(list_href, subscription)
+                except Sep2HttpStatusError as exc:
+                    if not _permanent(exc):
+                        raise
+                    # Refused for good: poll this one at pollRate instead.
+                    log.warning("server refused a subscription to %s: %s", resource_href, exc)
+                    self._refused.add(resource_href)
+                    continue
                 if location is not None:
                     self.subscriptions[resource_href] = location
                     log.info("subscribed to %s", resource_href)

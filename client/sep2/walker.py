@@ -218,8 +218,6 @@ def check_pin(registration: Any, expected_pin: int | None) -> None:
 
 async def _walk_program(fetcher: Fetcher, program: Any, view: Sep2View) -> ProgramView:
     pv = ProgramView(program=program)
-    if program.subscribable:
-        view.subscribable.append(str(program.href))
     control_href = _href(program.DERControlListLink)
     if control_href is not None:
         first, pv.controls = await fetch_list(fetcher, control_href, sep.DERControlList)
@@ -249,6 +247,8 @@ async def _walk_program_list(
 ) -> list[ProgramView]:
     first, programs = await fetch_list(fetcher, href, sep.DERProgramList)
     view.poll_rates_s.append(int(first.pollRate))
+    if first.subscribable:
+        view.subscribable.append(href)
     result = []
     for program in programs:
         if program.href in seen:

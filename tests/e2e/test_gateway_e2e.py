@@ -7,6 +7,7 @@ on the server.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -23,11 +24,20 @@ from openderms.client.envelope import EnvelopeLimits
 from openderms.client.runtime.app import open_gateway
 from openderms.client.runtime.devices_site import DevicesSite
 from openderms.client.runtime.gateway import GatewayRuntime
+from openderms.client.sep2.schedule import Job
 from openderms.client.sim.server import RunningSite, start_site
 from openderms.schemas.sep2.enums import ResponseStatus
 from openderms.server.store.models import ClientResourceRow, LogEventRow, MirrorReadingRow
 
 PIN = 123455
+
+
+def quick_devices(site: RunningSite) -> list[dict[str, Any]]:
+    """The site's device entries with short Modbus timeouts (a vanished device costs
+    little wall time)."""
+    return [
+        {**entry, "timeout_s": 0.3, "retries": 0} for entry in site.gateway_config()["devices"]
+    ]
 
 
 @dataclass
@@ -78,7 +88,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         config = replace(config, register_in_band=False)
         gateway = await open_gateway(
             config,
-            DevicesSite.from_config(site.gateway_config()["devices"]),
+            DevicesSite.from_config(quick_devices(site)),
             clock=clock,
             rng=random.Random(3),
         )
@@ -117,6 +127,7 @@ async def test_control_from_admin_api_reaches_inverter_and_responses_reach_serve
     assert {"DERCapability", "DERSettings", "DERStatus", "DERAvailability"} <= kinds
 
 
+@pytest.mark.slow  # ~10 s: the server's graceful shutdown and restart are real
 async def test_server_down_for_minutes_then_back(tmp_path: Path) -> None:
     """The held schedule keeps running, the fallback applies after comms_loss_timeout_s,
     and when the server returns the gateway resyncs, posts what it buffered and lifts the
@@ -139,7 +150,7 @@ async def test_server_down_for_minutes_then_back(tmp_path: Path) -> None:
             )
             gateway = await open_gateway(
                 config,
-                DevicesSite.from_config(site.gateway_config()["devices"]),
+                DevicesSite.from_config(quick_devices(site)),
                 clock=clock,
                 rng=random.Random(5),
             )
@@ -163,7 +174,7 @@ async def test_server_down_for_minutes_then_back(tmp_path: Path) -> None:
             held: list[float] = []
             fallback: list[float] = []
             while clock.now_s < outage_start + 600:
-                await rig.run_for(10, tick_s=10)
+                await rig.run_for(20, tick_s=20)
                 pct = site.sim.devices["pv"].limit_pct()
                 (held if clock.now_s < outage_start + 290 else fallback).append(pct)
             assert all(39.0 <= pct <= 40.0 for pct in held)
@@ -205,3 +216,67 @@ async def test_device_vanishing_mid_write_is_reported_and_others_keep_running(ri
     with rig.server.store.session() as session:
         events = session.exec(select(LogEventRow)).all()
     assert any("battery" in (e.details or "") for e in events)
+
+
+async def test_subscription_notification_brings_a_control_before_the_next_poll(
+    tmp_path: Path,
+) -> None:
+    """With pollRate 900 s, a control created on the server still reaches the inverter
+    within wall-clock seconds: the server POSTs a Notification to the gateway's mutual-TLS
+    listener and the gateway fetches at once (IEEE 2030.5 §5.5.1)."""
+    pki_dir = make_pki(tmp_path / "pki", "gw1")
+    lfdi = identity_from_pem((pki_dir / "gw1.pem").read_bytes()).lfdi
+    clock = VirtualClock(NOON_S)
+    async with (
+        running_server(
+            pki_dir, tmp_path / "server.sqlite", clock=clock.server, poll_rate_s=900
+        ) as server,
+        start_site(small_site(), start=clock.now_s) as site,
+    ):
+        config = gateway_config(
+            pki_dir,
+            "gw1",
+            server.dcap_url,
+            tmp_path / "gw1.sqlite",
+            timing=fast_timing(),
+            notifications=True,
+        )
+        gateway = await open_gateway(
+            config, DevicesSite.from_config(quick_devices(site)), clock=clock, rng=random.Random(7)
+        )
+        await gateway.start()
+        rig = Rig(clock, server, site, gateway, lfdi)
+        try:
+            await rig.run_for(3)
+            # A group program makes the FSA and program lists exist to subscribe to.
+            await rig.admin_json(
+                "POST",
+                f"/devices/{lfdi}/controls",
+                {
+                    "start": int(clock.now_s) + 3600,
+                    "duration_s": 60,
+                    "modes": {"op_mod_connect": True},
+                },
+            )
+            await rig.run_for(3)
+            assert gateway.subscriptions, "the gateway subscribed"
+            walks_before = gateway.schedule.jobs[Job.WALK].last_success
+            await rig.admin_json(
+                "POST",
+                f"/devices/{lfdi}/controls",
+                {
+                    "start": int(clock.now_s),
+                    "duration_s": 600,
+                    "modes": {"op_mod_gen_lim_w": 5000},
+                },
+            )
+            for _ in range(100):  # up to ~5 s of wall time, 0.05 s of virtual time each
+                await asyncio.sleep(0.05)
+                await rig.run_for(0.05, tick_s=0.05)
+                if 49.0 <= site.sim.devices["pv"].limit_pct() <= 50.0:
+                    break
+            assert 49.0 <= site.sim.devices["pv"].limit_pct() <= 50.0
+            assert clock.now_s - NOON_S < 900, "well before the next poll"
+            assert gateway.schedule.jobs[Job.WALK].last_success != walks_before
+        finally:
+            await gateway.close()
