@@ -31,8 +31,11 @@ class ReceivedRequest:
 class NotificationListener:
     """Serve HTTPS on 127.0.0.1:<ephemeral port> until :meth:`stop`."""
 
-    def __init__(self, ssl_context: ssl.SSLContext, statuses: list[int] | None = None) -> None:
+    def __init__(
+        self, ssl_context: ssl.SSLContext, statuses: list[int] | None = None, port: int = 0
+    ) -> None:
         self._ssl_context = ssl_context
+        self._port = port
         self._statuses: deque[int] = deque(statuses or [])
         self._lock = threading.Lock()
         self._received: list[ReceivedRequest] = []
@@ -77,7 +80,7 @@ class NotificationListener:
 
     async def _start(self) -> None:
         self._server = await asyncio.start_server(
-            self._handle, "127.0.0.1", 0, ssl=self._ssl_context
+            self._handle, "127.0.0.1", self._port, ssl=self._ssl_context
         )
         self.port = self._server.sockets[0].getsockname()[1]
 
