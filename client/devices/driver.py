@@ -148,7 +148,8 @@ class GenericDriver:
         """Read capabilities (all readable ones the device supports by default).
 
         A source whose point the device leaves unimplemented falls through to the next one
-        (a 701 that does not fill ``W`` is read from 103).
+        (a 701 that does not fill ``W`` is read from 103). Controls written as a percentage
+        (``pct_of``) read back in their own unit.
 
         Raises
         ------
@@ -161,16 +162,25 @@ class GenericDriver:
         blocks: dict[int, ModelBlock] = {}
         out: dict[str, CapabilityValue] = {}
         for name in names:
-            result: CapabilityValue = None
-            for source in self.sources(name) or [self.source(name)]:
-                raw = None
-                if source.target is not None:
-                    raw = await self._read_target(source.target, blocks)
-                result = self._to_capability(name, source, raw)
-                if result is not None:
-                    break
-            out[name] = result
+            out[name] = await self._read_one(name, blocks, out)
         return out
+
+    async def _read_one(
+        self, name: str, blocks: dict[int, ModelBlock], known: dict[str, CapabilityValue]
+    ) -> CapabilityValue:
+        for source in self.sources(name) or [self.source(name)]:
+            raw = None
+            if source.target is not None:
+                raw = await self._read_target(source.target, blocks)
+            result = self._to_capability(name, source, raw)
+            if source.pct_of and isinstance(result, float):
+                if source.pct_of not in known:
+                    known[source.pct_of] = await self._read_one(source.pct_of, blocks, known)
+                base = known[source.pct_of]
+                result = result * base / 100.0 if isinstance(base, float) else None
+            if result is not None:
+                return result
+        return None
 
     async def identity(self) -> dict[str, str | None]:
         """Manufacturer, model, options, version and serial from SunSpec model 1.

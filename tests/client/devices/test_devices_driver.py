@@ -79,3 +79,12 @@ async def test_boolean_controls_use_the_map_values() -> None:
     assert result.readback is False
     assert result.revert_timer_s is None  # 802 SetOp has no revert timer
     assert battery.regs.blocks[802].raw("SetOp") == 2  # DISCONNECT
+
+
+async def test_percent_controls_read_back_in_watts() -> None:
+    battery = SimBattery(10000.0, 5000.0, 4000.0, soc_pct=50.0, start=0.0)
+    driver = GenericDriver(load_builtin_map("sunspec-battery"), ImageIO(battery.regs))
+    await driver.write("charge_limit_w", 2000.0, revert_s=60)
+    values = await driver.read(["charge_limit_w", "discharge_limit_w"])
+    assert values["charge_limit_w"] == pytest.approx(2000.0)
+    assert values["discharge_limit_w"] == pytest.approx(4000.0)  # 100 % of 4 kW
