@@ -177,7 +177,7 @@ def register(subparsers: Any) -> None:  # Any: argparse's private _SubParsersAct
     verbs = admin.add_subparsers(dest="admin_verb", metavar="VERB", required=True)
 
     def verb(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
-        parser = verbs.add_parser(
+        parser: argparse.ArgumentParser = verbs.add_parser(
             name,
             help=help_text,
             description=help_text,
