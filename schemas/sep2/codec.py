@@ -20,6 +20,8 @@ from xsdata.exceptions import ConverterError, ParserError, SerializerError, XmlC
 from xsdata.formats.dataclass.parsers import XmlParser
 from xsdata.formats.dataclass.parsers.config import ParserConfig
 from xsdata.formats.dataclass.parsers.handlers import LxmlEventHandler
+from xsdata.formats.dataclass.parsers.mixins import XmlNode
+from xsdata.formats.dataclass.parsers.nodes import ElementNode
 from xsdata.formats.dataclass.serializers import XmlSerializer
 from xsdata.formats.dataclass.serializers.config import SerializerConfig
 
@@ -78,6 +80,29 @@ _PARSER_CONFIG = ParserConfig(
     fail_on_converter_warnings=True,
 )
 _SERIALIZER_CONFIG = SerializerConfig(xml_declaration=True, encoding="UTF-8", pretty_print=False)
+
+
+class _StrictXmlParser(XmlParser):
+    """xsdata's parser, refusing character data where the schema has none.
+
+    xsdata drops text inside element-only content (``<DERControl>junk<mRID>``) and after
+    elements; the XSD refuses it and so do we. No 2030.5 type has mixed content.
+    """
+
+    def end(
+        self,
+        queue: list[XmlNode],
+        objects: list[Any],
+        qname: str,
+        text: str | None,
+        tail: str | None,
+    ) -> bool:
+        node = queue[-1]
+        if isinstance(node, ElementNode) and node.meta.text is None and text and text.strip():
+            raise ParserError(f"{qname} has no text content, got {text.strip()[:40]!r}")
+        if tail and tail.strip():
+            raise ParserError(f"text after {qname}: {tail.strip()[:40]!r}")
+        return bool(super().end(queue, objects, qname, text, tail))
 
 
 def _lxml_parser() -> etree.XMLParser:
@@ -239,7 +264,7 @@ def decode(
             else expected.__name__
         )
         raise WrongRootError(f"expected {names}, got {cls.__name__}")
-    parser = XmlParser(config=_PARSER_CONFIG, context=CONTEXT, handler=LxmlEventHandler)
+    parser = _StrictXmlParser(config=_PARSER_CONFIG, context=CONTEXT, handler=LxmlEventHandler)
     try:
         obj: object = parser.parse(root, cls)
     except (ParserError, ConverterError, XmlContextError) as exc:

@@ -257,3 +257,29 @@ def test_mutated_documents_decode_or_raise_a_typed_error(cut: int, junk: bytes, 
 @given(st.binary(max_size=256))
 def test_random_bytes_never_crash_the_decoder(body: bytes) -> None:
     _decode_or_typed_error(body)
+
+
+def test_text_inside_element_only_content_is_refused() -> None:
+    """xsdata would drop it silently; the XSD refuses it (no 2030.5 type is mixed)."""
+    body = b"<Error " + NS + b">junk<reasonCode>1</reasonCode></Error>"
+
+    with pytest.raises(MalformedXmlError, match="junk"):
+        decode(body)
+
+
+def test_text_after_an_element_is_refused() -> None:
+    body = b"<Error " + NS + b"><reasonCode>1</reasonCode>junk</Error>"
+
+    with pytest.raises(MalformedXmlError, match="junk"):
+        decode(body)
+
+
+def test_text_in_an_attribute_only_element_is_refused() -> None:
+    body = encode(ex.der()).replace(
+        b'<DERStatusLink href="/edev/1/der/1/ders"/>',
+        b'<DERStatusLink href="/edev/1/der/1/ders">x</DERStatusLink>',
+    )
+    assert b">x</DERStatusLink>" in body
+
+    with pytest.raises(MalformedXmlError):
+        decode(body)
