@@ -43,13 +43,29 @@ class Dispatcher:
     """Writes device setpoints that keep a :class:`Site` inside its envelope."""
 
     def __init__(
-        self, site: Site, revert_s: float = DEFAULT_REVERT_S, margin_w: float = 50.0
+        self,
+        site: Site,
+        revert_s: float = DEFAULT_REVERT_S,
+        margin_w: float = 50.0,
+        interval_s: float = 30.0,
     ) -> None:
+        """
+        Parameters
+        ----------
+        site : Site
+        revert_s : float
+            Revert time written with every control [s]; call :meth:`apply` more often.
+        margin_w : float
+            Kept below export and import limits [W].
+        interval_s : float
+            Expected time between two :meth:`apply` calls [s].
+        """
         if revert_s <= 0:
             raise ValueError("revert_s must be positive: devices must fall back on their own")
         self.site = site
         self.revert_s = revert_s
         self.margin_w = margin_w
+        self.interval_s = interval_s
 
     def _infos(self, telemetry: SiteTelemetry) -> list[DeviceInfo]:
         infos = []
@@ -88,7 +104,13 @@ class Dispatcher:
         """
         if telemetry is None:
             telemetry = await self.site.read_telemetry(now)
-        plan = plan_commands(limits, telemetry, self._infos(telemetry), margin_w=self.margin_w)
+        plan = plan_commands(
+            limits,
+            telemetry,
+            self._infos(telemetry),
+            margin_w=self.margin_w,
+            horizon_s=self.interval_s,
+        )
         by_device: dict[str, list[Command]] = {}
         for command in plan.commands:
             by_device.setdefault(command.device, []).append(command)

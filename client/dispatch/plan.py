@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from openderms.client.devices.telemetry import SiteTelemetry
 from openderms.client.dispatch.report import Command, Unmet
 from openderms.client.dispatch.site_limits import (
+    battery_charge_w,
     charge_limit_w,
     pv_limit_w,
     split_by_rating,
@@ -68,6 +69,7 @@ def plan_commands(
     telemetry: SiteTelemetry,
     devices: Sequence[DeviceInfo],
     margin_w: float = 50.0,
+    horizon_s: float = 30.0,
 ) -> Plan:
     """Commands that keep the site inside ``limits`` given the latest ``telemetry``.
 
@@ -81,6 +83,9 @@ def plan_commands(
         Devices that answered, with their capabilities.
     margin_w : float
         Kept below export and import limits for meter lag [W].
+    horizon_s : float
+        Time until the next dispatch [s]: a battery counts as a PV sink only for what it
+        can absorb that long.
     """
     commands: list[Command] = []
     unmet: list[Unmet] = []
@@ -113,22 +118,21 @@ def plan_commands(
             unmet.append(Unmet(reason, "no device can disconnect"))
 
     # 2. PV curtailment
-    battery_headroom = 0.0
-    battery_discharge = 0.0
-    for info in batteries:
-        soc = _value(telemetry, info.name, "soc_pct")
-        power = _value(telemetry, info.name, "active_power_w") or 0.0
-        max_charge = _value(telemetry, info.name, "max_charge_w") or 0.0
-        battery_discharge += max(0.0, power)
-        if soc is not None and soc < SOC_FULL_PCT and connect is not False:
-            battery_headroom += max(0.0, max_charge - max(0.0, -power))
+    battery_power = sum(_value(telemetry, b.name, "active_power_w") or 0.0 for b in batteries)
+    expected_charge = 0.0
     if limits.target_w is not None:
-        battery_headroom = 0.0  # the battery follows its target, it will not soak up PV
-    elif limits.load_limit_w is not None:
-        charging = sum(
-            max(0.0, -(_value(telemetry, b.name, "active_power_w") or 0.0)) for b in batteries
-        )
-        battery_headroom = min(battery_headroom, max(0.0, limits.load_limit_w - charging))
+        expected_charge = -limits.target_w  # the batteries follow their target
+    elif connect is not False:
+        for info in batteries:
+            expected_charge += battery_charge_w(
+                _value(telemetry, info.name, "soc_pct"),
+                _value(telemetry, info.name, "max_charge_w") or 0.0,
+                _value(telemetry, info.name, "capacity_wh"),
+                horizon_s,
+                SOC_FULL_PCT,
+            )
+        if limits.load_limit_w is not None:
+            expected_charge = min(expected_charge, limits.load_limit_w)
     pv_w = sum(_value(telemetry, p.name, "active_power_w") or 0.0 for p in pvs)
     ratings = [_value(telemetry, p.name, "rated_power_w") or 0.0 for p in pvs]
     curtailing = False
@@ -136,13 +140,14 @@ def plan_commands(
         pv_total_rated = sum(ratings) or None
         # Without a meter reading, assume no load and no battery: PV alone stays within the
         # export limit (safe, if wasteful, until the meter answers again).
+        metered = site_w is not None
         limit = pv_limit_w(
             limits.export_limit_w,
             site_w if site_w is not None else -pv_w,
             pv_w,
-            battery_headroom_w=battery_headroom if site_w is not None else 0.0,
+            battery_power_w=battery_power if metered else 0.0,
+            battery_charge_w=expected_charge if metered else min(0.0, expected_charge),
             generation_limit_w=limits.generation_limit_w,
-            battery_discharge_w=battery_discharge,
             pv_rated_w=pv_total_rated,
             max_generation_pct=limits.max_generation_pct,
             margin_w=margin_w,

@@ -8,25 +8,26 @@ the dispatcher applies them on every cycle from the latest meter reading.
 
 from __future__ import annotations
 
-__all__ = ["charge_limit_w", "pv_limit_w", "split_by_rating", "to_percent"]
+__all__ = ["battery_charge_w", "charge_limit_w", "pv_limit_w", "split_by_rating", "to_percent"]
 
 
 def pv_limit_w(
     export_limit_w: float | None,
     site_power_w: float,
     pv_power_w: float,
-    battery_headroom_w: float = 0.0,
+    battery_power_w: float = 0.0,
+    battery_charge_w: float = 0.0,
     generation_limit_w: float | None = None,
-    battery_discharge_w: float = 0.0,
     pv_rated_w: float | None = None,
     max_generation_pct: float | None = None,
     margin_w: float = 0.0,
 ) -> float | None:
     """Largest PV output that keeps the site inside its export and generation limits [W].
 
-    The site without PV imports ``site_power_w + pv_power_w``; PV may cover that, plus
-    what the export limit allows, plus what the battery can still absorb. With a full
-    battery (``battery_headroom_w = 0``) the surplus over the export limit is curtailed.
+    The site's own load is what the meter sees with PV and battery taken out:
+    ``site_power_w + pv_power_w + battery_power_w``. PV may cover that load, plus what the
+    export limit allows, plus what the battery will charge until the next dispatch. A full
+    battery (``battery_charge_w = 0``) leaves only load and export: the rest is curtailed.
 
     Parameters
     ----------
@@ -36,13 +37,14 @@ def pv_limit_w(
         Measured site power, positive importing [W].
     pv_power_w : float
         Measured PV output at the same instant [W].
-    battery_headroom_w : float
-        Extra charging power the battery can take on top of its present power [W].
+    battery_power_w : float
+        Measured battery power at the same instant, positive discharging [W].
+    battery_charge_w : float
+        Charging power the batteries are expected to keep up until the next dispatch,
+        negative when they will discharge (a discharge target) [W].
     generation_limit_w : float or None
         Maximum generation of the controlled DER [W] (CSIP-AUS opModGenLimW); battery
         discharge counts against it.
-    battery_discharge_w : float
-        Present battery discharge [W]; charging counts as zero here.
     pv_rated_w : float or None
         PV rated power [W], to apply ``max_generation_pct`` and clip the result.
     max_generation_pct : float or None
@@ -61,16 +63,50 @@ def pv_limit_w(
     """
     bounds: list[float] = []
     if export_limit_w is not None:
-        site_without_pv_w = site_power_w + pv_power_w
-        bounds.append(export_limit_w + site_without_pv_w + max(0.0, battery_headroom_w) - margin_w)
+        load_w = site_power_w + pv_power_w + battery_power_w
+        bounds.append(export_limit_w + load_w + battery_charge_w - margin_w)
     if generation_limit_w is not None:
-        bounds.append(generation_limit_w - max(0.0, battery_discharge_w) - margin_w)
+        discharge_w = max(0.0, battery_power_w, -battery_charge_w)
+        bounds.append(generation_limit_w - discharge_w - margin_w)
     if max_generation_pct is not None and pv_rated_w is not None:
         bounds.append(pv_rated_w * max_generation_pct / 100.0)
     if not bounds:
         return None
     limit = max(0.0, min(bounds))
     return min(limit, pv_rated_w) if pv_rated_w is not None else limit
+
+
+def battery_charge_w(
+    soc_pct: float | None,
+    max_charge_w: float,
+    capacity_wh: float | None,
+    horizon_s: float,
+    full_soc_pct: float = 100.0,
+) -> float:
+    """Charging power a battery can keep up for ``horizon_s`` [W].
+
+    A battery close to full cannot hold its rated charge power until the next dispatch;
+    counting on it would let export overshoot when it fills.
+
+    Parameters
+    ----------
+    soc_pct : float or None
+        State of charge [%]; None (unknown) counts as full.
+    max_charge_w : float
+        Charge rating [W].
+    capacity_wh : float or None
+        Usable capacity [Wh]; None assumes the rating holds.
+    horizon_s : float
+        Time until the next dispatch [s].
+    full_soc_pct : float
+        State of charge at which the battery stops charging [%].
+    """
+    if soc_pct is None or soc_pct >= full_soc_pct or max_charge_w <= 0:
+        return 0.0
+    if capacity_wh is None or horizon_s <= 0:
+        return max_charge_w
+    room_wh = (full_soc_pct - soc_pct) / 100.0 * capacity_wh
+    return min(max_charge_w, room_wh * 3600.0 / horizon_s)
 
 
 def charge_limit_w(

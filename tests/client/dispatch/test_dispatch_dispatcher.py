@@ -11,6 +11,7 @@ from openderms.client.devices import Site
 from openderms.client.dispatch import CommandStatus, Dispatcher
 from openderms.client.envelope import EnvelopeLimits
 from openderms.client.sim import RunningSite, parse_config, start_site
+from openderms.client.sim.devices import SimBattery
 
 NOON = 12 * 3600.0
 
@@ -158,3 +159,31 @@ async def test_import_limit_throttles_the_ev_charger_over_modbus() -> None:
     assert report.ok, report.failures
     assert after.site_power_w is not None and after.site_power_w <= 7000.0
     assert after.devices["ev"].get("active_power_w") == pytest.approx(-6440.0, abs=250)
+
+
+async def test_export_limit_holds_all_morning_while_the_battery_fills() -> None:
+    """Closed loop on a virtual clock: dispatch, step 5 minutes, repeat from 09:00 to 12:00.
+
+    The battery fills part way; counting it as a PV sink only for what it can still absorb
+    before the next dispatch keeps export inside the limit at every step.
+    """
+    config = _config(soc_pct=80.0)
+    config["device"][1].update(capacity_wh=10000.0)
+    interval_s = 300.0
+    exports: list[float] = []
+    async with start_site(parse_config(config), start=9 * 3600.0) as site:
+        gateway = await _gateway(site)
+        dispatcher = Dispatcher(gateway, revert_s=900, interval_s=interval_s)
+        try:
+            now = 9 * 3600.0
+            while now < 12 * 3600.0:
+                report = await dispatcher.apply(EnvelopeLimits(export_limit_w=5000.0), now)
+                assert report.ok, report.failures
+                now += interval_s
+                exports.append(-site.step(now).site_w)
+        finally:
+            await gateway.close()
+        soc = site.sim.devices["battery"]
+    assert isinstance(soc, SimBattery) and soc.soc_pct == pytest.approx(100.0)
+    assert max(exports) <= 5000.0
+    assert exports[-1] == pytest.approx(4950.0, abs=20)  # curtailed to the limit less margin

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from openderms.client.dispatch.site_limits import (
+    battery_charge_w,
     charge_limit_w,
     pv_limit_w,
     split_by_rating,
@@ -17,8 +18,32 @@ def test_export_limit_curtails_pv_when_the_battery_is_full() -> None:
     assert pv_limit_w(5000.0, site_power_w=-9100.0, pv_power_w=9500.0) == pytest.approx(5400.0)
 
 
-def test_battery_headroom_raises_the_pv_limit() -> None:
-    assert pv_limit_w(5000.0, -9100.0, 9500.0, battery_headroom_w=3000.0) == pytest.approx(8400.0)
+def test_battery_charging_raises_the_pv_limit() -> None:
+    # The battery already charges 3 kW and can keep it up: PV covers house, export, battery.
+    limit = pv_limit_w(5000.0, -6100.0, 9500.0, battery_power_w=-3000.0, battery_charge_w=3000.0)
+    assert limit == pytest.approx(8400.0)
+
+
+def test_battery_about_to_fill_lowers_the_pv_limit() -> None:
+    """Counting on a battery that fills before the next dispatch would overshoot export."""
+    limit = pv_limit_w(5000.0, -6100.0, 9500.0, battery_power_w=-3000.0, battery_charge_w=500.0)
+    assert limit == pytest.approx(5900.0)
+
+
+def test_discharge_target_counts_against_export() -> None:
+    # A 2 kW discharge target adds to export: PV gets 2 kW less.
+    limit = pv_limit_w(5000.0, -9100.0, 9500.0, battery_charge_w=-2000.0)
+    assert limit == pytest.approx(3400.0)
+
+
+def test_battery_charge_over_the_horizon() -> None:
+    # 1 % of 10 kWh is 100 Wh: 30 s of 12 kW, so a 5 kW rating holds.
+    assert battery_charge_w(99.0, 5000.0, 10000.0, horizon_s=30.0) == 5000.0
+    # ... but not for 5 minutes: 100 Wh over 300 s is 1.2 kW.
+    assert battery_charge_w(99.0, 5000.0, 10000.0, horizon_s=300.0) == pytest.approx(1200.0)
+    assert battery_charge_w(100.0, 5000.0, 10000.0, horizon_s=30.0) == 0.0
+    assert battery_charge_w(None, 5000.0, 10000.0, horizon_s=30.0) == 0.0
+    assert battery_charge_w(50.0, 5000.0, None, horizon_s=30.0) == 5000.0
 
 
 def test_pv_limit_is_stable_once_curtailed() -> None:
@@ -37,8 +62,7 @@ def test_pv_limit_never_goes_negative() -> None:
 
 def test_generation_limit_counts_battery_discharge() -> None:
     assert (
-        pv_limit_w(None, 0.0, 4000.0, generation_limit_w=5000.0, battery_discharge_w=2000.0)
-        == 3000.0
+        pv_limit_w(None, 0.0, 4000.0, battery_power_w=2000.0, generation_limit_w=5000.0) == 3000.0
     )
 
 
