@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openderms.client.devices.codec import decode, encode, registers_for, scale, unscale
+from openderms.client.devices.codec import (
+    POINT_TYPES,
+    decode,
+    encode,
+    registers_for,
+    scale,
+    unscale,
+)
 from openderms.client.devices.errors import CodecError
 
 
@@ -119,3 +126,29 @@ def test_scale_factors_round_trip(raw: int, sf: int) -> None:
 def test_unscale_refuses_nan() -> None:
     with pytest.raises(CodecError):
         unscale(math.nan, 0)
+
+
+@pytest.mark.parametrize(
+    "type_name",
+    ["int16", "uint16", "acc16", "enum16", "int32", "uint32", "acc32", "int64", "uint64"],
+)
+@given(data=st.data())
+def test_every_integer_type_round_trips_except_its_sentinel(
+    type_name: str, data: st.DataObject
+) -> None:
+    ptype = POINT_TYPES[type_name]
+    bits = 16 * ptype.size
+    low, high = (
+        (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+        if ptype.kind == "int"
+        else (0, (1 << bits) - 1)
+    )
+    value = data.draw(st.integers(min_value=low, max_value=high))
+    if value & ((1 << bits) - 1) == ptype.unimplemented:
+        with pytest.raises(CodecError):
+            encode(type_name, value)
+        return
+    words = encode(type_name, value)
+    assert len(words) == ptype.size
+    assert all(0 <= w <= 0xFFFF for w in words)
+    assert decode(type_name, words) == value
