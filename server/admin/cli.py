@@ -125,6 +125,8 @@ def _request(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None]
         return "GET", f"/devices/{args.device_lfdi}", None
     if verb == "list-devices":
         return "GET", f"/devices?start={args.start}&limit={args.limit}", None
+    if verb == "token-revoke":
+        return "POST", f"/tokens/{args.token_id}/revoke", None
     if verb == "token-create":
         body = {"name": args.name, "role": args.role}
         if args.aggregator_lfdi:
@@ -133,11 +135,53 @@ def _request(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None]
     raise ValueError(f"unknown admin verb {verb}")
 
 
+def _create_token_in_database(args: argparse.Namespace) -> int:
+    """``token create --db URL``: issue a token straight into the database (no API call).
+
+    For the operator of the server host: recovery when no token is at hand.
+    """
+    from openderms.server.admin.errors import AdminError
+    from openderms.server.admin.tokens import create_token
+    from openderms.server.clock import utc_now_s
+    from openderms.server.store.admin import AdminRole
+    from openderms.server.store.db import Store
+
+    try:
+        store = Store.open(args.db)
+    except Exception as exc:  # any driver error: report it, do not trace back
+        print(f"cannot open the database {args.db}: {exc}", file=sys.stderr)
+        return 3
+    try:
+        issued = store.call(
+            create_token,
+            name=args.name,
+            role=AdminRole(args.role),
+            aggregator_lfdi=args.aggregator_lfdi,
+            now=utc_now_s(),
+        )
+    except AdminError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    shown = {
+        "id": issued.token_id,
+        "name": issued.name,
+        "role": issued.role.value,
+        "aggregator_id": issued.aggregator_id,
+        "token": issued.token,
+    }
+    print(json.dumps(shown, indent=2, sort_keys=True))
+    return 0
+
+
 def _handle(args: argparse.Namespace) -> int:
     import ssl
 
     import httpx
 
+    if args.admin_verb == "token-create" and args.db:
+        return _create_token_in_database(args)
     token = args.token or os.environ.get("OPENDERMS_ADMIN_TOKEN")
     if not token:
         print("no token: pass --token or set OPENDERMS_ADMIN_TOKEN", file=sys.stderr)
@@ -251,7 +295,10 @@ def register(subparsers: Any) -> None:  # Any: argparse's private _SubParsersAct
     p = token_verbs.add_parser(
         "create",
         help="issue a token (needs a utility token); the secret is printed once",
-        epilog="example:\n  openderms admin token create --name ops --role utility",
+        epilog=(
+            "examples:\n  openderms admin token create --name ops --role utility\n"
+            "  openderms admin token create --db data/server.db --name recovery"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _common(p)
@@ -259,3 +306,17 @@ def register(subparsers: Any) -> None:  # Any: argparse's private _SubParsersAct
     p.add_argument("--name", required=True, help="who holds it (shown in the audit trail)")
     p.add_argument("--role", choices=["utility", "aggregator"], default="utility")
     p.add_argument("--aggregator-lfdi", dest="aggregator_lfdi", help="aggregator tokens only")
+    p.add_argument(
+        "--db",
+        help="write the token straight into this database (on the server host; no API call)",
+    )
+
+    p = token_verbs.add_parser(
+        "revoke",
+        help="revoke a token by id (needs a utility token)",
+        epilog="example:\n  openderms admin token revoke 3",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _common(p)
+    p.set_defaults(handler=_handle, admin_verb="token-revoke")
+    p.add_argument("token_id", type=int, help="token id (from token create or the audit)")

@@ -32,7 +32,7 @@ from openderms.server.admin.tokens import Principal, create_token
 from openderms.server.errors import NotFoundError
 from openderms.server.scope import ServiceContext
 from openderms.server.services import admin_fleet as fleet
-from openderms.server.store.admin import AdminRole, select_audit_records
+from openderms.server.store.admin import AdminRole, revoke_admin_token, select_audit_records
 from openderms.server.store.models import (
     DefaultDERControlRow,
     DERControlRow,
@@ -393,6 +393,14 @@ def create_admin_token(session: Session, call: AdminCall) -> Any:
     }
 
 
+def revoke_token(session: Session, call: AdminCall) -> Any:
+    token_id = int(call.params["token_id"])
+    if not revoke_admin_token(session, token_id, now=call.ctx.now):
+        raise NotFoundError(f"no active token {token_id}")
+    session.commit()
+    return {"id": token_id, "revoked_time": call.ctx.now}
+
+
 def list_audit(session: Session, call: AdminCall) -> Any:
     start, limit = _page(call)
     token_id = None if call.principal.is_utility else call.principal.token_id
@@ -584,6 +592,16 @@ ROUTES: tuple[AdminRoute, ...] = (
         utility_only=True,
         changes=True,
         status=201,
+        tag="admin",
+    ),
+    AdminRoute(
+        "POST",
+        "/tokens/<int:token_id>/revoke",
+        "revokeToken",
+        "Revoke an admin token (it stops working at once)",
+        revoke_token,
+        utility_only=True,
+        changes=True,
         tag="admin",
     ),
     AdminRoute(

@@ -19,6 +19,7 @@ from openderms.certs.identity import sfdi_from_lfdi
 from openderms.server.errors import BadRequestError, ConflictError, NotFoundError
 from openderms.server.scope import ServiceContext
 from openderms.server.services import programs
+from openderms.server.services.device_telemetry import latest_responses, latest_telemetry
 from openderms.server.store.crud.der import select_latest_client_resource
 from openderms.server.store.crud.derp import (
     select_latest_default_control,
@@ -28,7 +29,6 @@ from openderms.server.store.crud.end_device import (
     select_end_device_by_lfdi,
     select_end_devices,
 )
-from openderms.server.store.crud.events import select_responses
 from openderms.server.store.crud.fsa import (
     select_end_device_ids_seeing_program,
     select_member_ids,
@@ -173,7 +173,10 @@ def list_devices(
 
 
 def device_overview(session: Session, device: EndDeviceRow) -> dict[str, Any]:
-    """Latest client-posted resources, groups and control responses of one device."""
+    """Latest client-posted resources, telemetry, groups and control responses of a device.
+
+    ``responses`` are the newest 100 Responses the device posted, oldest first.
+    """
     assert device.id is not None
     latest: dict[str, Any] = {}
     for kind in CLIENT_RESOURCE_KINDS:
@@ -185,9 +188,10 @@ def device_overview(session: Session, device: EndDeviceRow) -> dict[str, Any]:
         .where(FsaMember.end_device_id == device.id)
         .order_by(col(FsaMember.fsa_id))
     ).all()
-    responses = select_responses(session, end_device_id=device.id, limit=100)
+    responses = latest_responses(session, device.id, limit=100)
     return {
         "latest": latest,
+        "telemetry": latest_telemetry(session, device),
         "group_ids": list(group_ids),
         "responses": [
             {

@@ -23,6 +23,7 @@ __all__ = [
     "count_admin_tokens",
     "insert_admin_token",
     "insert_audit_record",
+    "revoke_admin_token",
     "select_active_token_by_hash",
     "select_audit_records",
 ]
@@ -146,3 +147,13 @@ def select_audit_records(
         statement = statement.where(AuditRecord.token_id == token_id)
     statement = statement.order_by(sa.desc(col(AuditRecord.id))).offset(start).limit(limit)
     return list(session.exec(statement).all())
+
+
+def revoke_admin_token(session: Session, token_id: int, *, now: int) -> bool:
+    """Revoke a token (no commit). False if it does not exist or was revoked already."""
+    row = session.get(AdminToken, token_id)
+    if row is None or row.revoked_time is not None:
+        return False
+    row.revoked_time = now
+    session.add(row)
+    return True

@@ -365,3 +365,89 @@ async def test_token_created_through_the_api_works_and_is_stored_hashed(
     assert listed == 200
     assert issued["token"] not in stored
     assert all(len(h) == 64 for h in stored)
+
+
+async def test_revoked_token_stops_working_at_once(admin_env: AdminEnv) -> None:
+    _, issued = await _call(
+        admin_env, "POST", "/tokens", admin_env.utility, {"name": "temp", "role": "utility"}
+    )
+    before, _ = await _call(admin_env, "GET", "/devices", issued["token"])
+    revoked, _ = await _call(
+        admin_env, "POST", f"/tokens/{issued['id']}/revoke", admin_env.utility
+    )
+    after, _ = await _call(admin_env, "GET", "/devices", issued["token"])
+    again, _ = await _call(admin_env, "POST", f"/tokens/{issued['id']}/revoke", admin_env.utility)
+    assert (before, revoked, after, again) == (200, 200, 401, 404)
+
+
+async def test_aggregator_reads_only_its_own_audit_records(admin_env: AdminEnv) -> None:
+    await _register(admin_env, DEVICE_A, admin_env.aggregator)
+    await _register(admin_env, DEVICE_B, admin_env.other_aggregator)
+    _, own = await _call(admin_env, "GET", "/audit", admin_env.aggregator)
+    _, everything = await _call(admin_env, "GET", "/audit", admin_env.utility)
+    assert [r["summary"]["body"] for r in own["records"]] == [f'{{"lfdi":"{DEVICE_A}"}}']
+    assert len(everything["records"]) == 2
+
+
+async def test_show_device_has_latest_telemetry_and_control_responses(
+    admin_env: AdminEnv,
+) -> None:
+    """A device's mirror readings and its Responses to controls appear on show-device."""
+    from openderms.schemas.sep2 import models as sep
+    from openderms.server.config import ServerSettings
+    from openderms.server.scope import Scope, ServiceContext
+    from openderms.server.services.events import post_response
+    from openderms.server.services.mirror import post_mirror_usage_point
+
+    device = await _register(admin_env, DEVICE_A)
+    _, control = await _call(
+        admin_env,
+        "POST",
+        f"/devices/{DEVICE_A}/controls",
+        admin_env.utility,
+        VALID_BODIES["createDeviceControl"],
+    )
+    scope = Scope(lfdi=DEVICE_A, sfdi=device["sfdi"])
+    ctx = ServiceContext(now=NOW, settings=ServerSettings())
+    window = sep.DateTimeInterval(duration=300, start=sep.TimeType(value=NOW - 300))
+    mirror = sep.MirrorUsagePoint(
+        mRID=sep.mRIDType(value=bytes.fromhex("AB" * 16)),
+        description="site",
+        roleFlags=sep.RoleFlagsType(value=(0x0003).to_bytes(2, "big")),
+        serviceCategoryKind=sep.ServiceKind(value=0),
+        status=1,
+        deviceLFDI=bytes.fromhex(DEVICE_A),
+        MirrorMeterReading=[
+            sep.MirrorMeterReading(
+                mRID=sep.mRIDType(value=bytes.fromhex("CD" * 16)),
+                description="site power",
+                ReadingType=sep.ReadingType(
+                    uom=sep.UomType(value=38),
+                    powerOfTenMultiplier=sep.PowerOfTenMultiplierType(value=1),
+                    kind=sep.KindType(value=37),
+                ),
+                MirrorReadingSet=[
+                    sep.MirrorReadingSet(
+                        mRID=sep.mRIDType(value=bytes.fromhex("EF" * 16)),
+                        timePeriod=window,
+                        Reading=[sep.Reading(value=-320, timePeriod=window)],
+                    )
+                ],
+            )
+        ],
+    )
+    admin_env.store.call(post_mirror_usage_point, ctx, scope, mirror)
+    reply = sep.DERControlResponse(
+        createdDateTime=sep.TimeType(value=NOW),
+        endDeviceLFDI=bytes.fromhex(DEVICE_A),
+        status=1,
+        subject=sep.mRIDType(value=bytes.fromhex(control["mrid"])),
+    )
+    admin_env.store.call(post_response, ctx, scope, control["program_id"], reply)
+
+    _, shown = await _call(admin_env, "GET", f"/devices/{DEVICE_A}", admin_env.utility)
+
+    (site,) = shown["telemetry"]
+    (power,) = site["readings"]
+    assert (power["uom"], power["latest"]["value"]) == (38, -3200)  # -320 x 10^1 W
+    assert [(r["subject_mrid"], r["status"]) for r in shown["responses"]] == [(control["mrid"], 1)]

@@ -102,3 +102,20 @@ def test_bootstrap_token_file_is_private_and_made_once(tmp_path: Path) -> None:
     assert first is not None and second is None
     assert first.stat().st_mode & 0o777 == 0o600
     assert first.read_text().strip().startswith("od_")
+
+
+def test_token_create_with_db_writes_a_working_token_without_the_api(
+    admin_server: tuple[str, Path, str, Store],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    url, ca, _, _ = admin_server
+    db = f"sqlite:///{tmp_path / 'server.db'}"
+    assert main(["admin", "token", "create", "--db", db, "--name", "recovery"]) == 0
+    issued = json.loads(capsys.readouterr().out)
+    assert (
+        main(["admin", "list-devices", "--url", url, "--ca", str(ca), "--token", issued["token"]])
+        == 0
+    )
