@@ -74,7 +74,6 @@ BITMAPS: Mapping[tuple[str, str], type[IntFlag]] = {
     ("VPPControlType", "value"): enums.VPPControlTypeBit,
 }
 
-_SCALARS = (bool, int, str, bytes, float)
 _V = TypeVar("_V")
 #: (XSD simple type, min, max, maxLength) of one field, as the generated facet table holds it.
 Facet = tuple[str, int | None, int | None, int | None]
