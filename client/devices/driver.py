@@ -25,6 +25,7 @@ from openderms.client.devices.discovery import discover_models
 from openderms.client.devices.errors import (
     CodecError,
     DeviceIOError,
+    DiscoveryError,
     UnsupportedCapabilityError,
     WriteVerifyError,
 )
@@ -108,7 +109,20 @@ class GenericDriver:
 
     async def _read_block(self, model_id: int) -> ModelBlock:
         instance = self.models[model_id]
-        registers = await self.io.read(instance.address, instance.length + 2)
+        try:
+            registers = await self.io.read(instance.address, instance.length + 2)
+        except DeviceIOError as exc:
+            if exc.exception_code != 2:  # not "illegal data address": the link failed
+                raise
+            registers = []
+        if registers[:2] != [model_id, instance.length]:
+            # The map moved (firmware update, device swapped): never read or write by the
+            # old addresses; discover again on the next call.
+            self.discovered = False
+            self.models = {}
+            raise DiscoveryError(
+                f"{self.name}: model {model_id} is no longer at {instance.address}"
+            )
         return ModelBlock(instance, registers)
 
     async def _read_target(self, target: Target, blocks: dict[int, ModelBlock]) -> float | None:

@@ -64,6 +64,8 @@ class SimServer:
         registers: list[int],
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
+        if function_code not in (3, 4, 6, 16):
+            return ExcCodes.ILLEGAL_FUNCTION  # registers only: no coils or discrete inputs
         table: Table = "input" if function_code == 4 else "holding"
         try:
             if set_values is not None:

@@ -7,7 +7,9 @@ import pytest
 from openderms.client.devices import GenericDriver, ModbusLink, TcpConfig, load_builtin_map
 from openderms.client.devices.capabilities import CAPABILITIES
 from openderms.client.devices.device_map import builtin_map_names
+from openderms.client.devices.errors import DiscoveryError
 from openderms.client.sim import RunningSite
+from openderms.client.sim.registers import SunSpecRegisters
 
 # A value each control accepts on the simulator, in the capability's unit.
 SAMPLE_WRITES: dict[str, float | bool | int] = {
@@ -91,3 +93,20 @@ async def test_identity_comes_from_sunspec_model_1(sim_site: RunningSite) -> Non
     assert identity["model"] == "SimPV"
     assert identity["serial_number"] == "SIM-pv"
     assert plain == {}
+
+
+async def test_moved_model_chain_is_rediscovered_not_written_blindly(
+    sim_site: RunningSite,
+) -> None:
+    """After a firmware update moves the models, the old addresses are never used again."""
+    driver = _driver(sim_site, "sunspec-inverter")
+    try:
+        await driver.discover()
+        sim_site.servers["pv"].image = SunSpecRegisters([1, 120, 123, 103])  # new layout
+        with pytest.raises(DiscoveryError, match="no longer at"):
+            await driver.read(["active_power_w"])
+        values = await driver.read(["rated_power_w"])  # discovers again
+    finally:
+        await driver.io.close()
+    assert [m for m in driver.models] == [1, 120, 123, 103]
+    assert "rated_power_w" in values
