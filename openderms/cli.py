@@ -19,7 +19,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "openderms.certs.cli",
     "openderms.server.cli",
     "openderms.server.admin.cli",
+    "openderms.client.cli",
     "openderms.client.sim.cli",
+    "openderms.demo",
 )
 
 

@@ -150,6 +150,7 @@ class GatewayRuntime:
         self.limits: EnvelopeLimits | None = None
         """The limits last dispatched."""
         self.limits_source = ""
+        self._announced: tuple[EnvelopeLimits, str] | None = None
         self.facts: dict[str, messages.DerFacts] = {}
         self.faults: dict[str, str] = {}
         """Devices currently faulted, with the last message."""
@@ -536,7 +537,9 @@ class GatewayRuntime:
                 self.store.enqueue("response", effect.reply_to, codec.encode(response), now)
                 self.schedule.trigger(Job.FLUSH_OUTBOX, now)
             elif isinstance(effect, EnvelopeChanged):
-                log.info("limits now %s (from %s)", _describe(effect.limits), effect.source)
+                if (effect.limits, effect.source) != self._announced:
+                    self._announced = (effect.limits, effect.source)
+                    log.info("limits now %s (from %s)", _describe(effect.limits), effect.source)
                 self._dispatch_needed = True
             elif isinstance(effect, CommsLost):
                 log.warning(

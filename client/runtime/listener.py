@@ -89,6 +89,10 @@ class NotificationListener:
             await self._serve(reader, writer)
         except (OSError, ssl.SSLError, h11.ProtocolError, TimeoutError) as exc:
             log.debug("notification connection ended: %r", exc)
+        except asyncio.CancelledError:
+            # close() cancels open connections; asyncio's stream callback would log a
+            # cancelled handler as an error, so end it quietly.
+            log.debug("notification connection closed by the listener")
         finally:
             if task is not None:
                 self._connections.discard(task)
