@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "openderms.server.admin.cli",
     "openderms.client.cli",
     "openderms.client.sim.cli",
+    "openderms.client.optimizer.cli",
     "openderms.demo",
 )
 
