@@ -65,6 +65,8 @@ _ENVELOPE_HORIZON_S = 86_400.0
 _MAX_SLEEP_S = 60.0
 """Wake at least this often, so a changed wall clock is noticed [s]."""
 _NOTIFY_PATH = "/notify"
+_RESPONDED_KEPT = 2000
+"""How many (control, status) Responses the store remembers as sent."""
 
 
 def _permanent(exc: Sep2HttpStatusError) -> bool:
@@ -164,6 +166,7 @@ class GatewayRuntime:
         self._stopping = asyncio.Event()
         self.subscriptions: dict[str, str] = dict(store.get("subscriptions") or {})
         """Subscribed resource href -> Subscription href."""
+        self._responded: list[str] = list(store.get("responded") or [])
         self._refused: set[str] = set()
         """Resources the server refused a subscription to (polled instead)."""
         self.mirrors: dict[str, str] = dict(store.get("mirrors") or {})
@@ -528,6 +531,14 @@ class GatewayRuntime:
     def _drain_effects(self, now: float) -> None:
         while (effect := self.engine.next_effect()) is not None:
             if isinstance(effect, SendResponse):
+                # The engine's memory of what it answered does not survive a restart; the
+                # store's does, so a restarted gateway does not answer a control twice.
+                key = f"{effect.mrid}:{int(effect.status)}"
+                if key in self._responded:
+                    continue
+                self._responded.append(key)
+                del self._responded[:-_RESPONDED_KEPT]
+                self.store.put("responded", self._responded)
                 response = messages.der_control_response(
                     reply_to_subject_mrid_hex=effect.mrid,
                     lfdi_hex=self.identity.lfdi,

@@ -280,3 +280,66 @@ async def test_subscription_notification_brings_a_control_before_the_next_poll(
             assert gateway.schedule.jobs[Job.WALK].last_success != walks_before
         finally:
             await gateway.close()
+
+
+@pytest.mark.slow  # two server starts and a graceful stop
+async def test_gateway_restart_keeps_schedule_and_unposted_readings(tmp_path: Path) -> None:
+    """A gateway restarted while its server is down still runs the control it held, posts
+    the readings taken before and after the restart once the server is back, and does not
+    answer the control a second time."""
+    pki_dir = make_pki(tmp_path / "pki", "gw1")
+    lfdi = identity_from_pem((pki_dir / "gw1.pem").read_bytes()).lfdi
+    clock = VirtualClock(NOON_S)
+    db = tmp_path / "server.sqlite"
+    rates = {"poll_rate_s": 10, "post_rate_s": 10}
+
+    async def new_gateway(dcap_url: str) -> GatewayRuntime:
+        config = gateway_config(
+            pki_dir, "gw1", dcap_url, tmp_path / "gw1.sqlite", timing=fast_timing()
+        )
+        gateway = await open_gateway(
+            config, DevicesSite.from_config(quick_devices(site)), clock=clock, rng=random.Random(9)
+        )
+        await gateway.start()
+        return gateway
+
+    async with start_site(small_site(), start=clock.now_s) as site:
+        async with running_server(pki_dir, db, clock=clock.server, **rates) as server:
+            port, dcap_url = server.port, server.dcap_url
+            first = await new_gateway(dcap_url)
+            rig = Rig(clock, server, site, first, lfdi)
+            await rig.run_for(2)
+            control = await rig.admin_json(
+                "POST",
+                f"/devices/{lfdi}/controls",
+                {
+                    "start": int(clock.now_s),
+                    "duration_s": 3600,
+                    "modes": {"op_mod_gen_lim_w": 6000},
+                },
+            )
+            await rig.run_for(15)
+            answered = len((await rig.admin_json("GET", f"/devices/{lfdi}"))["responses"])
+            assert answered >= 2  # received, started
+        outage_start = clock.now_s
+        await rig.run_for(60, tick_s=10)  # readings buffered by the first process
+        await first.close()
+
+        second = await new_gateway(dcap_url)
+        rig.gateway = second
+        try:
+            await rig.run_for(60, tick_s=10)  # and by the second, server still down
+            assert second.limits is not None and second.limits.generation_limit_w == 6000
+            assert second.limits_source == control["mrid"]
+            assert 59.0 <= site.sim.devices["pv"].limit_pct() <= 60.0
+            async with running_server(pki_dir, db, clock=clock.server, port=port, **rates) as back:
+                rig.server = back
+                await rig.run_for(30, tick_s=2)
+                with back.store.session() as session:
+                    times = {r.time_period_start for r in session.exec(select(MirrorReadingRow))}
+                device = await rig.admin_json("GET", f"/devices/{lfdi}")
+            assert any(outage_start < t < outage_start + 60 for t in times), "first process"
+            assert any(outage_start + 60 < t < outage_start + 120 for t in times), "second"
+            assert len(device["responses"]) == answered
+        finally:
+            await second.close()
