@@ -252,9 +252,18 @@ def update_ev(
         # Only intervals that end by the deadline count: the plan gives average power per
         # interval, not when within it the energy flows.
         mask = (ends <= deadline + 1e-6).astype(float)
-        target_wh = session.target_energy_wh
+        # A deadline past the horizon: the horizon owes only what the car cannot still get
+        # after it at full power (so a short horizon does not rush the whole target).
+        horizon_end_s = start_s + step_s * steps
+        after_s = max(
+            min(deadline, session.departure_s) - max(horizon_end_s, session.arrival_s), 0
+        )
+        later_wh = spec.max_w * spec.efficiency * after_s / 3600.0
+        target_wh = max(session.target_energy_wh - later_wh, 0.0)
         max_energy_wh = max(
-            session.max_energy_wh if session.max_energy_wh is not None else target_wh,
+            session.max_energy_wh
+            if session.max_energy_wh is not None
+            else session.target_energy_wh,
             target_wh,
         )
         surplus = session.surplus_value_per_kwh

@@ -120,3 +120,18 @@ def test_soc_target_converts_to_energy() -> None:
 
     assert session.target_energy_wh == pytest.approx(30_000.0)
     assert session.max_energy_wh == pytest.approx(42_000.0)
+
+
+def test_deadline_past_the_horizon_owes_only_what_later_hours_cannot_give(
+    make_inputs: Callable[..., PlanInputs],
+) -> None:
+    planner = Planner(PlannerConfig(chargers=(CHARGER,), steps=STEPS), integer=False)
+    # Departure four hours after the two-hour horizon ends: at most 4 h x 11.04 kW x 0.9
+    # can still come later, so the horizon owes the rest of 50 kWh.
+    session = EvSession(0.0, STEPS * STEP_S + 4 * 3600.0, target_energy_wh=50_000.0)
+
+    plan = planner.plan(0.0, make_inputs(STEPS, ev_sessions={"ev": session}))
+
+    later_wh = CHARGER.max_w * CHARGER.efficiency * 4.0
+    assert plan.ev_energy_wh["ev"] == pytest.approx(50_000.0 - later_wh, rel=1e-4)
+    assert plan.missed == ()
