@@ -11,9 +11,8 @@ from sqlmodel import Session
 
 from openderms.server.errors import NotFoundError
 from openderms.server.scope import Scope
-from openderms.server.store.crud.derp import select_program
 from openderms.server.store.crud.end_device import select_end_device_for_scope
-from openderms.server.store.crud.fsa import end_device_sees_program
+from openderms.server.store.crud.fsa import select_device_and_program_for_scope
 from openderms.server.store.models import DERProgramRow, EndDeviceRow
 
 __all__ = ["require_end_device", "require_program"]
@@ -37,8 +36,7 @@ def require_program(
     session: Session, scope: Scope, end_device_id: int, program_id: int
 ) -> tuple[EndDeviceRow, DERProgramRow]:
     """The device and program, if `scope` sees the device and one of its groups links it."""
-    device = require_end_device(session, scope, end_device_id)
-    program = select_program(session, program_id)
-    if program is None or not end_device_sees_program(session, end_device_id, program_id):
+    found = select_device_and_program_for_scope(session, scope, end_device_id, program_id)
+    if found is None:
         raise NotFoundError(f"no DERProgram {program_id} for EndDevice {end_device_id}")
-    return device, program
+    return found

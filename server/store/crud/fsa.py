@@ -7,9 +7,12 @@ from collections.abc import Sequence
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from openderms.server.scope import Scope
 from openderms.server.sep2.paging import Page
+from openderms.server.store.crud.end_device import visible_to
 from openderms.server.store.models import (
     DERProgramRow,
+    EndDeviceRow,
     FsaMember,
     FsaProgram,
     FunctionSetAssignmentsRow,
@@ -19,6 +22,7 @@ __all__ = [
     "add_member",
     "end_device_sees_program",
     "link_program",
+    "select_device_and_program_for_scope",
     "select_device_private_fsa",
     "select_end_device_ids_seeing_program",
     "select_fsa_for_end_device",
@@ -98,6 +102,22 @@ def end_device_sees_program(session: Session, end_device_id: int, program_id: in
         .limit(1)
     ).first()
     return found is not None
+
+
+def select_device_and_program_for_scope(
+    session: Session, scope: Scope, end_device_id: int, program_id: int
+) -> tuple[EndDeviceRow, DERProgramRow] | None:
+    """The device and program in one query, if `scope` sees the device and one of the
+    device's groups links the program (the read path of every poll)."""
+    row = session.exec(
+        select(EndDeviceRow, DERProgramRow)
+        .join(FsaMember, col(FsaMember.end_device_id) == col(EndDeviceRow.id))
+        .join(FsaProgram, col(FsaProgram.fsa_id) == col(FsaMember.fsa_id))
+        .join(DERProgramRow, col(DERProgramRow.id) == col(FsaProgram.program_id))
+        .where(EndDeviceRow.id == end_device_id, DERProgramRow.id == program_id, visible_to(scope))
+        .limit(1)
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def select_fsa_ids_linking_program(session: Session, program_id: int) -> Sequence[int]:
