@@ -112,7 +112,7 @@ async def run_server(
 
     store = await asyncio.to_thread(Store.open, settings.db_url)
     loop = asyncio.get_running_loop()
-    worker = DeliveryWorker(store, _delivery_tls(settings))
+    worker = DeliveryWorker(store, _delivery_tls(settings), settings=settings)
 
     def wake_worker() -> None:
         # Services run in worker threads: wake the delivery loop through the event loop.

@@ -1,38 +1,41 @@
-"""The outbox `ChangeSink`: a changed resource becomes Notification rows, in the same transaction.
+"""The outbox `ChangeSink` and the rendering of a queued Notification at delivery.
 
-For each Subscription watching the changed href (or an ancestor of it), the subscribed
-resource is rendered as the subscribing EndDevice would GET it now, wrapped in a
-``Notification`` (IEEE 2030.5-2018 §12.8, status 0 = default) and queued in the outbox.
-A device that can no longer read the resource (left the group) gets nothing.
+`OutboxChangeSink.resource_changed` runs inside the service's transaction: one
+``INSERT ... SELECT`` queues a row for every Subscription watching the changed href (or an
+ancestor of it, so a change to one DERControl reaches subscribers of its list). The row
+commits with the change, so a crash loses neither (IEEE 2030.5-2018 §12.8).
+
+`render_notification` runs in the delivery worker: the subscribed resource rendered as
+the subscribing EndDevice would GET it now, wrapped in a ``Notification`` (status 0).
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 
+from sqlalchemy import event
 from sqlmodel import Session
 
 from openderms.schemas.sep2 import encode
 from openderms.schemas.sep2 import models as sep
 from openderms.server.config import ServerSettings
 from openderms.server.errors import ServerError
+from openderms.server.notify.errors import NotificationGoneError
 from openderms.server.notify.resources import render_for_device
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.services.changes import NullChangeSink
 from openderms.server.store.crud.end_device import select_end_device_by_id
-from openderms.server.store.outbox import enqueue_notification
-from openderms.server.store.subscriptions import SubscriptionRecord, select_subscriptions_watching
+from openderms.server.store.outbox import ClaimedNotification, enqueue_for_subscribers
+from openderms.server.store.subscriptions import SubscriptionRecord, self_and_ancestors
 
 __all__ = [
     "NOTIFICATION_STATUS_DEFAULT",
     "OutboxChangeSink",
     "build_notification",
+    "render_notification",
     "subscription_href",
 ]
-
-logger = logging.getLogger(__name__)
 
 #: Notification.status 0: "Default status" (the resource is included).
 NOTIFICATION_STATUS_DEFAULT = 0
@@ -55,18 +58,49 @@ def build_notification(subscription: SubscriptionRecord, resource: object) -> by
     return encode(notification)
 
 
+def render_notification(
+    session: Session, settings: ServerSettings, claimed: ClaimedNotification, *, now: float
+) -> bytes:
+    """The Notification for a claimed body-less row, as of ``now`` [s since the epoch].
+
+    Raises
+    ------
+    NotificationGoneError
+        The subscription was deleted, or its device may no longer read the resource.
+    """
+    if claimed.subscription_id is None:
+        raise NotificationGoneError("the row has neither a body nor a subscription")
+    subscription = session.get(SubscriptionRecord, claimed.subscription_id)
+    if subscription is None:
+        raise NotificationGoneError(f"subscription {claimed.subscription_id} was deleted")
+    device = select_end_device_by_id(session, subscription.end_device_id)
+    if device is None:
+        raise NotificationGoneError(f"EndDevice {subscription.end_device_id} was deleted")
+    ctx = ServiceContext(now=int(now), settings=settings, changes=NullChangeSink())
+    scope = Scope(lfdi=device.lfdi, sfdi=device.sfdi, is_aggregator=False)
+    try:
+        resource = render_for_device(
+            session, ctx, scope, subscription.subscribed_resource, subscription.limit
+        )
+    except ServerError as exc:
+        raise NotificationGoneError(
+            f"{subscription.subscribed_resource} is not readable by its subscriber: {exc}"
+        ) from exc
+    return build_notification(subscription, resource)
+
+
 class OutboxChangeSink:
-    """Writes Notifications into the outbox for every subscription a change concerns.
+    """Queues Notifications in the outbox for every subscription a change concerns.
 
     Parameters
     ----------
     settings
-        Server settings the read services need.
+        Server settings (kept for symmetry with the renderer; rendering is at delivery).
     clock
         Wall clock [s since the epoch] (runtime adapter; tests pass a fixed one).
     on_enqueue
-        Called (no arguments) after rows were queued, e.g. to wake the delivery worker;
-        rows become visible to it only when the caller commits.
+        Called (no arguments) when the transaction that queued rows commits, e.g. to wake
+        the delivery worker.
     """
 
     def __init__(
@@ -81,30 +115,10 @@ class OutboxChangeSink:
         self._on_enqueue = on_enqueue
 
     def resource_changed(self, session: Session, href: str) -> None:
-        now = self._clock()
-        ctx = ServiceContext(now=int(now), settings=self._settings, changes=NullChangeSink())
-        queued = 0
-        for subscription in select_subscriptions_watching(session, href):
-            device = select_end_device_by_id(session, subscription.end_device_id)
-            if device is None:
-                continue
-            scope = Scope(lfdi=device.lfdi, sfdi=device.sfdi, is_aggregator=False)
-            try:
-                resource = render_for_device(
-                    session, ctx, scope, subscription.subscribed_resource, subscription.limit
-                )
-            except ServerError as exc:
-                logger.info("no notification for subscription %s: %s", subscription.id, exc)
-                continue
-            enqueue_notification(
-                session,
-                subscription_id=subscription.id,
-                end_device_id=subscription.end_device_id,
-                resource_href=subscription.subscribed_resource,
-                notification_uri=subscription.notification_uri,
-                body=build_notification(subscription, resource),
-                now=now,
-            )
-            queued += 1
+        queued = enqueue_for_subscribers(
+            session, watched_hrefs=self_and_ancestors(href), now=self._clock()
+        )
         if queued and self._on_enqueue is not None:
-            self._on_enqueue()
+            # Wake the worker once the rows are visible, i.e. after the commit.
+            wake = self._on_enqueue
+            event.listen(session, "after_commit", lambda _session: wake(), once=True)

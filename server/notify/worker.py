@@ -1,13 +1,14 @@
 """The notification delivery worker: the asyncio adapter around the outbox.
 
-It claims due outbox rows, POSTs each Notification document to its
+One pass: claim due outbox rows (a lease), render the Notification of each row queued for a
+Subscription (the resource as its device would GET it now), POST every document to its
 ``notificationURI`` over mutual TLS (the server's own certificate as the client
-certificate, IEEE 2030.5-2018 §12.8 and §6.11), and records the outcome. This is the
-only notification code that reads the clock or does I/O; the retry schedule is the pure
-:class:`~openderms.server.notify.backoff.RetryPolicy`.
+certificate, IEEE 2030.5-2018 §12.8 and §6.11), and record all outcomes in one
+transaction. This is the only notification code that reads the clock or does I/O; the
+retry schedule is the pure :class:`~openderms.server.notify.backoff.RetryPolicy`.
 
-Database calls are synchronous SQLAlchemy and run in a thread (``asyncio.to_thread``)
-so the event loop keeps serving while the database works.
+Database calls are synchronous SQLAlchemy and run in a thread (``Store.run``) so the
+event loop keeps serving while the database works.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ import random
 import ssl
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
 from sqlmodel import Session
 
+from openderms.server.config import ServerSettings
 from openderms.server.notify.backoff import RetryPolicy, is_retryable_status
+from openderms.server.notify.errors import NotificationGoneError
+from openderms.server.notify.sink import render_notification
 from openderms.server.store.db import Store
 from openderms.server.store.outbox import (
     ClaimedNotification,
@@ -41,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class DeliveryReport:
-    """What one pass of the worker did (counts of rows)."""
+    """What one or more passes of the worker did (counts of rows)."""
 
     delivered: int = 0
     retrying: int = 0
@@ -53,11 +57,20 @@ class DeliveryReport:
     def claimed(self) -> int:
         return self.delivered + self.retrying + self.given_up + self.lost_claim
 
+    def add(self, other: DeliveryReport) -> None:
+        self.delivered += other.delivered
+        self.retrying += other.retrying
+        self.given_up += other.given_up
+        self.lost_claim += other.lost_claim
+        self.errors.extend(other.errors)
+
 
 @dataclass(frozen=True, slots=True)
 class _Attempt:
     status_code: int | None
     error: str | None
+    #: Never retry (the listener refused for good, or the notification is gone).
+    permanent: bool = False
 
     @property
     def ok(self) -> bool:
@@ -70,16 +83,18 @@ class DeliveryWorker:
     Parameters
     ----------
     store
-        The head-end database (one short session per claim or record step).
+        The head-end database.
     ssl_context
         Client TLS context carrying the server's certificate and the CA that
         notification listeners chain to. ``None`` only for plain-http test listeners.
+    settings
+        Server settings the read services use when rendering a subscribed resource.
     policy
         Retry schedule.
     rng
         Jitter source.
     batch_size
-        Rows claimed per pass.
+        Rows claimed (and POSTed concurrently) per pass.
     lease_s
         Claim lease [s]; must exceed ``timeout_s`` so a live worker keeps its rows.
     timeout_s
@@ -95,6 +110,7 @@ class DeliveryWorker:
         store: Store,
         ssl_context: ssl.SSLContext | None,
         *,
+        settings: ServerSettings | None = None,
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
         batch_size: int = 50,
@@ -107,6 +123,7 @@ class DeliveryWorker:
             raise ValueError("lease_s must exceed timeout_s, or two workers may both deliver")
         self._store = store
         self._ssl_context = ssl_context
+        self._settings = settings or ServerSettings()
         self._policy = policy or RetryPolicy()
         self._rng = rng or random.Random()  # noqa: S311  # jitter, not cryptography
         self._batch_size = batch_size
@@ -143,39 +160,33 @@ class DeliveryWorker:
                     waiter.cancel()
 
     async def run_once(self, *, client: httpx.AsyncClient | None = None) -> DeliveryReport:
-        """Claim one batch of due rows, deliver them concurrently, record outcomes."""
-        token = uuid.uuid4().hex
+        """Claim one batch of due rows, render, deliver concurrently, record outcomes."""
         claimed = await self._store.run(
             claim_due_notifications,
             now=self._clock(),
             limit=self._batch_size,
             lease_s=self._lease_s,
-            claim_token=token,
+            claim_token=uuid.uuid4().hex,
         )
-        report = DeliveryReport()
         if not claimed:
-            return report
+            return DeliveryReport()
+        bodies = await self._store.run(self._render_all, claimed)
         if client is None:
             async with self._client() as own_client:
-                attempts = await asyncio.gather(*(self._post(own_client, c) for c in claimed))
+                attempts = await self._post_all(own_client, claimed, bodies)
         else:
-            attempts = await asyncio.gather(*(self._post(client, c) for c in claimed))
-        for item, attempt in zip(claimed, attempts, strict=True):
-            await self._store.run(self._record, item, attempt, report)
-        return report
+            attempts = await self._post_all(client, claimed, bodies)
+        return await self._store.run(self._record_all, claimed, attempts)
 
     async def drain(self, *, max_passes: int = 100) -> DeliveryReport:
         """Run passes until a pass claims nothing (rows waiting for a retry stay)."""
         total = DeliveryReport()
-        for _ in range(max_passes):
-            report = await self.run_once()
-            if not report.claimed:
-                break
-            total.delivered += report.delivered
-            total.retrying += report.retrying
-            total.given_up += report.given_up
-            total.lost_claim += report.lost_claim
-            total.errors.extend(report.errors)
+        async with self._client() as client:
+            for _ in range(max_passes):
+                report = await self.run_once(client=client)
+                if not report.claimed:
+                    break
+                total.add(report)
         return total
 
     def _client(self) -> httpx.AsyncClient:
@@ -186,18 +197,68 @@ class DeliveryWorker:
             follow_redirects=False,
         )
 
-    async def _post(self, client: httpx.AsyncClient, item: ClaimedNotification) -> _Attempt:
+    def _render_all(
+        self, session: Session, claimed: Sequence[ClaimedNotification]
+    ) -> list[bytes | NotificationGoneError]:
+        rendered: list[bytes | NotificationGoneError] = []
+        now = self._clock()
+        for item in claimed:
+            if item.body is not None:
+                rendered.append(item.body)
+                continue
+            try:
+                rendered.append(render_notification(session, self._settings, item, now=now))
+            except NotificationGoneError as exc:
+                rendered.append(exc)
+        session.rollback()  # rendering only reads
+        return rendered
+
+    async def _post_all(
+        self,
+        client: httpx.AsyncClient,
+        claimed: Sequence[ClaimedNotification],
+        bodies: Sequence[bytes | NotificationGoneError],
+    ) -> list[_Attempt]:
+        async def one(item: ClaimedNotification, body: bytes | NotificationGoneError) -> _Attempt:
+            if isinstance(body, NotificationGoneError):
+                return _Attempt(status_code=None, error=f"gone: {body}", permanent=True)
+            return await self._post(client, item, body)
+
+        pairs = zip(claimed, bodies, strict=True)
+        return list(await asyncio.gather(*(one(item, body) for item, body in pairs)))
+
+    async def _post(
+        self, client: httpx.AsyncClient, item: ClaimedNotification, body: bytes
+    ) -> _Attempt:
         try:
             response = await client.post(
                 item.notification_uri,
-                content=item.body,
+                content=body,
                 headers={"Content-Type": item.content_type},
             )
         except httpx.HTTPError as exc:
             return _Attempt(status_code=None, error=f"{type(exc).__name__}: {exc}")
         if 200 <= response.status_code <= 299:
             return _Attempt(status_code=response.status_code, error=None)
-        return _Attempt(status_code=response.status_code, error=f"HTTP {response.status_code}")
+        return _Attempt(
+            status_code=response.status_code,
+            error=f"HTTP {response.status_code}",
+            permanent=not is_retryable_status(response.status_code),
+        )
+
+    def _record_all(
+        self,
+        session: Session,
+        claimed: Sequence[ClaimedNotification],
+        attempts: Sequence[_Attempt],
+    ) -> DeliveryReport:
+        """Record every outcome of a pass in one transaction."""
+        report = DeliveryReport()
+        now = self._clock()
+        for item, attempt in zip(claimed, attempts, strict=True):
+            self._record(session, item, attempt, report, now)
+        session.commit()
+        return report
 
     def _record(
         self,
@@ -205,24 +266,24 @@ class DeliveryWorker:
         item: ClaimedNotification,
         attempt: _Attempt,
         report: DeliveryReport,
+        now: float,
     ) -> None:
-        now = self._clock()
         attempts_made = item.attempts + 1
         if attempt.ok:
             assert attempt.status_code is not None
-            if record_delivered(session, item, now=now, status_code=attempt.status_code):
-                report.delivered += 1
-            else:
-                report.lost_claim += 1
+            kept = record_delivered(
+                session, item, now=now, status_code=attempt.status_code, commit=False
+            )
+            report.delivered += kept
+            report.lost_claim += not kept
             return
         error = attempt.error or "unknown error"
         report.errors.append(error)
-        permanent = attempt.status_code is not None and not is_retryable_status(
-            attempt.status_code
-        )
-        if permanent or self._policy.gives_up_after(attempts_made):
-            if record_given_up(session, item, error=error, status_code=attempt.status_code):
-                report.given_up += 1
+        if attempt.permanent or self._policy.gives_up_after(attempts_made):
+            kept = record_given_up(
+                session, item, error=error, status_code=attempt.status_code, commit=False
+            )
+            if kept:
                 logger.warning(
                     "gave up notification %d to %s after %d attempts: %s",
                     item.id,
@@ -230,14 +291,18 @@ class DeliveryWorker:
                     attempts_made,
                     error,
                 )
-            else:
-                report.lost_claim += 1
+            report.given_up += kept
+            report.lost_claim += not kept
             return
         retry_at = now + self._policy.delay_s(attempts_made, self._rng)
-        if record_attempt_failed(
-            session, item, retry_at=retry_at, error=error, status_code=attempt.status_code
-        ):
-            report.retrying += 1
-        else:
-            # Our lease ran out and another worker took the row; it owns the outcome.
-            report.lost_claim += 1
+        kept = record_attempt_failed(
+            session,
+            item,
+            retry_at=retry_at,
+            error=error,
+            status_code=attempt.status_code,
+            commit=False,
+        )
+        # Not kept: our lease ran out and another worker took the row; it owns the outcome.
+        report.retrying += kept
+        report.lost_claim += not kept

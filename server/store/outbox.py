@@ -5,6 +5,12 @@ transaction, so a crash either loses the change and its notifications together o
 keeps both (the transactional outbox pattern). The delivery worker later *claims*
 due rows for a lease, POSTs them and records the outcome.
 
+A row made for a Subscription carries no body: the worker renders the subscribed
+resource when it delivers (so the client gets the state at delivery, and authoring a
+control for a large group costs one INSERT ... SELECT, not one render per device). A
+change coalesces with a row of the same subscription that is still waiting for its first
+attempt: both would carry the same, current, state.
+
 Claiming is one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)``: on
 PostgreSQL two server processes never claim the same row; SQLite has no row locks
 (SQLAlchemy omits the clause) but serialises writers, so the single statement is
@@ -20,11 +26,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel
 
+from openderms.server.store.subscriptions import SubscriptionRecord
+
 __all__ = [
     "ClaimedNotification",
     "NotificationOutbox",
     "OutboxStatus",
     "claim_due_notifications",
+    "enqueue_for_subscribers",
     "enqueue_notification",
     "record_attempt_failed",
     "record_delivered",
@@ -46,7 +55,10 @@ class NotificationOutbox(SQLModel, table=True):
     """One Notification document waiting for (or done with) delivery."""
 
     __tablename__ = "notification_outbox"
-    __table_args__ = (sa.Index("ix_notification_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_notification_outbox_due", "status", "next_attempt_at"),
+        sa.Index("ix_notification_outbox_waiting", "subscription_id", "status", "attempts"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     #: The Subscription row it was made for (no FK: the row outlives a deleted subscription).
@@ -57,8 +69,8 @@ class NotificationOutbox(SQLModel, table=True):
     resource_href: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
     notification_uri: str = Field(sa_column=sa.Column(sa.String(2048), nullable=False))
     content_type: str = Field(default="application/sep+xml", max_length=64)
-    #: The encoded Notification document, rendered when the change was committed.
-    body: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    #: The encoded document; None = render the subscribed resource at delivery.
+    body: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True))
     status: str = Field(default=OutboxStatus.PENDING.value, max_length=16)
     attempts: int = Field(default=0)
     created_at: float
@@ -75,9 +87,13 @@ class ClaimedNotification:
     """What the worker needs to deliver one claimed row (detached from the session)."""
 
     id: int
+    subscription_id: int | None
+    end_device_id: int | None
+    resource_href: str
     notification_uri: str
     content_type: str
-    body: bytes
+    #: None: render the subscribed resource now (see the module docstring).
+    body: bytes | None
     attempts: int
     claim_token: str
 
@@ -89,11 +105,13 @@ def enqueue_notification(
     end_device_id: int | None,
     resource_href: str,
     notification_uri: str,
-    body: bytes,
+    body: bytes | None,
     now: float,
     content_type: str = "application/sep+xml",
 ) -> NotificationOutbox:
     """Add a Notification to the outbox in the caller's transaction (no commit).
+
+    ``body`` None means "render the subscription's resource at delivery".
 
     Parameters
     ----------
@@ -112,6 +130,60 @@ def enqueue_notification(
     )
     session.add(row)
     return row
+
+
+def enqueue_for_subscribers(session: Session, *, watched_hrefs: list[str], now: float) -> int:
+    """Queue a body-less row for every subscription to one of ``watched_hrefs`` (no commit).
+
+    One ``INSERT ... SELECT``. A subscription that already has a row waiting for its first
+    attempt gets no second one (that row will render the current state anyway).
+
+    Returns
+    -------
+    int
+        Rows queued.
+    """
+    outbox = NotificationOutbox.__table__  # type: ignore[attr-defined]  # SQLModel sets it
+    subscription = SubscriptionRecord.__table__  # type: ignore[attr-defined]
+    waiting = outbox.alias("waiting")
+    already_waiting = (
+        sa.select(waiting.c.id)
+        .where(
+            waiting.c.subscription_id == subscription.c.id,
+            waiting.c.status == OutboxStatus.PENDING.value,
+            waiting.c.attempts == 0,
+            waiting.c.claimed_until.is_(None),
+        )
+        .exists()
+    )
+    chosen = sa.select(
+        subscription.c.id,
+        subscription.c.end_device_id,
+        subscription.c.subscribed_resource,
+        subscription.c.notification_uri,
+        sa.literal("application/sep+xml"),
+        sa.literal(OutboxStatus.PENDING.value),
+        sa.literal(0),
+        sa.literal(now, sa.Float),
+        sa.literal(now, sa.Float),
+    ).where(subscription.c.subscribed_resource.in_(watched_hrefs), ~already_waiting)
+    result = session.execute(
+        sa.insert(outbox).from_select(
+            [
+                "subscription_id",
+                "end_device_id",
+                "resource_href",
+                "notification_uri",
+                "content_type",
+                "status",
+                "attempts",
+                "created_at",
+                "next_attempt_at",
+            ],
+            chosen,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # CursorResult for INSERT
 
 
 def claim_due_notifications(
@@ -153,6 +225,9 @@ def claim_due_notifications(
         .values(claim_token=claim_token, claimed_until=now + lease_s)
         .returning(
             table.c.id,
+            table.c.subscription_id,
+            table.c.end_device_id,
+            table.c.resource_href,
             table.c.notification_uri,
             table.c.content_type,
             table.c.body,
@@ -164,9 +239,12 @@ def claim_due_notifications(
     claimed = [
         ClaimedNotification(
             id=row.id,
+            subscription_id=row.subscription_id,
+            end_device_id=row.end_device_id,
+            resource_href=row.resource_href,
             notification_uri=row.notification_uri,
             content_type=row.content_type,
-            body=bytes(row.body),
+            body=None if row.body is None else bytes(row.body),
             attempts=row.attempts,
             claim_token=claim_token,
         )
@@ -177,9 +255,9 @@ def claim_due_notifications(
 
 
 def _update_claimed(
-    session: Session, claimed: ClaimedNotification, values: dict[str, object]
+    session: Session, claimed: ClaimedNotification, values: dict[str, object], commit: bool
 ) -> bool:
-    """Apply ``values`` only if we still hold the claim; commit. True if applied."""
+    """Apply ``values`` only if we still hold the claim (and commit). True if applied."""
     table = NotificationOutbox.__table__  # type: ignore[attr-defined]  # SQLModel sets it
     result = session.execute(
         sa.update(table)
@@ -190,12 +268,18 @@ def _update_claimed(
         )
         .values(claim_token=None, claimed_until=None, **values)
     )
-    session.commit()
+    if commit:
+        session.commit()
     return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult for UPDATE
 
 
 def record_delivered(
-    session: Session, claimed: ClaimedNotification, *, now: float, status_code: int
+    session: Session,
+    claimed: ClaimedNotification,
+    *,
+    now: float,
+    status_code: int,
+    commit: bool = True,
 ) -> bool:
     """Mark a claimed row delivered. False if our lease had been taken over."""
     return _update_claimed(
@@ -208,6 +292,7 @@ def record_delivered(
             "last_status_code": status_code,
             "last_error": None,
         },
+        commit,
     )
 
 
@@ -218,6 +303,7 @@ def record_attempt_failed(
     retry_at: float,
     error: str,
     status_code: int | None,
+    commit: bool = True,
 ) -> bool:
     """Record a failed attempt and make the row due again at ``retry_at`` [s]."""
     return _update_claimed(
@@ -229,11 +315,17 @@ def record_attempt_failed(
             "last_status_code": status_code,
             "last_error": error[:_MAX_ERROR_CHARS],
         },
+        commit,
     )
 
 
 def record_given_up(
-    session: Session, claimed: ClaimedNotification, *, error: str, status_code: int | None
+    session: Session,
+    claimed: ClaimedNotification,
+    *,
+    error: str,
+    status_code: int | None,
+    commit: bool = True,
 ) -> bool:
     """Record the last failed attempt and stop retrying the row (status ``failed``)."""
     return _update_claimed(
@@ -245,4 +337,5 @@ def record_given_up(
             "last_status_code": status_code,
             "last_error": error[:_MAX_ERROR_CHARS],
         },
+        commit,
     )

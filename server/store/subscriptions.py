@@ -20,6 +20,7 @@ __all__ = [
     "select_subscription_for_device",
     "select_subscriptions_for_device",
     "select_subscriptions_watching",
+    "self_and_ancestors",
 ]
 
 
@@ -121,7 +122,7 @@ def select_subscriptions_watching(session: Session, href: str) -> list[Subscript
     ``/derp/1/derc`` as well as of the control itself, so every ancestor path of ``href``
     is matched.
     """
-    candidates = _self_and_ancestors(href)
+    candidates = self_and_ancestors(href)
     statement = (
         select(SubscriptionRecord)
         .where(col(SubscriptionRecord.subscribed_resource).in_(candidates))
@@ -130,6 +131,7 @@ def select_subscriptions_watching(session: Session, href: str) -> list[Subscript
     return list(session.exec(statement).all())
 
 
-def _self_and_ancestors(href: str) -> list[str]:
+def self_and_ancestors(href: str) -> list[str]:
+    """``/a/b/c`` -> ``["/a/b/c", "/a/b", "/a"]``."""
     parts = [part for part in href.split("/") if part]
     return ["/" + "/".join(parts[:n]) for n in range(len(parts), 0, -1)]

@@ -26,6 +26,7 @@ from openderms.server.sep2 import uris
 from openderms.server.services.subscriptions import create_subscription, delete_subscription
 from openderms.server.store.admin import AdminRole
 from openderms.server.store.db import Store
+from openderms.server.store.outbox import NotificationOutbox
 
 NOW = 1_800_000_000
 LFDI_A = "1A" * 20
@@ -122,14 +123,106 @@ async def test_deleted_subscription_gets_no_more_notifications(store: Store) -> 
     href = _subscribe(store, LFDI_A, ids["a"], derc, "https://127.0.0.1:9/n")
     sub_id = int(href.rsplit("/", 1)[1])
     store.call(delete_subscription, Scope(lfdi=LFDI_A, sfdi=0), ids["a"], sub_id)
-    await client.post(
-        f"/groups/{ids['group']}/controls",
-        headers={"Authorization": f"Bearer {token}"},
-        json={"duration_s": 900, "modes": {"op_mod_connect": False}},
-    )
-    from sqlmodel import func, select
+    await _group_control(client, token, ids["group"], NOW + 60)
+    assert _outbox_rows(store) == []
 
-    from openderms.server.store.outbox import NotificationOutbox
+
+def _outbox_rows(store: Store) -> list[NotificationOutbox]:
+    from sqlmodel import select
 
     with store.session() as session:
-        assert session.exec(select(func.count()).select_from(NotificationOutbox)).one() == 0
+        return list(session.exec(select(NotificationOutbox)).all())
+
+
+async def _group_control(client: object, token: str, group: int, start: int) -> None:
+    response = await client.post(  # type: ignore[attr-defined]
+        f"/groups/{group}/controls",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"start": start, "duration_s": 900, "modes": {"op_mod_exp_lim_w": 1500}},
+    )
+    assert response.status_code == 201
+
+
+async def test_changes_before_the_first_attempt_coalesce_into_one_notification(
+    store: Store,
+) -> None:
+    """Three controls authored before delivery: one row, rendered with all three."""
+    client, token, ids = await _setup(store)
+    derc = uris.der_control_list(ids["a"], ids["program"])
+    _subscribe(store, LFDI_A, ids["a"], derc, "https://127.0.0.1:9/n")
+    for offset in (60, 120, 180):
+        await _group_control(client, token, ids["group"], NOW + offset)
+    (row,) = _outbox_rows(store)
+    assert (row.resource_href, row.body, row.attempts) == (derc, None, 0)
+
+
+async def test_change_after_a_claim_queues_a_new_notification(store: Store) -> None:
+    """A claimed row may already carry the old state: the next change needs its own row."""
+    from openderms.server.store.outbox import claim_due_notifications
+
+    client, token, ids = await _setup(store)
+    derc = uris.der_control_list(ids["a"], ids["program"])
+    _subscribe(store, LFDI_A, ids["a"], derc, "https://127.0.0.1:9/n")
+    await _group_control(client, token, ids["group"], NOW + 60)
+    store.call(claim_due_notifications, now=NOW, limit=10, lease_s=60, claim_token="w")
+    await _group_control(client, token, ids["group"], NOW + 120)
+    assert len(_outbox_rows(store)) == 2
+
+
+async def test_change_to_one_control_reaches_subscribers_of_its_list(store: Store) -> None:
+    """Cancelling /edev/a/derp/p/derc/{id} concerns the subscribers of /edev/a/derp/p/derc."""
+    from openderms.server.notify.sink import OutboxChangeSink
+
+    _, _, ids = await _setup(store)
+    derc = uris.der_control_list(ids["a"], ids["program"])
+    _subscribe(store, LFDI_A, ids["a"], derc, "https://127.0.0.1:9/n")
+    sink = OutboxChangeSink(ServerSettings(), clock=lambda: float(NOW))
+    with store.session() as session:
+        sink.resource_changed(session, derc + "/42")
+        sink.resource_changed(session, uris.fsa_list(ids["a"]))  # not subscribed
+        session.commit()
+    assert [row.resource_href for row in _outbox_rows(store)] == [derc]
+
+
+async def test_device_that_left_the_group_gets_no_notification(
+    store: Store, notify_pki: NotifyPki
+) -> None:
+    """Rendered at delivery with the device's own access: a removed member sees nothing."""
+    from openderms.server.services.programs import remove_devices
+
+    client, token, ids = await _setup(store)
+    derc = uris.der_control_list(ids["a"], ids["program"])
+    with NotificationListener(notify_pki.listener_context()) as listener:
+        _subscribe(store, LFDI_A, ids["a"], derc, listener.url + "/n")
+        await _group_control(client, token, ids["group"], NOW + 60)
+        ctx = ServiceContext(now=NOW, settings=ServerSettings())
+        store.call(remove_devices, ctx, ids["group"], [ids["a"]])
+        worker = DeliveryWorker(store, notify_pki.server_client_context(), clock=lambda: NOW + 1.0)
+        report = await worker.drain()
+        received = listener.received
+    (row,) = _outbox_rows(store)
+    assert received == []
+    assert report.given_up == 1
+    assert row.status == "failed" and (row.last_error or "").startswith("gone:")
+
+
+async def test_worker_is_woken_only_when_the_change_commits(store: Store) -> None:
+    from openderms.server.notify.sink import OutboxChangeSink
+
+    _, _, ids = await _setup(store)
+    derc = uris.der_control_list(ids["a"], ids["program"])
+    _subscribe(store, LFDI_A, ids["a"], derc, "https://127.0.0.1:9/n")
+    wakes: list[str] = []
+    sink = OutboxChangeSink(
+        ServerSettings(), clock=lambda: float(NOW), on_enqueue=lambda: wakes.append("w")
+    )
+    with store.session() as session:
+        sink.resource_changed(session, derc)
+        woken_before_commit = list(wakes)
+        session.rollback()
+    with store.session() as session:
+        sink.resource_changed(session, derc)
+        session.commit()
+    assert woken_before_commit == []
+    assert wakes == ["w"]
+    assert len(_outbox_rows(store)) == 1  # the rolled-back row is gone with its change

@@ -1,9 +1,9 @@
 """Two `openderms server` processes on one PostgreSQL: each Notification arrives once.
 
-Real processes, real listeners: the device subscribes over mutual TLS at server 2,
-controls are authored through the admin API of both servers, and both delivery workers
-compete for the same outbox (``FOR UPDATE SKIP LOCKED``). The client's listener must see
-every Notification exactly once.
+Real processes, real listeners: devices subscribe over mutual TLS at both servers,
+controls are authored through the admin API of both, and both delivery workers compete
+for the same outbox (``FOR UPDATE SKIP LOCKED``). Every outbox row must reach the
+listener exactly once, and every subscriber must end with the final list.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -23,6 +24,7 @@ from server_process import ServerProcess, admin_call
 from sqlalchemy import text
 from sqlmodel import select
 
+from openderms.certs.pki import issue_device
 from openderms.certs.tls import client_context
 from openderms.schemas.sep2 import decode, encode
 from openderms.schemas.sep2 import models as sep
@@ -36,6 +38,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 PG_ENV = "OPENDERMS_TEST_POSTGRES_URL"
 CONTROLS = 6
+DEVICES = 5
 
 
 def _pg_url() -> str:
@@ -68,13 +71,19 @@ def pg_schema_url() -> Iterator[tuple[str, str]]:
     admin.dispose()
 
 
+def _all_delivered(store: Store) -> bool:
+    with store.session() as session:
+        rows = session.exec(select(NotificationOutbox)).all()
+    return bool(rows) and all(row.status != OutboxStatus.PENDING.value for row in rows)
+
+
 def test_two_servers_on_one_database_deliver_each_notification_once(
     pg_schema_url: tuple[str, str], tmp_path: Path
 ) -> None:
     db_url, schema = pg_schema_url
     pki_dir = tmp_path / "pki"
     notify_pki: NotifyPki = make_notify_pki(pki_dir)
-    device = notify_pki.client
+    devices = [notify_pki.client] + [issue_device(pki_dir, f"dev{i}") for i in range(DEVICES - 1)]
     # Migrate once up front so the two processes do not race to create the schema.
     store = Store.open(_pg_url(), schema=schema)
     token = store.call(
@@ -86,36 +95,34 @@ def test_two_servers_on_one_database_deliver_each_notification_once(
             server.wait_ready()
         with NotificationListener(notify_pki.listener_context()) as listener:
             one, two = servers
-            edev = admin_call(one, token, "POST", "/devices", {"lfdi": device.identity.lfdi})["id"]
+            lfdis = [d.identity.lfdi for d in devices]
+            edevs = [admin_call(one, token, "POST", "/devices", {"lfdi": x})["id"] for x in lfdis]
             group = admin_call(one, token, "POST", "/groups", {"description": "feeder"})["id"]
-            admin_call(
-                one, token, "POST", f"/groups/{group}/devices", {"lfdis": [device.identity.lfdi]}
-            )
+            admin_call(one, token, "POST", f"/groups/{group}/devices", {"lfdis": lfdis})
             program = admin_call(
                 two, token, "POST", "/programs", {"primacy": 5, "group_ids": [group]}
             )["id"]
-            derc = uris.der_control_list(edev, program)
-            subscription = sep.Subscription(
-                subscribedResource=derc,
-                encoding=0,
-                level="+S1",
-                limit=50,
-                notificationURI=listener.url + "/notify",
-            )
-            tls = client_context(device.cert, device.key, notify_pki.paths.serca_cert)
-            with httpx.Client(verify=tls, timeout=10) as client:
-                posted = client.post(
-                    f"{two.sep2_url}/edev/{edev}/sub",
-                    content=encode(subscription),
-                    headers={"Content-Type": "application/sep+xml"},
+            for index, (device, edev) in enumerate(zip(devices, edevs, strict=True)):
+                subscription = sep.Subscription(
+                    subscribedResource=uris.der_control_list(edev, program),
+                    encoding=0,
+                    level="+S1",
+                    limit=50,
+                    notificationURI=f"{listener.url}/notify/{index}",
                 )
-            assert posted.status_code == 201, posted.text
+                tls = client_context(device.cert, device.key, notify_pki.paths.serca_cert)
+                with httpx.Client(verify=tls, timeout=10) as client:
+                    posted = client.post(
+                        f"{servers[index % 2].sep2_url}/edev/{edev}/sub",
+                        content=encode(subscription),
+                        headers={"Content-Type": "application/sep+xml"},
+                    )
+                assert posted.status_code == 201, posted.text
 
             now = int(time.time())
             for i in range(CONTROLS):
-                server = servers[i % 2]
                 admin_call(
-                    server,
+                    servers[i % 2],
                     token,
                     "POST",
                     f"/groups/{group}/controls",
@@ -125,9 +132,13 @@ def test_two_servers_on_one_database_deliver_each_notification_once(
                         "modes": {"op_mod_exp_lim_w": 1000 + i},
                     },
                 )
-            received = listener.wait_for(CONTROLS, timeout_s=30)
-            # Both workers poll every second: give a duplicate two rounds to show up.
-            time.sleep(2.5)
+            deadline = time.monotonic() + 30
+            while not _all_delivered(store):
+                assert time.monotonic() < deadline, "notifications were not delivered"
+                time.sleep(0.1)
+            # A row claimed twice would be POSTed twice around the same moment: give any
+            # such duplicate time to land before counting.
+            time.sleep(1.0)
             received = listener.received
     finally:
         for server in servers:
@@ -137,9 +148,19 @@ def test_two_servers_on_one_database_deliver_each_notification_once(
     with store.session() as session:
         rows = session.exec(select(NotificationOutbox)).all()
     store.dispose()
-    lists = [decode(r.body, sep.Notification).Resource for r in received]
-    sizes = sorted(len(item.DERControl) for item in lists if isinstance(item, sep.DERControlList))
-    assert len(received) == CONTROLS, [r.body[:80] for r in received]
-    assert sizes == list(range(1, CONTROLS + 1))  # one Notification per control, none twice
+
+    notes = [decode(r.body, sep.Notification) for r in received]
+    per_subscription_received = Counter(n.subscriptionURI for n in notes)
+    per_subscription_rows = Counter(row.subscription_id for row in rows)
+    newest = {}
+    for note in notes:  # in arrival order: the last one is each device's final state
+        assert isinstance(note.Resource, sep.DERControlList)
+        newest[note.subscriptionURI] = note.Resource.all
+    # Exactly once: every outbox row was delivered by one attempt, and the listener got
+    # exactly as many Notifications per subscription as there are rows for it.
     assert {(row.status, row.attempts) for row in rows} == {(OutboxStatus.DELIVERED.value, 1)}
-    assert len(rows) == CONTROLS
+    assert sorted(per_subscription_received.values()) == sorted(per_subscription_rows.values())
+    assert len(received) == len(rows)
+    # Every subscriber ends up with the final state: all controls listed.
+    assert len(newest) == DEVICES
+    assert set(newest.values()) == {CONTROLS}
