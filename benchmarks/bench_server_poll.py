@@ -162,14 +162,23 @@ def _request(path: str) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: bench\r\nAccept: application/sep+xml\r\n\r\n".encode()
 
 
-async def _poll_keepalive(
-    device: Device, port: int, deadline: float, latencies: list[float], errors: list[str]
-) -> None:
+async def _connect(
+    device: Device, port: int
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
     try:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=device.context)
-    except (OSError, ssl.SSLError) as exc:
-        errors.append(f"connect: {exc}")
-        return
+        return await asyncio.open_connection("127.0.0.1", port, ssl=device.context)
+    except (OSError, ssl.SSLError):
+        return None
+
+
+async def _poll_keepalive(
+    device: Device,
+    stream: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+    deadline: float,
+    latencies: list[float],
+    errors: list[str],
+) -> None:
+    reader, writer = stream
     request = _request(device.path)
     try:
         while time.perf_counter() < deadline:
@@ -209,12 +218,27 @@ async def _poll_new_connection(
 async def _run_mode(
     devices: list[Device], port: int, seconds: float, keepalive: bool
 ) -> tuple[int, float, list[float], list[str]]:
+    """Polls for `seconds`; keep-alive connections are all opened before the clock starts."""
     latencies: list[float] = []
     errors: list[str] = []
-    poll = _poll_keepalive if keepalive else _poll_new_connection
-    started = time.perf_counter()
-    deadline = started + seconds
-    await asyncio.gather(*(poll(d, port, deadline, latencies, errors) for d in devices))
+    if keepalive:
+        streams = await asyncio.gather(*(_connect(d, port) for d in devices))
+        errors.extend("connect failed" for stream in streams if stream is None)
+        started = time.perf_counter()
+        deadline = started + seconds
+        await asyncio.gather(
+            *(
+                _poll_keepalive(d, stream, deadline, latencies, errors)
+                for d, stream in zip(devices, streams, strict=True)
+                if stream is not None
+            )
+        )
+    else:
+        started = time.perf_counter()
+        deadline = started + seconds
+        await asyncio.gather(
+            *(_poll_new_connection(d, port, deadline, latencies, errors) for d in devices)
+        )
     elapsed = time.perf_counter() - started
     return len(latencies), elapsed, latencies, errors
 

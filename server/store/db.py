@@ -6,8 +6,9 @@ is created and upgraded only through the alembic migrations in ``migrations/``
 (`upgrade_to_head`), run at start-up.
 
 Sessions are synchronous; async code (the quart routes) calls ``await store.run(fn, ...)``
-which runs ``fn(session, ...)`` in a worker thread so a slow database never blocks the event
-loop. Services own the transaction: they call ``session.commit()`` themselves.
+which runs ``fn(session, ...)`` in a worker thread (PostgreSQL: network waits never block
+the event loop) or directly on the loop (SQLite: short local calls, see `Store`).
+Services own the transaction: they call ``session.commit()`` themselves.
 """
 
 from __future__ import annotations
@@ -122,17 +123,36 @@ class Store:
         From `make_engine`. The schema must be at ``head`` (see `Store.open`).
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, inline: bool | None = None) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, class_=Session, expire_on_commit=False)
+        # SQLite calls are short CPU-bound work in this process: running them on the event
+        # loop avoids handing the GIL back and forth with worker threads, which starves the
+        # loop under many connections (measured: benchmarks/bench_server_poll.py).
+        # PostgreSQL calls wait on the network, so they go to worker threads.
+        self.inline = (engine.dialect.name == "sqlite") if inline is None else inline
 
     @classmethod
-    def open(cls, url: str, *, schema: str | None = None, migrate: bool = True) -> Store:
-        """Open the database at `url` and (by default) upgrade it to the latest schema."""
+    def open(
+        cls,
+        url: str,
+        *,
+        schema: str | None = None,
+        migrate: bool = True,
+        inline: bool | None = None,
+    ) -> Store:
+        """Open the database at `url` and (by default) upgrade it to the latest schema.
+
+        Parameters
+        ----------
+        inline
+            Make `run` call services on the event loop instead of a worker thread;
+            default: True for SQLite, False for PostgreSQL.
+        """
         engine = make_engine(url, schema=schema)
         if migrate:
             upgrade_to_head(engine)
-        return cls(engine)
+        return cls(engine, inline=inline)
 
     @property
     def dialect(self) -> str:
@@ -158,7 +178,12 @@ class Store:
     async def run(
         self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run ``fn(session, *args, **kwargs)`` in a worker thread with a fresh session."""
+        """Run ``fn(session, *args, **kwargs)`` with a fresh session, from async code.
+
+        In a worker thread, or directly when `inline` (see the constructor).
+        """
+        if self.inline:
+            return self.call(fn, *args, **kwargs)
         return await asyncio.to_thread(functools.partial(self.call, fn, *args, **kwargs))
 
     def dispose(self) -> None:

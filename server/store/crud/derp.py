@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Integer, bindparam, func
 from sqlmodel import Session, col, select
 
 from openderms.server.sep2.paging import Page
@@ -32,6 +33,36 @@ def select_program(session: Session, program_id: int) -> DERProgramRow | None:
     return session.get(DERProgramRow, program_id)
 
 
+def _controls_where(with_after: bool) -> Any:
+    where = (col(DERControlRow.program_id) == bindparam("program_id")) & (
+        (col(DERControlRow.start_time) + col(DERControlRow.duration_s)) > bindparam("ended_after")
+    )
+    if with_after:
+        where = where & (col(DERControlRow.start_time) > bindparam("after"))
+    return where
+
+
+def _controls_statements(with_after: bool) -> tuple[Any, Any]:
+    # Built once with bind parameters: every poll of a DERControlList runs these.
+    where = _controls_where(with_after)
+    rows = (
+        select(DERControlRow)
+        .where(where)
+        .order_by(
+            col(DERControlRow.start_time),
+            col(DERControlRow.creation_time).desc(),
+            col(DERControlRow.mrid).desc(),
+        )
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
+    )
+    count = select(func.count()).select_from(DERControlRow).where(where)
+    return rows, count
+
+
+_CONTROLS = {with_after: _controls_statements(with_after) for with_after in (False, True)}
+
+
 def select_controls(
     session: Session, program_id: int, *, ended_after: int, page: Page
 ) -> tuple[int, Sequence[DERControlRow]]:
@@ -41,25 +72,16 @@ def select_controls(
     the DERControlList order of IEEE 2030.5: interval.start ascending, then creationTime
     descending, then mRID descending. ``page.after`` keeps controls starting after it.
     """
-    where = (col(DERControlRow.program_id) == program_id) & (
-        (col(DERControlRow.start_time) + col(DERControlRow.duration_s)) > ended_after
-    )
+    rows_statement, count_statement = _CONTROLS[page.after is not None]
+    params: dict[str, Any] = {"program_id": program_id, "ended_after": ended_after}
     if page.after is not None:
-        where = where & (col(DERControlRow.start_time) > page.after)
+        params["after"] = page.after
     rows = session.exec(
-        select(DERControlRow)
-        .where(where)
-        .order_by(
-            col(DERControlRow.start_time),
-            col(DERControlRow.creation_time).desc(),
-            col(DERControlRow.mrid).desc(),
-        )
-        .offset(page.start)
-        .limit(page.limit)
+        rows_statement, params={**params, "offset": page.start, "limit": page.limit}
     ).all()
     if page.start == 0 and len(rows) < page.limit:
         return len(rows), rows  # the whole list fits: no count query (the common poll)
-    total = session.exec(select(func.count()).select_from(DERControlRow).where(where)).one()
+    total: int = session.exec(count_statement, params=params).one()
     return total, rows
 
 
