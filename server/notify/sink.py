@@ -1,9 +1,10 @@
 """The outbox `ChangeSink` and the rendering of a queued Notification at delivery.
 
-`OutboxChangeSink.resource_changed` runs inside the service's transaction: one
-``INSERT ... SELECT`` queues a row for every Subscription watching the changed href (or an
-ancestor of it, so a change to one DERControl reaches subscribers of its list). The row
-commits with the change, so a crash loses neither (IEEE 2030.5-2018 §12.8).
+`OutboxChangeSink.resource_changed` runs inside the service's transaction and notes the
+href; just before that transaction commits, one ``INSERT ... SELECT`` queues a row for
+every Subscription watching a changed href (or an ancestor of it, so a change to one
+DERControl reaches subscribers of its list). The rows commit with the change, so a crash
+loses neither (IEEE 2030.5-2018 §12.8).
 
 `render_notification` runs in the delivery worker: the subscribed resource rendered as
 the subscribing EndDevice would GET it now, wrapped in a ``Notification`` (status 0).
@@ -39,6 +40,11 @@ __all__ = [
 
 #: Notification.status 0: "Default status" (the resource is included).
 NOTIFICATION_STATUS_DEFAULT = 0
+
+#: Session.info key of the hrefs changed in the current transaction.
+_PENDING_KEY = "openderms.notify.changed_hrefs"
+#: Bound on one IN list (PostgreSQL and SQLite cap bound parameters per statement).
+_HREFS_PER_STATEMENT = 500
 
 
 def subscription_href(end_device_id: int, subscription_id: int) -> str:
@@ -115,10 +121,28 @@ class OutboxChangeSink:
         self._on_enqueue = on_enqueue
 
     def resource_changed(self, session: Session, href: str) -> None:
-        queued = enqueue_for_subscribers(
-            session, watched_hrefs=self_and_ancestors(href), now=self._clock()
-        )
+        # Collected per transaction and queued in one go just before its commit: authoring
+        # a control for a group reports two lists per member device.
+        pending: set[str] = session.info.setdefault(_PENDING_KEY, set())
+        if not pending:
+            event.listen(session, "before_commit", self._queue_pending, once=True)
+            event.listen(session, "after_rollback", _forget_pending, once=True)
+        pending.add(href)
+
+    def _queue_pending(self, session: Session) -> None:
+        hrefs: set[str] = session.info.pop(_PENDING_KEY, set())
+        watched = sorted({h for href in hrefs for h in self_and_ancestors(href)})
+        now = self._clock()
+        queued = 0
+        for start in range(0, len(watched), _HREFS_PER_STATEMENT):
+            queued += enqueue_for_subscribers(
+                session, watched_hrefs=watched[start : start + _HREFS_PER_STATEMENT], now=now
+            )
         if queued and self._on_enqueue is not None:
             # Wake the worker once the rows are visible, i.e. after the commit.
             wake = self._on_enqueue
             event.listen(session, "after_commit", lambda _session: wake(), once=True)
+
+
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
