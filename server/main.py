@@ -134,8 +134,12 @@ async def run_server(
 
         await store.run(ensure_bootstrap_token, _data_dir(settings), now=clock())
 
+        from openderms.server.dashboard import mount_dashboard
+
         admin = create_admin_app(store, settings=settings, changes=changes, clock=clock)
-        listeners.append(Listener(admin, _admin_config(settings), "admin"))
+        # The operator dashboard shares the admin listener and its tokens (/dashboard/...).
+        served = mount_dashboard(admin, store, clock=clock)
+        listeners.append(Listener(served, _admin_config(settings), "admin"))
     tasks = [asyncio.create_task(coro) for coro in background]
     try:
         await serve(listeners, shutdown_trigger=shutdown_trigger, handle=handle)

@@ -1,0 +1,485 @@
+"""The dashboard quart app and its mount beside the admin API on the admin listener.
+
+`mount_dashboard(admin_app, store)` returns one ASGI app: requests under ``/dashboard``
+go to the dashboard, everything else to the admin API unchanged (its OpenAPI document
+and routes stay its own). Lifespan events reach both apps.
+
+Authentication uses the admin API's tokens: JSON and CSV endpoints accept
+``Authorization: Bearer <token>``; people log in once with a token and get a signed
+session cookie (`openderms.server.dashboard.session`; HttpOnly, SameSite=Strict, Secure
+over TLS, path ``/dashboard``). An aggregator token sees only its aggregator's devices.
+Every GET is read-only; the only POSTs (login, logout) refuse cross-site requests.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from hypercorn.middleware.dispatcher import AsyncioDispatcherMiddleware
+from quart import Quart, Response, redirect, render_template, request, url_for
+
+from openderms.server.admin.errors import AdminError
+from openderms.server.admin.tokens import Principal, authenticate, hash_token
+from openderms.server.clock import utc_now_s
+from openderms.server.dashboard import views
+from openderms.server.dashboard.charts import ChartSeries, line_chart
+from openderms.server.dashboard.errors import (
+    DashboardBadRequestError,
+    DashboardError,
+    DashboardNotFoundError,
+    DashboardUnauthorizedError,
+)
+from openderms.server.dashboard.openapi import dashboard_openapi
+from openderms.server.dashboard.params import int_param, lfdi_param, time_range
+from openderms.server.dashboard.session import (
+    COOKIE_NAME,
+    SESSION_LIFETIME_S,
+    parse_cookie,
+    sign_session,
+)
+from openderms.server.errors import ServerError
+from openderms.server.services.dashboard_queries import active_token_by_id
+from openderms.server.store.admin import AdminRole
+from openderms.server.store.db import Store
+
+__all__ = ["DASHBOARD_PREFIX", "SECRET_ENV", "create_dashboard_app", "mount_dashboard"]
+
+logger = logging.getLogger(__name__)
+
+DASHBOARD_PREFIX = "/dashboard"
+#: Environment variable with the cookie-signing secret shared by every server process.
+SECRET_ENV = "OPENDERMS_DASHBOARD_SECRET"  # noqa: S105  (a variable name, not a secret)
+#: Live view refresh period [s].
+LIVE_REFRESH_S = 5
+MAX_PAGE = 500
+#: DER resource fields that are 2030.5 TimeType (shown as UTC times).
+TIME_FIELDS = frozenset({"readingTime", "updatedTime"})
+MAX_EXPORT_ROWS = 100_000
+_SECURITY_HEADERS = {
+    # Everything is served from here: no CDN, no inline script, no framing.
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+def _secret_from_environment() -> bytes:
+    configured = os.environ.get(SECRET_ENV)
+    if configured:
+        return configured.encode("utf-8")
+    logger.info(
+        "no %s set: dashboard sessions last until this process stops and are not shared "
+        "with other server processes",
+        SECRET_ENV,
+    )
+    return secrets.token_bytes(32)
+
+
+def _json(status: int, payload: Any) -> Response:
+    return Response(
+        json.dumps(payload, separators=(",", ":")), status=status, content_type="application/json"
+    )
+
+
+def _csv(name: str, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        # A leading = + - @ would make a spreadsheet run a formula (CSV injection).
+        writer.writerow(
+            "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row
+        )
+    return Response(
+        buffer.getvalue(),
+        status=200,
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _safe_next(target: str | None) -> str | None:
+    """A post-login target only within the dashboard (no open redirect)."""
+    root = request.root_path or ""
+    if (
+        target
+        and target.startswith(root + "/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and "://" not in target
+    ):
+        return target
+    return None
+
+
+def create_dashboard_app(
+    store: Store,
+    *,
+    clock: Callable[[], int] = utc_now_s,
+    secret: bytes | None = None,
+) -> Quart:
+    """Build the dashboard app (serve it under `DASHBOARD_PREFIX` via `mount_dashboard`).
+
+    Parameters
+    ----------
+    store
+        The head-end database (at schema head).
+    clock
+        Current time [s since the epoch]; the dashboard's only clock read.
+    secret
+        Key of the session cookies; default ``$OPENDERMS_DASHBOARD_SECRET`` or a random
+        per-process key (then sessions do not survive a restart).
+    """
+    app = Quart("openderms.server.dashboard", static_url_path="/static")
+    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024
+    key = secret if secret is not None else _secret_from_environment()
+    openapi_doc = dashboard_openapi()
+
+    app.jinja_env.filters["iso"] = views.iso
+    app.jinja_env.filters["power"] = _fmt_power
+    app.jinja_env.filters["ago"] = _ago
+    app.jinja_env.globals["live_refresh_s"] = LIVE_REFRESH_S
+    app.jinja_env.globals["time_fields"] = TIME_FIELDS
+
+    async def principal() -> Principal:
+        header = request.headers.get("Authorization")
+        if header:
+            try:
+                return await store.run(authenticate, header)
+            except AdminError as exc:
+                raise DashboardUnauthorizedError(exc.message) from None
+        claim = parse_cookie(request.cookies.get(COOKIE_NAME))
+        if claim is None:
+            raise DashboardUnauthorizedError("log in with an admin token first")
+        row = await store.run(active_token_by_id, claim.token_id)
+        if row is None or row.id is None or not claim.verify(key, row.token_sha256, now=clock()):
+            raise DashboardUnauthorizedError("the session has expired or its token was revoked")
+        return Principal(
+            token_id=row.id,
+            name=row.name,
+            role=AdminRole(row.role),
+            aggregator_id=row.aggregator_id,
+        )
+
+    def scope_of(who: Principal) -> int | None:
+        # An aggregator token without an aggregator cannot exist (insert_admin_token), but
+        # never let a missing id widen the scope to every device.
+        if who.is_utility:
+            return None
+        return who.aggregator_id if who.aggregator_id is not None else -1
+
+    def refuse_cross_site() -> None:
+        """Login and logout are the only POSTs; refuse them from other sites (CSRF)."""
+        if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+            raise DashboardBadRequestError("cross-site form posts are refused")
+        origin = request.headers.get("Origin")
+        if origin and origin != "null":
+            host = request.headers.get("Host", "")
+            if origin.split("://", 1)[-1] != host:
+                raise DashboardBadRequestError("cross-site form posts are refused")
+
+    def wants_json() -> bool:
+        path = request.path
+        return path.startswith(("/api/", "/export/")) or "/api/" in path or "/export/" in path
+
+    @app.after_request
+    async def security_headers(response: Response) -> Response:
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.errorhandler(DashboardError)
+    async def dashboard_error(exc: DashboardError) -> Any:
+        if wants_json():
+            return _json(exc.http_status, {"error": exc.kind, "message": exc.message})
+        if isinstance(exc, DashboardUnauthorizedError):
+            target = request.full_path.rstrip("?")
+            root = request.root_path or ""
+            return redirect(url_for("login", next=root + target), 303)
+        html = await render_template("error.html", status=exc.http_status, message=exc.message)
+        return Response(html, status=exc.http_status, content_type="text/html; charset=utf-8")
+
+    @app.errorhandler(ServerError)
+    async def server_error(exc: ServerError) -> Any:
+        return await dashboard_error(_as_dashboard_error(exc))
+
+    @app.errorhandler(404)
+    async def not_found(_exc: Exception) -> Any:
+        return await dashboard_error(DashboardNotFoundError("no such dashboard page"))
+
+    @app.errorhandler(405)
+    async def wrong_method(_exc: Exception) -> Any:
+        error = DashboardBadRequestError("method not allowed here")
+        error.http_status = 405
+        return await dashboard_error(error)
+
+    # --- login / logout ---------------------------------------------------------------
+
+    @app.get("/login")
+    async def login() -> Any:
+        return await render_template(
+            "login.html", next=_safe_next(request.args.get("next")), error=None
+        )
+
+    @app.post("/login")
+    async def login_post() -> Any:
+        refuse_cross_site()
+        form = await request.form
+        token = (form.get("token") or "").strip()
+        target = _safe_next(form.get("next")) or url_for("overview")
+        try:
+            who = await store.run(authenticate, f"Bearer {token}")
+        except AdminError:
+            html = await render_template(
+                "login.html", next=target, error="unknown or revoked token"
+            )
+            return Response(html, status=401, content_type="text/html; charset=utf-8")
+        response = redirect(target, 303)
+        response.set_cookie(
+            COOKIE_NAME,
+            sign_session(key, token_id=who.token_id, token_sha256=hash_token(token), now=clock()),
+            max_age=SESSION_LIFETIME_S,
+            path=(request.root_path or "") + "/",
+            secure=request.scheme == "https",
+            httponly=True,
+            samesite="Strict",
+        )
+        return response
+
+    @app.post("/logout")
+    async def logout() -> Any:
+        refuse_cross_site()
+        response = redirect(url_for("login"), 303)
+        response.delete_cookie(
+            COOKIE_NAME, path=(request.root_path or "") + "/", httponly=True, samesite="Strict"
+        )
+        return response
+
+    @app.get("/")
+    async def overview() -> Any:
+        who = await principal()
+        data = await _fleet(who)
+        return await render_template("overview.html", who=who, data=data, page="overview")
+
+    async def _fleet(who: Principal) -> dict[str, Any]:
+        args = request.args
+        start = int_param(args, "start", 0, 0, 10**9)
+        limit = int_param(args, "limit", 100, 1, MAX_PAGE)
+        return await store.run(
+            views.fleet_view, aggregator_id=scope_of(who), now=clock(), start=start, limit=limit
+        )
+
+    @app.get("/live")
+    async def live() -> Any:
+        who = await principal()
+        data = await _fleet(who)
+        return await render_template("live.html", who=who, data=data, page="live")
+
+    @app.get("/devices/<lfdi>")
+    async def device(lfdi: str) -> Any:
+        who = await principal()
+        data = await _device(who, lfdi)
+        return await render_template(
+            "device.html", who=who, data=data, charts=_device_charts(data), page="device"
+        )
+
+    async def _device(who: Principal, lfdi: str) -> dict[str, Any]:
+        now = clock()
+        rng = time_range(request.args, now=now)
+        return await store.run(
+            views.device_view,
+            aggregator_id=scope_of(who),
+            lfdi=lfdi_param(lfdi),
+            now=now,
+            rng=rng,
+            history_limit=int_param(request.args, "history", 20, 1, 200),
+        )
+
+    @app.get("/programs")
+    async def programs() -> Any:
+        who = await principal()
+        data = await _programs(who)
+        return await render_template("programs.html", who=who, data=data, page="programs")
+
+    async def _programs(who: Principal) -> dict[str, Any]:
+        limit = int_param(request.args, "controls", 50, 1, MAX_PAGE)
+        return await store.run(
+            views.programs_view, aggregator_id=scope_of(who), now=clock(), controls_limit=limit
+        )
+
+    @app.get("/energy")
+    async def energy() -> Any:
+        who = await principal()
+        data = await _energy(who)
+        chart = line_chart(
+            [
+                ChartSeries(
+                    "fleet site power", [(p["time"], p["power_w"]) for p in data["fleet_power"]]
+                )
+            ],
+            since=data["since"],
+            until=data["until"],
+            unit="W",
+            title="Fleet site power (+ import, − export)",
+            width=960,
+            height=260,
+        )
+        return await render_template("energy.html", who=who, data=data, chart=chart, page="energy")
+
+    async def _energy(who: Principal) -> dict[str, Any]:
+        now = clock()
+        rng = time_range(request.args, now=now)
+        buckets = int_param(request.args, "buckets", 96, 1, 1000)
+        return await store.run(
+            views.energy_view, aggregator_id=scope_of(who), now=now, rng=rng, buckets=buckets
+        )
+
+    # --- JSON API ---------------------------------------------------------------------
+
+    @app.get("/api/fleet")
+    async def api_fleet() -> Response:
+        return _json(200, await _fleet(await principal()))
+
+    @app.get("/api/devices/<lfdi>")
+    async def api_device(lfdi: str) -> Response:
+        return _json(200, await _device(await principal(), lfdi))
+
+    @app.get("/api/programs")
+    async def api_programs() -> Response:
+        return _json(200, await _programs(await principal()))
+
+    @app.get("/api/energy")
+    async def api_energy() -> Response:
+        return _json(200, await _energy(await principal()))
+
+    @app.get("/api/openapi.json")
+    async def api_openapi() -> Response:
+        await principal()
+        return _json(200, openapi_doc)
+
+    # --- CSV exports ------------------------------------------------------------------
+
+    async def _export(
+        fn: Callable[..., list[tuple[Any, ...]]],
+    ) -> tuple[list[tuple[Any, ...]], str]:
+        who = await principal()
+        now = clock()
+        rng = time_range(request.args, now=now)
+        lfdi_text = request.args.get("lfdi")
+        lfdi = lfdi_param(lfdi_text) if lfdi_text else None
+        limit = int_param(request.args, "limit", 10_000, 1, MAX_EXPORT_ROWS)
+        rows = await store.run(fn, aggregator_id=scope_of(who), lfdi=lfdi, rng=rng, limit=limit)
+        suffix = f"{lfdi or 'fleet'}_{views.iso(rng.since)}_{views.iso(rng.until)}"
+        return rows, suffix.replace(":", "")
+
+    @app.get("/export/telemetry.csv")
+    async def export_telemetry() -> Response:
+        rows, suffix = await _export(views.telemetry_rows)
+        return _csv(f"telemetry_{suffix}.csv", views.TELEMETRY_HEADER, rows)
+
+    @app.get("/export/responses.csv")
+    async def export_responses() -> Response:
+        rows, suffix = await _export(views.response_rows)
+        return _csv(f"responses_{suffix}.csv", views.RESPONSE_HEADER, rows)
+
+    return app
+
+
+def _as_dashboard_error(exc: ServerError) -> DashboardError:
+    error = DashboardError(str(exc))
+    error.http_status = exc.http_status
+    return error
+
+
+def _fmt_power(value_w: float | None) -> str:
+    """``1234.5`` -> ``1.23 kW``; None -> an en dash."""
+    if value_w is None:
+        return "–"
+    if abs(value_w) >= 1000:
+        return f"{value_w / 1000:.2f} kW"
+    return f"{value_w:.0f} W"
+
+
+def _ago(time_s: int | None, now: int) -> str:
+    """How long before ``now`` [s] something happened, for people."""
+    if time_s is None:
+        return "never"
+    delta = now - time_s
+    if delta < 0:
+        return "in the future"
+    for unit_s, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if delta >= unit_s:
+            return f"{delta // unit_s} {unit} ago"
+    return f"{delta} s ago"
+
+
+_CHARTS = (
+    ("Site power (+ import, − export)", "power_w", True, "W"),
+    ("DER power (+ generation/discharge)", "power_w", False, "W"),
+    ("State of charge", "soc_pct", None, "%"),
+    ("Voltage", "voltage_v", None, "V"),
+)
+
+
+def _device_charts(data: dict[str, Any]) -> list[str]:
+    """SVG charts of a device view's telemetry: site power, DER power, SoC, voltage."""
+    out = []
+    for title, quantity, site, unit in _CHARTS:
+        lines = [
+            ChartSeries("site" if s["site"] else s["mirror"], [(t, v) for t, v in s["points"]])
+            for s in data["telemetry"]
+            if s["quantity"] == quantity and (site is None or s["site"] is site)
+        ]
+        if lines:
+            out.append(
+                line_chart(lines, since=data["since"], until=data["until"], unit=unit, title=title)
+            )
+    return out
+
+
+def mount_dashboard(
+    admin_app: Any,
+    store: Store,
+    *,
+    clock: Callable[[], int] = utc_now_s,
+    secret: bytes | None = None,
+) -> Callable[[Any, Any, Any], Awaitable[None]]:
+    """One ASGI app: ``/dashboard...`` to a new dashboard app, the rest to ``admin_app``.
+
+    Parameters
+    ----------
+    admin_app
+        The admin API app (`openderms.server.admin.app.create_admin_app`), any ASGI app.
+    store, clock, secret
+        As `create_dashboard_app`.
+    """
+    dashboard = create_dashboard_app(store, clock=clock, secret=secret)
+    lifespan = AsyncioDispatcherMiddleware({DASHBOARD_PREFIX: dashboard, "": admin_app})
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:  # ASGI: untyped dicts
+        if scope["type"] == "lifespan":
+            await lifespan(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        if path == DASHBOARD_PREFIX or path.startswith(DASHBOARD_PREFIX + "/"):
+            inner: Any = dict(scope)
+            inner["root_path"] = scope.get("root_path", "") + DASHBOARD_PREFIX
+            if path == DASHBOARD_PREFIX:
+                inner["path"] = DASHBOARD_PREFIX + "/"
+            await dashboard(inner, receive, send)
+            return
+        await admin_app(scope, receive, send)
+
+    return app

@@ -1,0 +1,68 @@
+"""Client-posted DER resources as flat fields an operator can read (pure).
+
+DERStatus, DERSettings, DERCapability and DERAvailability are stored as the XML the codec
+re-encoded; here they are decoded again through the hardened codec and flattened:
+``ActivePower(multiplier=3, value=5)`` becomes 5000.0, a status with a dateTime becomes its
+value, a bitmap becomes hex, ``stateOfChargeStatus`` (hundredths of a percent) percent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from openderms.schemas.sep2 import models as sep
+from openderms.schemas.sep2.codec import decode
+from openderms.schemas.sep2.errors import SepXmlError
+
+__all__ = ["RESOURCE_CLASSES", "flatten_resource"]
+
+RESOURCE_CLASSES: dict[str, type] = {
+    "DERStatus": sep.DERStatus,
+    "DERSettings": sep.DERSettings,
+    "DERCapability": sep.DERCapability,
+    "DERAvailability": sep.DERAvailability,
+}
+_SKIP = {"href", "subscribable"}
+# sep.xsd PerCent is in hundredths of a percent.
+_HUNDREDTHS_PCT = {"stateOfChargeStatus"}
+
+
+def _plain(name: str, value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.hex().upper()
+    if isinstance(value, bool | int | float | str):
+        return value
+    if dataclasses.is_dataclass(value):
+        names = {f.name for f in dataclasses.fields(value)}
+        inner = getattr(value, "value", None)
+        if "multiplier" in names and isinstance(inner, int):
+            return inner * 10 ** (getattr(value, "multiplier", 0) or 0)
+        if "value" in names:
+            plain = _plain(name, inner)
+            if name in _HUNDREDTHS_PCT and isinstance(plain, int):
+                return plain / 100
+            return plain
+        if "displacement" in names:  # PowerFactor: displacement x 10^multiplier
+            disp = getattr(value, "displacement", 0)
+            return disp * 10 ** (getattr(value, "multiplier", 0) or 0)
+    return str(value)[:80]
+
+
+def flatten_resource(kind: str, xml: str) -> dict[str, Any]:
+    """Flat ``{field: value}`` of a stored resource; ``{"error": ...}`` if it cannot be read."""
+    cls = RESOURCE_CLASSES.get(kind)
+    if cls is None:
+        return {"error": f"unknown resource kind {kind}"}
+    try:
+        resource: object = decode(xml.encode(), cls)
+    except SepXmlError as exc:
+        return {"error": str(exc)[:200]}
+    out: dict[str, Any] = {}
+    assert dataclasses.is_dataclass(resource)
+    for field in dataclasses.fields(resource):
+        value = getattr(resource, field.name)
+        if field.name in _SKIP or value is None or isinstance(value, list):
+            continue
+        out[field.name] = _plain(field.name, value)
+    return out

@@ -1,0 +1,122 @@
+// openderms dashboard: the live view's refresh (no library, no network beyond this server).
+"use strict";
+(function () {
+  const root = document.getElementById("live");
+  if (!root) { return; }
+  const api = root.dataset.api;
+  const deviceUrl = root.dataset.deviceUrl;
+  const refreshMs = 1000 * Number(root.dataset.refreshS || 5);
+  const history = [];
+  const maxPoints = 180;
+
+  function fmtPower(w) {
+    if (w === null || w === undefined) { return "\u2013"; }
+    return Math.abs(w) >= 1000 ? (w / 1000).toFixed(2) + " kW" : w.toFixed(0) + " W";
+  }
+  function iso(t) {
+    return t === null || t === undefined ? "\u2013" : new Date(t * 1000).toISOString().replace(".000", "");
+  }
+  function ago(t, now) {
+    if (t === null || t === undefined) { return "never"; }
+    const d = now - t;
+    if (d < 0) { return "in the future"; }
+    if (d >= 86400) { return Math.floor(d / 86400) + " d ago"; }
+    if (d >= 3600) { return Math.floor(d / 3600) + " h ago"; }
+    if (d >= 60) { return Math.floor(d / 60) + " min ago"; }
+    return d + " s ago";
+  }
+  function cell(row, text, cls) {
+    const td = document.createElement("td");
+    if (cls) { td.className = cls; }
+    td.textContent = text;
+    row.appendChild(td);
+    return td;
+  }
+  function badge(td, text, cls) {
+    const span = document.createElement("span");
+    span.className = "badge " + cls;
+    span.textContent = text;
+    td.appendChild(span);
+    td.appendChild(document.createTextNode(" "));
+  }
+  function render(data) {
+    document.getElementById("sum-devices").textContent = data.summary.devices;
+    document.getElementById("sum-active").textContent = data.summary.with_active_control;
+    document.getElementById("sum-power").textContent = fmtPower(data.summary.site_power_w);
+    document.getElementById("sum-notes").textContent =
+      data.summary.notifications_failed + " / " + data.summary.notifications_pending;
+    document.getElementById("live-time").textContent = iso(data.now);
+    const body = document.querySelector("#fleet-table tbody");
+    const rows = document.createDocumentFragment();
+    for (const d of data.devices) {
+      const tr = document.createElement("tr");
+      const link = document.createElement("a");
+      link.href = deviceUrl.replace("LFDI", d.lfdi);
+      link.textContent = d.lfdi.slice(0, 8) + "\u2026" + d.lfdi.slice(-4);
+      cell(tr, "", "mono").appendChild(link);
+      cell(tr, String(d.sfdi), "mono");
+      cell(tr, d.groups.map(function (g) { return g.description || "group " + g.id; }).join(", ") || "\u2013");
+      cell(tr, ago(d.last_contact, data.now)).title = iso(d.last_contact);
+      const s = d.der_status;
+      const parts = [];
+      if (s) {
+        if (s.stateOfChargeStatus !== undefined) { parts.push("SoC " + s.stateOfChargeStatus + " %"); }
+        if (s.operationalModeStatus !== undefined) { parts.push("mode " + s.operationalModeStatus); }
+        if (s.genConnectStatus !== undefined) { parts.push("conn " + s.genConnectStatus); }
+      }
+      cell(tr, s ? parts.join(" ") + " (" + ago(s.received_time, data.now) + ")" : "\u2013");
+      const ctl = cell(tr, "");
+      if (d.active_control) {
+        badge(ctl, d.active_control.status.name, d.active_control.status.name);
+        ctl.appendChild(document.createTextNode(
+          (d.active_control.description || d.active_control.mrid.slice(0, 8)) + " until " + iso(d.active_control.end)));
+      } else if (d.default_control) {
+        badge(ctl, "default", "default");
+        ctl.appendChild(document.createTextNode(d.default_control.description || ""));
+      } else { ctl.textContent = "\u2013"; }
+      cell(tr, d.site_power ? fmtPower(d.site_power.value_w) : "\u2013", "num");
+      const notes = cell(tr, "");
+      if (d.notifications.failed) { badge(notes, d.notifications.failed + " failed", "failed"); }
+      if (d.notifications.pending) { badge(notes, d.notifications.pending + " pending", "pending"); }
+      if (!d.notifications.failed && !d.notifications.pending) { notes.textContent = "\u2013"; }
+      rows.appendChild(tr);
+    }
+    body.replaceChildren(rows);
+    history.push(data.summary.site_power_w);
+    if (history.length > maxPoints) { history.shift(); }
+    drawChart();
+  }
+  function drawChart() {
+    const line = document.getElementById("live-line");
+    let lo = Math.min(0, ...history), hi = Math.max(0, ...history);
+    if (hi === lo) { hi = lo + 1; }
+    const x0 = 64, w = 884, y0 = 24, h = 110;
+    const pts = history.map(function (v, i) {
+      // Newest at the right edge; older samples scroll left.
+      const x = x0 + w - ((history.length - 1 - i) / (maxPoints - 1)) * w;
+      const y = y0 + h - ((v - lo) / (hi - lo)) * h;
+      return x.toFixed(1) + "," + y.toFixed(1);
+    });
+    line.setAttribute("points", pts.join(" "));
+    const zero = y0 + h - ((0 - lo) / (hi - lo)) * h;
+    document.querySelector("#live-chart .zero").setAttribute("y1", zero.toFixed(1));
+    document.querySelector("#live-chart .zero").setAttribute("y2", zero.toFixed(1));
+    document.getElementById("live-max").textContent = fmtPower(hi);
+    document.getElementById("live-min").textContent = fmtPower(lo);
+  }
+  async function tick() {
+    const error = document.getElementById("live-error");
+    try {
+      const response = await fetch(api + window.location.search, {
+        credentials: "same-origin", headers: { "Accept": "application/json" } });
+      if (response.status === 401) { window.location.reload(); return; }
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      render(await response.json());
+      error.textContent = "";
+    } catch (e) {
+      error.textContent = " \u00b7 update failed (" + e.message + "); retrying";
+    }
+  }
+  tick();
+  window.setInterval(tick, refreshMs);
+}());

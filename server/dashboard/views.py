@@ -1,0 +1,590 @@
+"""What each dashboard page shows, as JSON-able dicts (one function per view).
+
+Each view is a synchronous ``(session, ...)`` function run through ``store.run`` with the
+caller's ``aggregator_id`` (None = utility) and ``now`` passed in; it reads through
+`openderms.server.services.dashboard_queries` and the pure helpers of this package. The
+HTML pages and the JSON API (``/dashboard/api/...``) serve the same dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from openderms.schemas.sep2.enums import ResponseStatus
+from openderms.server.dashboard.errors import DashboardNotFoundError
+from openderms.server.dashboard.params import TimeRange
+from openderms.server.dashboard.resources import RESOURCE_CLASSES, flatten_resource
+from openderms.server.dashboard.telemetry import (
+    QUANTITY_UNITS,
+    bucket_sums,
+    integrate_energy_wh,
+    is_site_mirror,
+    quantity_of,
+)
+from openderms.server.mappers.event_status import ControlFacts, EventStatusCode, event_status_at
+from openderms.server.services import dashboard_queries as q
+from openderms.server.store.models import (
+    ControlModeColumns,
+    DefaultDERControlRow,
+    DERControlRow,
+    EndDeviceRow,
+)
+
+__all__ = [
+    "control_json",
+    "device_view",
+    "energy_view",
+    "fleet_view",
+    "iso",
+    "programs_view",
+    "response_rows",
+    "telemetry_rows",
+]
+
+#: A reading counts for at most this long when integrating energy or summing power [s].
+MAX_HOLD_S = 900
+#: Readings read for one chart or energy total, at most.
+MAX_CHART_READINGS = 20_000
+
+
+def iso(time_s: int | None) -> str | None:
+    """Epoch seconds as ``2027-01-15T08:00:00Z`` (None stays None)."""
+    if time_s is None:
+        return None
+    return datetime.fromtimestamp(time_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _modes(row: ControlModeColumns) -> dict[str, Any]:
+    out = {
+        name: getattr(row, name)
+        for name in ControlModeColumns.model_fields
+        if name != "curve_ids" and getattr(row, name) is not None
+    }
+    if row.curve_ids:
+        out["curve_ids"] = dict(row.curve_ids)
+    return out
+
+
+def _status(control: DERControlRow, now: int) -> dict[str, Any]:
+    at = event_status_at(
+        ControlFacts(
+            creation_time=control.creation_time,
+            start_time=control.start_time,
+            duration_s=control.duration_s,
+            cancelled_time=control.cancelled_time,
+            cancel_randomized=control.cancel_randomized,
+            superseded_time=control.superseded_time,
+        ),
+        now,
+    )
+    ended = now >= control.start_time + control.duration_s
+    name = at.code.name.lower()
+    if at.code is EventStatusCode.ACTIVE and ended:
+        name = "completed"  # EventStatus stays Active; the operator wants to see it is over
+    return {"code": int(at.code), "name": name, "date_time": at.date_time}
+
+
+def control_json(control: DERControlRow, now: int, primacy: int | None = None) -> dict[str, Any]:
+    """A DERControl with its EventStatus at ``now``."""
+    out = {
+        "id": control.id,
+        "mrid": control.mrid,
+        "program_id": control.program_id,
+        "description": control.description,
+        "creation_time": control.creation_time,
+        "start": control.start_time,
+        "end": control.start_time + control.duration_s,
+        "duration_s": control.duration_s,
+        "randomize_start_s": control.randomize_start_s,
+        "randomize_duration_s": control.randomize_duration_s,
+        "status": _status(control, now),
+        "modes": _modes(control),
+    }
+    if primacy is not None:
+        out["primacy"] = primacy
+    return out
+
+
+def _default_json(row: DefaultDERControlRow, primacy: int) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "mrid": row.mrid,
+        "program_id": row.program_id,
+        "primacy": primacy,
+        "description": row.description,
+        "created_time": row.created_time,
+        "set_grad_w": row.set_grad_w,
+        "modes": _modes(row),
+    }
+
+
+def _response_name(status: int | None) -> str:
+    if status is None:
+        return "unknown"
+    try:
+        return ResponseStatus(status).name.lower()
+    except ValueError:
+        return f"status {status}"
+
+
+def _device_head(row: EndDeviceRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "lfdi": row.lfdi,
+        "sfdi": row.sfdi,
+        "aggregator_id": row.aggregator_id,
+        "device_category": row.device_category,
+        "enabled": row.enabled,
+        "registered_time": row.registered_time,
+        "connection_point_id": row.connection_point_id,
+    }
+
+
+def _active_controls(
+    session: Session, device_ids: Sequence[int], now: int
+) -> dict[int, dict[str, Any]]:
+    """Per device: the control in force at ``now`` (lowest primacy, then newest)."""
+    best: dict[int, q.DeviceControl] = {}
+    for seen in q.controls_seen_by_devices(session, device_ids, since=now, limit=10_000):
+        control = seen.control
+        if not control.start_time <= now < control.start_time + control.duration_s:
+            continue
+        if _status(control, now)["code"] != EventStatusCode.ACTIVE:
+            continue
+        held = best.get(seen.device_id)
+        # 2030.5 §10.10.3: across programs the lower primacy wins; within one, the newer.
+        rank = (seen.primacy, -control.creation_time)
+        if held is None or rank < (held.primacy, -held.control.creation_time):
+            best[seen.device_id] = seen
+    return {
+        device_id: control_json(seen.control, now, seen.primacy)
+        for device_id, seen in best.items()
+    }
+
+
+def _site_power(session: Session, device_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    series = [
+        s
+        for s in q.series_of_devices(session, device_ids)
+        if is_site_mirror(s.mup.description, s.mup.role_flags)
+        and quantity_of(s.mmr.description, s.mmr.uom, s.mmr.flow_direction) == "power_w"
+    ]
+    latest = q.latest_readings(session, [s.mmr.id for s in series if s.mmr.id is not None])
+    out: dict[int, dict[str, Any]] = {}
+    for s in series:
+        reading = latest.get(s.mmr.id or 0)
+        if reading is None:
+            continue
+        held = out.get(s.device_id)
+        if held is None or reading.time_period_start > held["time"]:
+            out[s.device_id] = {
+                "value_w": _signed_site_w(
+                    reading.value, s.mmr.power_of_ten_multiplier, s.mmr.flow_direction
+                ),
+                "time": reading.time_period_start,
+            }
+    return out
+
+
+def _scaled(raw: int, power_of_ten: int | None) -> float:
+    return float(raw * 10 ** (power_of_ten or 0))
+
+
+def _signed_site_w(raw: int, power_of_ten: int | None, flow_direction: int | None) -> float:
+    """Site power positive = import; a site series sent as reverse flow is negated."""
+    value = _scaled(raw, power_of_ten)
+    return -value if flow_direction == 19 else value
+
+
+def _status_summary(fields: dict[str, Any]) -> dict[str, Any]:
+    keys = ("genConnectStatus", "operationalModeStatus", "inverterStatus", "stateOfChargeStatus")
+    return {k: fields[k] for k in keys if k in fields}
+
+
+def fleet_view(
+    session: Session, *, aggregator_id: int | None, now: int, start: int, limit: int
+) -> dict[str, Any]:
+    """The fleet overview: every device in scope with its latest state at ``now``."""
+    total, devices = q.scoped_devices(
+        session, aggregator_id=aggregator_id, start=start, limit=limit
+    )
+    ids = [d.id for d in devices if d.id is not None]
+    groups = q.groups_of_devices(session, ids)
+    contact = q.last_contact_times(session, ids)
+    statuses = q.latest_resources(session, ids, "DERStatus")
+    active = _active_controls(session, ids, now)
+    defaults = q.latest_default_controls(session, ids)
+    power = _site_power(session, ids)
+    notes = q.notification_counts(session, ids)
+    rows = []
+    for device in devices:
+        device_id = device.id or 0
+        status = statuses.get(device_id)
+        default = defaults.get(device_id)
+        rows.append(
+            {
+                **_device_head(device),
+                "groups": [
+                    {"id": g.id, "description": g.description} for g in groups.get(device_id, [])
+                ],
+                "last_contact": contact.get(device_id),
+                "der_status": None
+                if status is None
+                else {
+                    "received_time": status.received_time,
+                    **_status_summary(flatten_resource("DERStatus", status.xml)),
+                },
+                "active_control": active.get(device_id),
+                "default_control": None
+                if not default
+                else _default_json(default[0][1], default[0][0].primacy),
+                "site_power": power.get(device_id),
+                "notifications": notes.get(device_id, {"pending": 0, "failed": 0}),
+            }
+        )
+    fleet_power = sum(p["value_w"] for p in power.values())
+    return {
+        "now": now,
+        "all": total,
+        "start": start,
+        "devices": rows,
+        "summary": {
+            "devices": total,
+            "shown": len(rows),
+            "with_active_control": len(active),
+            "site_power_w": fleet_power,
+            "notifications_failed": sum(n["failed"] for n in notes.values()),
+            "notifications_pending": sum(n["pending"] for n in notes.values()),
+        },
+    }
+
+
+def _series_json(
+    session: Session, series: Sequence[q.Series], rng: TimeRange
+) -> list[dict[str, Any]]:
+    out = []
+    readings = q.readings_in_range(
+        session,
+        [s.mmr.id for s in series if s.mmr.id is not None],
+        since=rng.since,
+        until=rng.until,
+        limit=MAX_CHART_READINGS,
+    )
+    by_mmr: dict[int, list[tuple[int, float]]] = {}
+    kinds = {s.mmr.id: s for s in series}
+    for reading in readings:
+        s = kinds[reading.mmr_id]
+        value = (
+            _signed_site_w(reading.value, s.mmr.power_of_ten_multiplier, s.mmr.flow_direction)
+            if is_site_mirror(s.mup.description, s.mup.role_flags)
+            and quantity_of(s.mmr.description, s.mmr.uom, s.mmr.flow_direction) == "power_w"
+            else _scaled(reading.value, s.mmr.power_of_ten_multiplier)
+        )
+        by_mmr.setdefault(reading.mmr_id, []).append((reading.time_period_start, value))
+    for s in series:
+        quantity = quantity_of(s.mmr.description, s.mmr.uom, s.mmr.flow_direction)
+        out.append(
+            {
+                "mirror": s.mup.description or s.mup.mrid,
+                "site": is_site_mirror(s.mup.description, s.mup.role_flags),
+                "mrid": s.mmr.mrid,
+                "quantity": quantity or s.mmr.description or s.mmr.mrid,
+                "unit": QUANTITY_UNITS.get(quantity or "", ""),
+                "points": by_mmr.get(s.mmr.id or 0, []),
+            }
+        )
+    return out
+
+
+def device_view(
+    session: Session,
+    *,
+    aggregator_id: int | None,
+    lfdi: str,
+    now: int,
+    rng: TimeRange,
+    history_limit: int,
+) -> dict[str, Any]:
+    """One device: DER resources with history, telemetry in ``rng``, controls, log events."""
+    device = q.device_in_scope(session, lfdi=lfdi, aggregator_id=aggregator_id)
+    if device is None or device.id is None:
+        raise DashboardNotFoundError(f"no device with LFDI {lfdi} in your scope")
+    ids = [device.id]
+    resources = {}
+    for kind in RESOURCE_CLASSES:
+        history = q.resource_history(session, device.id, kind, limit=history_limit)
+        resources[kind] = [
+            {"received_time": row.received_time, "fields": flatten_resource(kind, row.xml)}
+            for row in history
+        ]
+    responses = q.control_responses(session, ids, limit=1000)
+    by_control: dict[int, list[dict[str, Any]]] = {}
+    for response in responses:
+        by_control.setdefault(response.der_control_id or 0, []).append(
+            {
+                "status": response.status,
+                "status_name": _response_name(response.status),
+                "created_time": response.created_time,
+                "received_time": response.received_time,
+            }
+        )
+    controls = [
+        {
+            **control_json(seen.control, now, seen.primacy),
+            "responses": by_control.get(seen.control.id or 0, []),
+        }
+        for seen in q.controls_seen_by_devices(session, ids, limit=history_limit)
+    ]
+    defaults = q.latest_default_controls(session, ids).get(device.id, [])
+    events = q.log_events(session, device.id, limit=history_limit)
+    return {
+        "now": now,
+        "since": rng.since,
+        "until": rng.until,
+        "device": {
+            **_device_head(device),
+            "poll_rate_s": device.poll_rate_s,
+            "post_rate_s": device.post_rate_s,
+            "groups": [
+                {"id": g.id, "description": g.description}
+                for g in q.groups_of_devices(session, ids).get(device.id, [])
+            ],
+            "last_contact": q.last_contact_times(session, ids).get(device.id),
+            "notifications": q.notification_counts(session, ids).get(
+                device.id, {"pending": 0, "failed": 0}
+            ),
+        },
+        "active_control": _active_controls(session, ids, now).get(device.id),
+        "resources": resources,
+        "telemetry": _series_json(session, q.series_of_devices(session, ids), rng),
+        "controls": controls,
+        "default_controls": [_default_json(d, p.primacy) for p, d in defaults],
+        "log_events": [
+            {
+                "created_time": e.created_time,
+                "received_time": e.received_time,
+                "function_set": e.function_set,
+                "log_event_code": e.log_event_code,
+                "log_event_id": e.log_event_id,
+                "log_event_pen": e.log_event_pen,
+                "profile_id": e.profile_id,
+                "details": e.details,
+                "extended_data": e.extended_data,
+            }
+            for e in events
+        ],
+    }
+
+
+def programs_view(
+    session: Session, *, aggregator_id: int | None, now: int, controls_limit: int
+) -> dict[str, Any]:
+    """Every program in scope by primacy, with its controls' status and default control."""
+    programs = q.programs_in_scope(session, aggregator_id=aggregator_id)
+    ids = [p.id for p in programs if p.id is not None]
+    controls = q.controls_of_programs(session, ids, limit_per_program=controls_limit)
+    defaults = q.latest_default_controls_of_programs(session, ids)
+    out = []
+    for program in programs:
+        listed = [control_json(c, now) for c in controls.get(program.id or 0, [])]
+        counts: dict[str, int] = {}
+        for control in listed:
+            counts[control["status"]["name"]] = counts.get(control["status"]["name"], 0) + 1
+        default = defaults.get(program.id or 0)
+        out.append(
+            {
+                "id": program.id,
+                "mrid": program.mrid,
+                "description": program.description,
+                "primacy": program.primacy,
+                "created_time": program.created_time,
+                "status_counts": counts,
+                "controls": listed,
+                "default_control": None
+                if default is None
+                else _default_json(default, program.primacy),
+            }
+        )
+    return {"now": now, "programs": out}
+
+
+def _site_power_points(
+    session: Session, device_ids: Sequence[int], rng: TimeRange
+) -> dict[int, list[tuple[int, float]]]:
+    """Site power readings per device in [since - hold, until) [W, + = import]."""
+    series = [
+        s
+        for s in q.series_of_devices(session, device_ids)
+        if is_site_mirror(s.mup.description, s.mup.role_flags)
+        and quantity_of(s.mmr.description, s.mmr.uom, s.mmr.flow_direction) == "power_w"
+    ]
+    by_id = {s.mmr.id or 0: s for s in series}
+    readings = q.readings_in_range(
+        session,
+        list(by_id),
+        since=max(0, rng.since - MAX_HOLD_S),
+        until=rng.until,
+        limit=MAX_CHART_READINGS * 5,
+    )
+    out: dict[int, list[tuple[int, float]]] = {}
+    for reading in readings:
+        s = by_id[reading.mmr_id]
+        out.setdefault(s.device_id, []).append(
+            (
+                reading.time_period_start,
+                _signed_site_w(reading.value, s.mmr.power_of_ten_multiplier, s.mmr.flow_direction),
+            )
+        )
+    return out
+
+
+def energy_view(
+    session: Session, *, aggregator_id: int | None, now: int, rng: TimeRange, buckets: int
+) -> dict[str, Any]:
+    """Site import/export per device and in total over ``rng``, and fleet power over time."""
+    total, devices = q.scoped_devices(session, aggregator_id=aggregator_id, start=0, limit=10_000)
+    lfdi = {d.id: d.lfdi for d in devices if d.id is not None}
+    points = _site_power_points(session, list(lfdi), rng)
+    per_device = []
+    import_wh = export_wh = 0.0
+    for device_id, device_points in sorted(points.items()):
+        totals = integrate_energy_wh(
+            device_points, since=rng.since, until=rng.until, max_hold_s=MAX_HOLD_S
+        )
+        import_wh += totals.import_wh
+        export_wh += totals.export_wh
+        per_device.append(
+            {
+                "lfdi": lfdi[device_id],
+                "import_wh": round(totals.import_wh, 3),
+                "export_wh": round(totals.export_wh, 3),
+                "readings": len(device_points),
+            }
+        )
+    aggregate = bucket_sums(
+        points, since=rng.since, until=rng.until, buckets=buckets, max_hold_s=MAX_HOLD_S
+    )
+    return {
+        "now": now,
+        "since": rng.since,
+        "until": rng.until,
+        "devices_in_scope": total,
+        "totals": {"import_wh": round(import_wh, 3), "export_wh": round(export_wh, 3)},
+        "devices": per_device,
+        "fleet_power": [{"time": t, "power_w": v} for t, v in aggregate],
+    }
+
+
+TELEMETRY_HEADER = (
+    "time_utc",
+    "time_s",
+    "lfdi",
+    "mirror",
+    "quantity",
+    "value",
+    "unit",
+    "mrid",
+)
+
+
+def telemetry_rows(
+    session: Session,
+    *,
+    aggregator_id: int | None,
+    lfdi: str | None,
+    rng: TimeRange,
+    limit: int,
+) -> list[tuple[Any, ...]]:
+    """Readings of one device (or every device in scope) in ``rng``, time order."""
+    if lfdi is not None:
+        device = q.device_in_scope(session, lfdi=lfdi, aggregator_id=aggregator_id)
+        if device is None or device.id is None:
+            raise DashboardNotFoundError(f"no device with LFDI {lfdi} in your scope")
+        devices = {device.id: device.lfdi}
+    else:
+        _, rows = q.scoped_devices(session, aggregator_id=aggregator_id, start=0, limit=100_000)
+        devices = {d.id: d.lfdi for d in rows if d.id is not None}
+    series = {s.mmr.id or 0: s for s in q.series_of_devices(session, list(devices))}
+    out: list[tuple[Any, ...]] = []
+    readings = q.readings_in_range(
+        session,
+        list(series),
+        since=rng.since,
+        until=rng.until,
+        limit=limit,
+    )
+    for reading in readings:
+        s = series[reading.mmr_id]
+        quantity = quantity_of(s.mmr.description, s.mmr.uom, s.mmr.flow_direction)
+        value = _scaled(reading.value, s.mmr.power_of_ten_multiplier)
+        out.append(
+            (
+                iso(reading.time_period_start),
+                reading.time_period_start,
+                devices[s.device_id],
+                s.mup.description or s.mup.mrid,
+                quantity or s.mmr.description or s.mmr.mrid,
+                value,
+                QUANTITY_UNITS.get(quantity or "", ""),
+                s.mmr.mrid,
+            )
+        )
+    return out
+
+
+RESPONSE_HEADER = (
+    "received_utc",
+    "received_time_s",
+    "lfdi",
+    "control_mrid",
+    "control_description",
+    "status",
+    "status_name",
+    "created_time_s",
+)
+
+
+def response_rows(
+    session: Session,
+    *,
+    aggregator_id: int | None,
+    lfdi: str | None,
+    rng: TimeRange,
+    limit: int,
+) -> list[tuple[Any, ...]]:
+    """Responses to controls received in ``rng``, of one device or every device in scope."""
+    if lfdi is not None:
+        device = q.device_in_scope(session, lfdi=lfdi, aggregator_id=aggregator_id)
+        if device is None or device.id is None:
+            raise DashboardNotFoundError(f"no device with LFDI {lfdi} in your scope")
+        devices = {device.id: device.lfdi}
+    else:
+        _, rows = q.scoped_devices(session, aggregator_id=aggregator_id, start=0, limit=100_000)
+        devices = {d.id: d.lfdi for d in rows if d.id is not None}
+    responses = q.control_responses(
+        session,
+        list(devices),
+        since=rng.since,
+        until=rng.until,
+        limit=limit,
+    )
+    descriptions = q.control_descriptions(
+        session, [r.der_control_id for r in responses if r.der_control_id is not None]
+    )
+    return [
+        (
+            iso(r.received_time),
+            r.received_time,
+            devices[r.end_device_id],
+            r.subject_mrid,
+            descriptions.get(r.der_control_id or 0, ""),
+            r.status,
+            _response_name(r.status),
+            r.created_time,
+        )
+        for r in responses
+    ]

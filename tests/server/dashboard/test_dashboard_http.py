@@ -1,0 +1,393 @@
+"""The dashboard over real TLS beside the admin API: auth, scope, views, exports, hostile input."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from conftest import (
+    AGGREGATOR_DEVICE,
+    READING_STEP_S,
+    SITE_POWER_W,
+    UTILITY_DEVICE,
+    DashboardServer,
+)
+from server_testlib import NOW
+
+from openderms.server.admin.tokens import hash_token
+from openderms.server.dashboard.session import COOKIE_NAME
+from openderms.server.store.admin import revoke_admin_token, select_active_token_by_hash
+
+PAGES = (
+    "/dashboard/",
+    "/dashboard/live",
+    "/dashboard/programs",
+    "/dashboard/energy",
+    f"/dashboard/devices/{UTILITY_DEVICE}",
+)
+DATA = (
+    "/dashboard/api/fleet",
+    "/dashboard/api/programs",
+    "/dashboard/api/energy",
+    f"/dashboard/api/devices/{UTILITY_DEVICE}",
+    "/dashboard/api/openapi.json",
+    "/dashboard/export/telemetry.csv",
+    "/dashboard/export/responses.csv",
+)
+
+
+async def _login(srv: DashboardServer, token: str) -> None:
+    response = await srv.client.post(
+        "/dashboard/login", data={"token": token}, headers={"Origin": srv.base_url}
+    )
+    assert response.status_code == 303, response.text
+    assert COOKIE_NAME in srv.client.cookies
+
+
+async def test_pages_redirect_to_login_without_a_session(dashboard: DashboardServer) -> None:
+    for path in PAGES:
+        response = await dashboard.client.get(path)
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/dashboard/login?next=")
+
+
+async def test_data_endpoints_refuse_requests_without_a_valid_token(
+    dashboard: DashboardServer,
+) -> None:
+    for path in DATA:
+        for headers in ({}, {"Authorization": "Bearer od_not-a-real-token"}):
+            response = await dashboard.client.get(path, headers=headers)
+            assert response.status_code == 401, (path, headers)
+            assert response.json()["error"] == "unauthorized"
+
+
+async def test_a_forged_session_cookie_is_refused(dashboard: DashboardServer) -> None:
+    dashboard.client.cookies.set(
+        COOKIE_NAME, f"1.{NOW + 3600}.{'A' * 43}", domain="127.0.0.1", path="/dashboard/"
+    )
+    response = await dashboard.client.get("/dashboard/api/fleet")
+    assert response.status_code == 401
+
+
+async def test_login_sets_a_strict_httponly_secure_cookie_and_opens_pages(
+    dashboard: DashboardServer,
+) -> None:
+    response = await dashboard.client.post(
+        "/dashboard/login",
+        data={"token": dashboard.utility_token, "next": "/dashboard/programs"},
+        headers={"Origin": dashboard.base_url},
+    )
+    cookie = response.headers["set-cookie"]
+    assert response.status_code == 303
+    assert response.headers["location"] == "/dashboard/programs"
+    for flag in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/dashboard/"):
+        assert flag in cookie, cookie
+    assert dashboard.utility_token not in cookie  # the token itself never leaves in a cookie
+    page = await dashboard.client.get("/dashboard/")
+    assert page.status_code == 200
+    assert "Fleet overview" in page.text
+
+
+async def test_login_with_a_wrong_token_is_refused(dashboard: DashboardServer) -> None:
+    response = await dashboard.client.post(
+        "/dashboard/login", data={"token": "od_wrong"}, headers={"Origin": dashboard.base_url}
+    )
+    assert response.status_code == 401
+    assert "unknown or revoked token" in response.text
+    assert COOKIE_NAME not in dashboard.client.cookies
+
+
+async def test_login_refuses_a_cross_site_post(dashboard: DashboardServer) -> None:
+    response = await dashboard.client.post(
+        "/dashboard/login",
+        data={"token": dashboard.utility_token},
+        headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+    )
+    assert response.status_code == 400
+    assert COOKIE_NAME not in dashboard.client.cookies
+
+
+async def test_login_never_redirects_off_the_dashboard(dashboard: DashboardServer) -> None:
+    response = await dashboard.client.post(
+        "/dashboard/login",
+        data={"token": dashboard.utility_token, "next": "https://evil.example/"},
+        headers={"Origin": dashboard.base_url},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/dashboard/"
+
+
+async def test_a_revoked_token_ends_its_session(dashboard: DashboardServer) -> None:
+    await _login(dashboard, dashboard.utility_token)
+    row = dashboard.store.call(select_active_token_by_hash, hash_token(dashboard.utility_token))
+    assert row is not None and row.id is not None
+
+    def revoke(session: object) -> None:
+        revoke_admin_token(session, row.id, now=NOW)  # type: ignore[arg-type]
+        session.commit()  # type: ignore[attr-defined]
+
+    dashboard.store.call(revoke)
+    response = await dashboard.client.get("/dashboard/api/fleet")
+    assert response.status_code == 401
+
+
+async def test_a_session_expires(dashboard: DashboardServer) -> None:
+    await _login(dashboard, dashboard.utility_token)
+    dashboard.clock.now = NOW + 9 * 3600
+    response = await dashboard.client.get("/dashboard/api/fleet")
+    assert response.status_code == 401
+
+
+async def test_logout_clears_the_session_and_gets_are_never_logout(
+    dashboard: DashboardServer,
+) -> None:
+    await _login(dashboard, dashboard.utility_token)
+    refused = await dashboard.client.get("/dashboard/logout")
+    still_in = await dashboard.client.get("/dashboard/api/fleet")
+    response = await dashboard.client.post(
+        "/dashboard/logout", headers={"Origin": dashboard.base_url}
+    )
+    after = await dashboard.client.get("/dashboard/api/fleet")
+    assert refused.status_code == 405
+    assert still_in.status_code == 200
+    assert response.status_code == 303
+    assert after.status_code == 401
+
+
+async def test_the_admin_api_still_answers_beside_the_dashboard(
+    dashboard: DashboardServer,
+) -> None:
+    response = await dashboard.client.get(
+        "/devices", headers=dashboard.bearer(dashboard.utility_token)
+    )
+    assert response.status_code == 200
+    assert {d["lfdi"] for d in response.json()["devices"]} == {UTILITY_DEVICE, AGGREGATOR_DEVICE}
+
+
+async def test_fleet_json_has_the_device_with_latest_status_and_active_control(
+    dashboard: DashboardServer,
+) -> None:
+    response = await dashboard.client.get(
+        "/dashboard/api/fleet", headers=dashboard.bearer(dashboard.utility_token)
+    )
+    assert response.status_code == 200
+    devices = {d["lfdi"]: d for d in response.json()["devices"]}
+    mine = devices[UTILITY_DEVICE]
+    assert mine["der_status"]["stateOfChargeStatus"] == 61.5  # 6150 hundredths of a percent
+    assert mine["active_control"]["id"] == dashboard.seeded.active_control_id
+    assert mine["active_control"]["status"]["name"] == "active"
+    assert mine["active_control"]["modes"] == {"op_mod_exp_lim_w": 1500.0}
+    assert mine["site_power"] == {"value_w": SITE_POWER_W[-1], "time": NOW}
+    assert mine["groups"] == [{"id": mine["groups"][0]["id"], "description": "Feeder 12"}]
+    assert mine["last_contact"] == NOW
+    assert mine["default_control"]["modes"] == {"op_mod_exp_lim_w": 5000.0}
+
+
+async def test_no_active_control_after_it_ends(dashboard: DashboardServer) -> None:
+    dashboard.clock.now = NOW + 3000  # the seeded control ran [NOW-600, NOW+3000)
+    response = await dashboard.client.get(
+        "/dashboard/api/fleet", headers=dashboard.bearer(dashboard.utility_token)
+    )
+    devices = {d["lfdi"]: d for d in response.json()["devices"]}
+    assert devices[UTILITY_DEVICE]["active_control"] is None
+    assert devices[UTILITY_DEVICE]["default_control"]["description"] == "5 kW default"
+
+
+async def test_an_aggregator_sees_only_its_devices(dashboard: DashboardServer) -> None:
+    auth = dashboard.bearer(dashboard.aggregator_token)
+    fleet = await dashboard.client.get("/dashboard/api/fleet", headers=auth)
+    other = await dashboard.client.get(f"/dashboard/api/devices/{UTILITY_DEVICE}", headers=auth)
+    own = await dashboard.client.get(f"/dashboard/api/devices/{AGGREGATOR_DEVICE}", headers=auth)
+    export = await dashboard.client.get(
+        "/dashboard/export/telemetry.csv", params={"window_s": 86400}, headers=auth
+    )
+    assert [d["lfdi"] for d in fleet.json()["devices"]] == [AGGREGATOR_DEVICE]
+    assert fleet.json()["all"] == 1
+    assert other.status_code == 404
+    assert own.status_code == 200
+    assert UTILITY_DEVICE not in export.text
+    assert export.text.strip().count("\n") == 0  # header only: its device mirrors nothing
+
+
+async def test_an_aggregator_session_is_scoped_like_its_token(dashboard: DashboardServer) -> None:
+    await _login(dashboard, dashboard.aggregator_token)
+    page = await dashboard.client.get("/dashboard/")
+    other = await dashboard.client.get(f"/dashboard/devices/{UTILITY_DEVICE}")
+    assert page.status_code == 200
+    assert AGGREGATOR_DEVICE[:8] in page.text
+    assert UTILITY_DEVICE[:8] not in page.text
+    assert other.status_code == 404
+
+
+async def test_telemetry_csv_has_the_header_and_the_rows_of_the_range(
+    dashboard: DashboardServer,
+) -> None:
+    since, until = NOW - 10 * READING_STEP_S, NOW - 5 * READING_STEP_S
+    response = await dashboard.client.get(
+        "/dashboard/export/telemetry.csv",
+        params={"lfdi": UTILITY_DEVICE, "since": since, "until": until},
+        headers=dashboard.bearer(dashboard.utility_token),
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    header, body = rows[0], rows[1:]
+    power = [r for r in body if r[4] == "power_w"]
+    assert header == ["time_utc", "time_s", "lfdi", "mirror", "quantity", "value", "unit", "mrid"]
+    assert [int(r[1]) for r in power] == list(range(since, until, READING_STEP_S))
+    assert [float(r[5]) for r in power] == SITE_POWER_W[-11:-6]
+    assert {r[2] for r in body} == {UTILITY_DEVICE}
+    assert {r[4] for r in body} == {"power_w", "voltage_v"}
+    assert all(since <= int(r[1]) < until for r in body)
+
+
+async def test_responses_csv_lists_the_response_to_the_control(dashboard: DashboardServer) -> None:
+    response = await dashboard.client.get(
+        "/dashboard/export/responses.csv",
+        params={"window_s": 3600},
+        headers=dashboard.bearer(dashboard.utility_token),
+    )
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0][:6] == [
+        "received_utc",
+        "received_time_s",
+        "lfdi",
+        "control_mrid",
+        "control_description",
+        "status",
+    ]
+    assert rows[1][2:7] == [
+        UTILITY_DEVICE,
+        dashboard.seeded.active_control_mrid,
+        "export cap 1.5 kW",
+        "2",
+        "event_started",
+    ]
+    assert len(rows) == 2
+
+
+async def test_device_json_carries_history_telemetry_controls_responses_and_logs(
+    dashboard: DashboardServer,
+) -> None:
+    response = await dashboard.client.get(
+        f"/dashboard/api/devices/{UTILITY_DEVICE}",
+        params={"window_s": 7200},
+        headers=dashboard.bearer(dashboard.utility_token),
+    )
+    data = response.json()
+    site_power = next(s for s in data["telemetry"] if s["site"] and s["quantity"] == "power_w")
+    controls = {c["id"]: c for c in data["controls"]}
+    assert data["resources"]["DERStatus"][0]["fields"]["stateOfChargeStatus"] == 61.5
+    assert [v for _, v in site_power["points"]] == SITE_POWER_W
+    assert controls[dashboard.seeded.active_control_id]["responses"][0]["status_name"] == (
+        "event_started"
+    )
+    assert controls[dashboard.seeded.cancelled_control_id]["status"]["name"] == "cancelled"
+    assert data["log_events"][0]["details"] == "inverter fault"
+
+
+async def test_programs_json_lists_controls_with_their_status(dashboard: DashboardServer) -> None:
+    response = await dashboard.client.get(
+        "/dashboard/api/programs", headers=dashboard.bearer(dashboard.utility_token)
+    )
+    (program,) = response.json()["programs"]
+    assert program["primacy"] == 10
+    assert program["status_counts"] == {"active": 1, "cancelled": 1}
+    assert program["default_control"]["description"] == "5 kW default"
+
+
+async def test_energy_json_integrates_site_import_and_export(dashboard: DashboardServer) -> None:
+    since = NOW - 59 * READING_STEP_S
+    response = await dashboard.client.get(
+        "/dashboard/api/energy",
+        params={"since": since, "until": NOW + READING_STEP_S, "buckets": 60},
+        headers=dashboard.bearer(dashboard.utility_token),
+    )
+    data = response.json()
+    # Every reading is negative (exporting) and held one minute: export = sum(-P)/60 [Wh].
+    expected_export_wh = sum(-p for p in SITE_POWER_W) * READING_STEP_S / 3600
+    assert data["totals"]["import_wh"] == 0
+    assert data["totals"]["export_wh"] == pytest.approx(expected_export_wh, abs=1e-3)
+    assert [p["power_w"] for p in data["fleet_power"]] == SITE_POWER_W
+
+
+async def test_html_pages_render_with_their_key_content(dashboard: DashboardServer) -> None:
+    await _login(dashboard, dashboard.utility_token)
+    expected = {
+        "/dashboard/": ["Fleet overview", "Feeder 12", "export cap 1.5 kW", "−50 W"],
+        "/dashboard/live": ["Live view", "data-api=", "dashboard.js"],
+        "/dashboard/programs": ["Export caps", "primacy 10", "cancelled", "5 kW default"],
+        "/dashboard/energy": ["Energy flows", "<svg", "kWh"],
+        f"/dashboard/devices/{UTILITY_DEVICE}": [
+            "<svg",
+            "Site power",
+            "Voltage",
+            "event_started",
+            "inverter fault",
+            "stateOfChargeStatus",
+        ],
+    }
+    for path, needles in expected.items():
+        response = await dashboard.client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["content-type"].startswith("text/html")
+        assert "default-src 'self'" in response.headers["content-security-policy"]
+        for needle in needles:
+            assert needle.replace("−", "-") in response.text.replace("−", "-"), (path, needle)
+
+
+async def test_static_files_are_served_from_the_package(dashboard: DashboardServer) -> None:
+    script = await dashboard.client.get("/dashboard/static/dashboard.js")
+    style = await dashboard.client.get("/dashboard/static/dashboard.css")
+    assert script.status_code == 200 and "fetch(" in script.text
+    assert style.status_code == 200 and "svg.chart" in style.text
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "message"),
+    [
+        ("/dashboard/api/energy", {"since": "yesterday"}, "since must be epoch seconds"),
+        ("/dashboard/api/energy", {"since": NOW, "until": NOW - 60}, "since must be before"),
+        ("/dashboard/api/energy", {"since": 0, "until": NOW}, "longer than"),
+        ("/dashboard/api/energy", {"until": "99999999999999"}, "until must be"),
+        ("/dashboard/api/energy", {"buckets": 10**9}, "buckets must be between"),
+        ("/dashboard/api/fleet", {"limit": 10**6}, "limit must be between"),
+        ("/dashboard/api/fleet", {"limit": "-1"}, "limit must be between"),
+        ("/dashboard/api/fleet", {"start": "1e9"}, "start must be an integer"),
+        ("/dashboard/export/telemetry.csv", {"limit": 10**7}, "limit must be between"),
+        ("/dashboard/export/telemetry.csv", {"lfdi": "../../etc"}, "40 hexadecimal"),
+        ("/dashboard/api/devices/not-an-lfdi", {}, "40 hexadecimal"),
+        ("/dashboard/api/devices/" + UTILITY_DEVICE, {"window_s": 1}, "window_s must be"),
+    ],
+)
+async def test_hostile_parameters_get_400_with_a_clear_message(
+    dashboard: DashboardServer, path: str, params: dict[str, object], message: str
+) -> None:
+    response = await dashboard.client.get(
+        path, params=params, headers=dashboard.bearer(dashboard.utility_token)
+    )
+    assert response.status_code == 400, response.text
+    assert message in response.json()["message"]
+
+
+async def test_a_bad_parameter_on_a_page_shows_the_message(dashboard: DashboardServer) -> None:
+    await _login(dashboard, dashboard.utility_token)
+    response = await dashboard.client.get("/dashboard/energy", params={"window_s": "lots"})
+    assert response.status_code == 400
+    assert "window_s must be an integer" in response.text
+
+
+async def test_openapi_section_documents_every_data_route(dashboard: DashboardServer) -> None:
+    response = await dashboard.client.get(
+        "/dashboard/api/openapi.json", headers=dashboard.bearer(dashboard.aggregator_token)
+    )
+    paths = set(response.json()["paths"])
+    assert paths == {
+        "/api/fleet",
+        "/api/devices/{lfdi}",
+        "/api/programs",
+        "/api/energy",
+        "/export/telemetry.csv",
+        "/export/responses.csv",
+    }
