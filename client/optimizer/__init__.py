@@ -11,6 +11,7 @@ from openderms.client.optimizer.envelope_constraints import SiteSpec
 from openderms.client.optimizer.errors import OptimizerError, PlanInputError, SolverFailedError
 from openderms.client.optimizer.ev import EvChargerSpec, EvSession
 from openderms.client.optimizer.heat_pump import HeatPumpSpec, HeatPumpState
+from openderms.client.optimizer.mpc import ReplanSchedule, ev_targets_a
 from openderms.client.optimizer.objective import ObjectiveWeights
 from openderms.client.optimizer.plan import MissedTarget, Plan, ProblemKind
 from openderms.client.optimizer.planner import PlanInputs, Planner, PlannerConfig
@@ -34,9 +35,11 @@ __all__ = [
     "PlannerConfig",
     "ProblemKind",
     "PvSpec",
+    "ReplanSchedule",
     "SiteSpec",
     "SolverFailedError",
     "Tariff",
     "TariffRate",
+    "ev_targets_a",
     "load_tariff_csv",
 ]

@@ -177,12 +177,20 @@ def build_heat_pump(spec: HeatPumpSpec, steps: int, step_s: float, integer: bool
         penalty = penalty + TARGET_PENALTY_PER_KWH * spec.min_w / 1000.0 * hours * cp.sum(
             cut_short
         )
-        run_steps = math.ceil(spec.min_run_s / step_s - 1e-9)
+        run_steps = min(math.ceil(spec.min_run_s / step_s - 1e-9), steps)
         if run_steps > 1:
+            # Starts in the last run_steps intervals force the heat pump on (the turn-on
+            # inequalities of Rajan and Takriti, IBM RC23628, 2005: tighter than one
+            # constraint per lag, which matters for branch and bound).
             previous = cp.hstack([cp.reshape(was_on, (1,), order="C"), running[:-1]])
-            started = running - previous
-            for lag in range(1, min(run_steps, steps)):
-                constraints.append(running[lag:] >= started[: steps - lag])
+            starts = cp.Variable(steps, nonneg=True, name=f"{name}_starts")
+            started_so_far = cp.cumsum(starts)
+            constraints += [
+                starts >= running - previous,
+                running[:run_steps] >= started_so_far[:run_steps],
+                running[run_steps:]
+                >= started_so_far[run_steps:] - started_so_far[: steps - run_steps],
+            ]
     terms = Terms(constraints=constraints, site_w=power_w, der_load_w=power_w, penalty=penalty)
     return HeatPumpModel(
         spec=spec,
