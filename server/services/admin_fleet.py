@@ -20,6 +20,7 @@ from openderms.server.errors import BadRequestError, ConflictError, NotFoundErro
 from openderms.server.scope import ServiceContext
 from openderms.server.services import programs
 from openderms.server.services.device_telemetry import latest_responses, latest_telemetry
+from openderms.server.services.rates import POLL_RATE_SETTING, POST_RATE_SETTING
 from openderms.server.store.crud.der import select_latest_client_resource
 from openderms.server.store.crud.derp import (
     select_latest_default_control,
@@ -75,10 +76,6 @@ CLIENT_RESOURCE_KINDS = (
     "DeviceInformation",
     "PowerStatus",
 )
-
-#: ServerSettingRow names of the fleet-wide rates.
-POLL_RATE_SETTING = "poll_rate_s"
-POST_RATE_SETTING = "post_rate_s"
 
 
 def _new_mrid() -> str:

@@ -11,7 +11,8 @@ control for a large group costs one INSERT ... SELECT, not one render per device
 change coalesces with a row of the same subscription that is still waiting for its first
 attempt: both would carry the same, current, state.
 
-Claiming is one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)``: on
+Claiming is one ``WITH picked AS MATERIALIZED (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)
+UPDATE ... WHERE id IN (SELECT id FROM picked)``: on
 PostgreSQL two server processes never claim the same row; SQLite has no row locks
 (SQLAlchemy omits the clause) but serialises writers, so the single statement is
 atomic there too. A claim is a lease (``claimed_until``): if a process dies holding
@@ -210,18 +211,23 @@ def claim_due_notifications(
         table.c.next_attempt_at <= now,
         sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
     )
-    candidates = (
+    # A MATERIALIZED CTE: PostgreSQL runs the locking sub-select exactly once. As a plain
+    # `id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` the planner may re-run it per
+    # row and claim far more than `limit` rows (seen on PostgreSQL 15).
+    picked = (
         sa.select(table.c.id)
         .where(due)
         .order_by(table.c.next_attempt_at, table.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("picked")
+        .prefix_with("MATERIALIZED")
     )
     # `due` is repeated on the UPDATE so a row another writer changed between the
     # sub-select and the update is re-checked (PostgreSQL re-evaluates it on the new row).
     statement = (
         sa.update(table)
-        .where(table.c.id.in_(candidates.scalar_subquery()), due)
+        .where(table.c.id.in_(sa.select(picked.c.id)), due)
         .values(claim_token=claim_token, claimed_until=now + lease_s)
         .returning(
             table.c.id,

@@ -451,3 +451,31 @@ async def test_show_device_has_latest_telemetry_and_control_responses(
     (power,) = site["readings"]
     assert (power["uom"], power["latest"]["value"]) == (38, -3200)  # -320 x 10^1 W
     assert [(r["subject_mrid"], r["status"]) for r in shown["responses"]] == [(control["mrid"], 1)]
+
+
+async def test_fleet_wide_rates_become_the_servers_poll_and_post_rates(
+    admin_env: AdminEnv,
+) -> None:
+    from openderms.server.config import ServerSettings
+    from openderms.server.services.rates import server_poll_rate_s, server_post_rate_s
+
+    status, answer = await _call(
+        admin_env, "PUT", "/rates", admin_env.utility, {"poll_rate_s": 120, "post_rate_s": 60}
+    )
+    settings = ServerSettings()
+    assert (status, answer["scope"]) == (200, "fleet")
+    assert admin_env.store.call(server_poll_rate_s, settings) == 120
+    assert admin_env.store.call(server_post_rate_s, settings) == 60
+
+
+async def test_aggregator_cannot_register_under_another_aggregator(admin_env: AdminEnv) -> None:
+    status, _ = await _call(
+        admin_env,
+        "POST",
+        "/devices",
+        admin_env.aggregator,
+        {"lfdi": DEVICE_A, "aggregator_lfdi": "BB" * 20},
+    )
+    _, listed = await _call(admin_env, "GET", "/devices", admin_env.utility)
+    assert status == 403
+    assert listed["devices"] == []

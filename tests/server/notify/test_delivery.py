@@ -6,10 +6,13 @@ without sleeping; the sockets, TLS handshakes and HTTP are real.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import random
 import socket
 from pathlib import Path
 
+import pytest
 from notify_listener import NotificationListener
 from notify_pki import NotifyPki, make_notify_pki
 
@@ -179,3 +182,32 @@ async def test_outbox_rows_survive_a_restart_and_the_next_instance_delivers_them
     assert report.delivered == 3
     assert received == ["/n0", "/n1", "/n2"]
     assert statuses == {OutboxStatus.DELIVERED}
+
+
+@pytest.mark.postgres
+async def test_two_workers_with_their_own_engines_deliver_each_row_once(
+    store: Store, notify_pki: NotifyPki
+) -> None:
+    """Two workers, two connection pools, one PostgreSQL outbox: no row is POSTed twice."""
+    if store.dialect != "postgresql":
+        pytest.skip("row locks (FOR UPDATE SKIP LOCKED) are the PostgreSQL case")
+    from sqlalchemy import text
+
+    from openderms.server.store.db import make_engine
+
+    with store.session() as session:
+        schema = session.execute(text("SELECT current_schema()")).scalar_one()
+    url = os.environ["OPENDERMS_TEST_POSTGRES_URL"]
+    other = Store(make_engine(url, schema=schema))
+    with NotificationListener(notify_pki.listener_context()) as listener:
+        ids = [_enqueue(store, listener.url + f"/n{i}") for i in range(120)]
+        workers = [
+            DeliveryWorker(s, notify_pki.server_client_context(), batch_size=7, clock=lambda: T0)
+            for s in (store, other)
+        ]
+        reports = await asyncio.gather(*(w.drain() for w in workers))
+        paths = [r.path for r in listener.received]
+    other.dispose()
+    assert sorted(paths) == sorted(f"/n{i}" for i in range(120))  # each exactly once
+    assert all(r.delivered > 0 for r in reports), reports  # both took part
+    assert sum(r.delivered for r in reports) == len(ids)

@@ -130,3 +130,14 @@ def test_concurrent_claimers_get_disjoint_rows(store: Store) -> None:
         thread.join(timeout=60)
     claimed = [row_id for part in results for row_id in part]
     assert sorted(claimed) == sorted(ids)  # all claimed, none twice
+
+
+def test_claim_takes_at_most_limit_rows(store: Store) -> None:
+    """Regression: as `id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` PostgreSQL 15
+    re-ran the sub-select and claimed every due row; the batch must stay at `limit`."""
+    _enqueue(store, 20)
+    sizes = [
+        len(store.call(claim_due_notifications, now=T0, limit=7, lease_s=30, claim_token=f"w{i}"))
+        for i in range(4)
+    ]
+    assert sizes == [7, 7, 6, 0]
