@@ -62,6 +62,8 @@ log = logging.getLogger(__name__)
 _SAMPLE_BATCH = 200
 _OUTBOX_BATCH = 100
 _ENVELOPE_HORIZON_S = 86_400.0
+_STEP_ERROR_PAUSE_S = 1.0
+"""Pause after a step failed unexpectedly, so a persistent fault cannot spin the loop [s]."""
 _MAX_SLEEP_S = 60.0
 """Wake at least this often, so a changed wall clock is noticed [s]."""
 _NOTIFY_PATH = "/notify"
@@ -230,7 +232,13 @@ class GatewayRuntime:
         try:
             while not self._stopping.is_set():
                 self._wake.clear()
-                await self.step(self._clock())
+                try:
+                    await self.step(self._clock())
+                except Exception:  # the gateway must outlive any one bad step
+                    log.exception("gateway step failed; carrying on")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), _STEP_ERROR_PAUSE_S)
+                    continue
                 delay_s = self.seconds_to_next_deadline()
                 if delay_s > 0:
                     with contextlib.suppress(TimeoutError):

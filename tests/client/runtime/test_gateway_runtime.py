@@ -7,6 +7,7 @@ controls, Notifications, and LogEvents on device faults.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import socket
 from pathlib import Path
@@ -184,3 +185,34 @@ async def test_no_server_means_no_contact_and_backoff(runtime: GatewayRuntime) -
     assert NOW < walk.due_at <= NOW + runtime.config.timing.backoff_initial_s
     assert runtime.store.get("last_contact_s") is None
     assert runtime.view is None
+
+
+class BrokenSite(ScriptedSite):
+    """A site whose reads fail with something no layer below turned into a DeviceFault."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def read(self, now: float) -> SiteReading:
+        self.reads += 1
+        raise OSError("the serial adapter was unplugged")
+
+
+async def test_run_loop_outlives_a_failing_step(runtime: GatewayRuntime) -> None:
+    """An unexpected error in one step is logged; the loop carries on until stopped."""
+    site = BrokenSite()
+    runtime.site = site
+    now = [NOW]
+    runtime._clock = lambda: now[0]
+
+    async def stop_after_two_reads() -> None:
+        while site.reads < 2:
+            now[0] += 20.0  # the next sample is due at every step
+            await asyncio.sleep(0.05)
+        runtime.stop()
+
+    stopper = asyncio.create_task(stop_after_two_reads())
+    await asyncio.wait_for(runtime.run(), timeout=10)
+    await stopper
+    assert site.reads >= 2
