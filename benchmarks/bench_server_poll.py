@@ -46,7 +46,9 @@ class Device:
 # --- servers (run in child processes) ---------------------------------------------------
 
 
-def _serve(kind: str, pki_dir: str, db_url: str, body_len: int, queue: Any) -> None:
+def _serve(
+    kind: str, pki_dir: str, db_url: str, body_len: int, inline: bool | None, queue: Any
+) -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
@@ -66,7 +68,7 @@ def _serve(kind: str, pki_dir: str, db_url: str, body_len: int, queue: Any) -> N
         from openderms.server.config import ServerSettings
         from openderms.server.store.db import Store
 
-        store = Store.open(db_url)
+        store = Store.open(db_url, inline=inline)
         app: Any = create_app(ServerSettings(list_limit_default=10), store)
     else:
         fixed = b"x" * body_len
@@ -259,10 +261,12 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _start(kind: str, pki: Path, db_url: str, body_len: int) -> tuple[Any, int]:
+def _start(
+    kind: str, pki: Path, db_url: str, body_len: int, inline: bool | None
+) -> tuple[Any, int]:
     mp = multiprocessing.get_context("spawn")
     queue = mp.Queue()
-    process = mp.Process(target=_serve, args=(kind, str(pki), db_url, body_len, queue))
+    process = mp.Process(target=_serve, args=(kind, str(pki), db_url, body_len, inline, queue))
     process.start()
     return process, int(queue.get(timeout=60))
 
@@ -278,6 +282,17 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="devices polling at once in new-connection mode (default: all)",
     )
+    parser.add_argument(
+        "--inline",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run services on the event loop (default: SQLite yes, PostgreSQL no)",
+    )
+    parser.add_argument(
+        "--modes",
+        default="keep-alive,new connection",
+        help="comma-separated: keep-alive, new connection",
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -292,11 +307,13 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[tuple[str, str], tuple[float, float, float, int]] = {}
         body_len = 0
         for kind in ("ours", "bare"):
-            process, port = _start(kind, pki, db_url, body_len)
+            process, port = _start(kind, pki, db_url, body_len, args.inline)
             try:
                 if kind == "ours":
                     body_len = len(asyncio.run(_first_body(devices[0], port)))
-                for mode, keepalive in (("keep-alive", True), ("new connection", False)):
+                modes = [m.strip() for m in args.modes.split(",")]
+                for mode in modes:
+                    keepalive = mode == "keep-alive"
                     polling = devices
                     if not keepalive and args.concurrency:
                         polling = devices[: args.concurrency]
@@ -318,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
                 process.terminate()
                 process.join(timeout=10)
         sys.stdout.write(f"response body {body_len} bytes (DERControlList of 3 controls)\n")
-        for mode in ("keep-alive", "new connection"):
+        for mode in modes:
             ours, bare = results[("ours", mode)], results[("bare", mode)]
             sys.stdout.write(
                 f"ratio ours/bare {mode:15s} throughput {ours[0] / bare[0]:.2f}  "

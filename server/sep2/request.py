@@ -114,8 +114,11 @@ async def decode_body(expected: type[T] | tuple[type, ...]) -> Any:
 async def call_service(
     fn: Callable[Concatenate[Session, P], R], *args: P.args, **kwargs: P.kwargs
 ) -> R:
-    """Run one service function with a fresh session in a worker thread."""
-    return await state().store.run(fn, *args, **kwargs)
+    """Run one service function with a fresh session (GET and HEAD only read: autocommit)."""
+    store = state().store
+    if request.method in ("GET", "HEAD"):
+        return await store.run_read(fn, *args, **kwargs)
+    return await store.run(fn, *args, **kwargs)
 
 
 def xml_response(

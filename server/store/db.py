@@ -97,8 +97,10 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> E
     connect_args: dict[str, Any] = {}
     if schema is not None:
         connect_args["options"] = f"-c search_path={schema}"
+    # No pre-ping: it costs a round trip per checkout on the poll path; recycling old
+    # connections and the retry of a failed request cover a restarted database.
     return create_engine(
-        sa_url, echo=echo, pool_pre_ping=True, pool_size=10, connect_args=connect_args
+        sa_url, echo=echo, pool_recycle=1800, pool_size=10, connect_args=connect_args
     )
 
 
@@ -126,6 +128,13 @@ class Store:
     def __init__(self, engine: Engine, *, inline: bool | None = None) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, class_=Session, expire_on_commit=False)
+        # Reads need no transaction of their own: autocommit saves PostgreSQL the BEGIN and
+        # ROLLBACK round trips of every poll (each statement still sees a consistent state).
+        self._read_sessions = sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"),
+            class_=Session,
+            expire_on_commit=False,
+        )
         # SQLite calls are short CPU-bound work in this process: running them on the event
         # loop avoids handing the GIL back and forth with worker threads, which starves the
         # loop under many connections (measured: benchmarks/bench_server_poll.py).
@@ -174,6 +183,24 @@ class Store:
         """Run ``fn(session, *args, **kwargs)`` with a fresh session (synchronously)."""
         with self.session() as session:
             return fn(session, *args, **kwargs)
+
+    def call_read(
+        self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Like `call` with an autocommit session, for services that only read."""
+        session = self._read_sessions()
+        try:
+            return fn(session, *args, **kwargs)
+        finally:
+            session.close()
+
+    async def run_read(
+        self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Like `run` with an autocommit session, for services that only read."""
+        if self.inline:
+            return self.call_read(fn, *args, **kwargs)
+        return await asyncio.to_thread(functools.partial(self.call_read, fn, *args, **kwargs))
 
     async def run(
         self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
