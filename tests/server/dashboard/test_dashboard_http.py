@@ -6,7 +6,7 @@ import csv
 import io
 
 import pytest
-from conftest import (
+from dashboard_testlib import (
     AGGREGATOR_DEVICE,
     READING_STEP_S,
     SITE_POWER_W,
@@ -362,7 +362,7 @@ async def test_static_files_are_served_from_the_package(dashboard: DashboardServ
     ],
 )
 async def test_hostile_parameters_get_400_with_a_clear_message(
-    dashboard: DashboardServer, path: str, params: dict[str, object], message: str
+    dashboard: DashboardServer, path: str, params: dict[str, str | int], message: str
 ) -> None:
     response = await dashboard.client.get(
         path, params=params, headers=dashboard.bearer(dashboard.utility_token)
