@@ -274,13 +274,19 @@ class _Demo:
         )
         self.admin_url = self.report.admin_url = f"https://127.0.0.1:{admin_port}"
         self.log.info("2030.5 server:  %s (mutual TLS)", self.report.dcap_url)
+        self.log.info("dashboard:      %s/dashboard (log in with the admin token)", self.admin_url)
         self.log.info("admin API:      %s (OpenAPI at /openapi.json)", self.admin_url)
         self.log.info("admin token:    %s", self.token)
         self.log.info(
-            "try:           curl --cacert %s -H 'Authorization: Bearer %s' %s/devices",
+            "try:            curl --cacert %s -H 'Authorization: Bearer %s' %s/devices",
             self.data_dir / "pki" / "serca.pem",
             self.token,
             self.admin_url,
+        )
+        self.log.info(
+            "the admin API and dashboard use the demo PKI: trust %s, or accept the browser's "
+            "warning",
+            self.data_dir / "pki" / "serca.pem",
         )
         self.log.info("data directory: %s", self.data_dir)
 
