@@ -49,7 +49,13 @@ from openderms.client.sep2.errors import (
 from openderms.client.sep2.http import Sep2Http
 from openderms.client.sep2.mapping import ProgramFetch, map_snapshot
 from openderms.client.sep2.schedule import Backoff, Job, Sep2Schedule
-from openderms.client.sep2.walker import ProgramView, Sep2View, walk
+from openderms.client.sep2.walker import (
+    ProgramView,
+    Sep2View,
+    program_hrefs,
+    refresh_program,
+    walk,
+)
 from openderms.client.store import GatewayStore, ScheduleDocument
 from openderms.schemas.sep2 import codec
 from openderms.schemas.sep2 import models as sep
@@ -129,6 +135,7 @@ class GatewayRuntime:
             now=now,
             rates_s={
                 Job.WALK: timing.poll_s,
+                Job.REFRESH: timing.poll_s,
                 Job.TIME: timing.poll_s,
                 Job.POST_STATUS: timing.post_s,
                 Job.POST_READINGS: timing.post_s,
@@ -169,6 +176,8 @@ class GatewayRuntime:
         self.subscriptions: dict[str, str] = dict(store.get("subscriptions") or {})
         """Subscribed resource href -> Subscription href."""
         self._responded: list[str] = list(store.get("responded") or [])
+        self._dirty: set[str] = set()
+        """Hrefs a Notification said changed, not fetched again yet."""
         self._refused: set[str] = set()
         """Resources the server refused a subscription to (polled instead)."""
         self.mirrors: dict[str, str] = dict(store.get("mirrors") or {})
@@ -292,6 +301,7 @@ class GatewayRuntime:
         now = self.clock_offset.server_now(local_now)
         runner = {
             Job.WALK: self._walk,
+            Job.REFRESH: self._refresh,
             Job.TIME: self._time,
             Job.POST_STATUS: self._post_status,
             Job.POST_READINGS: self._post_readings,
@@ -337,6 +347,7 @@ class GatewayRuntime:
         )
         snapshot = self._snapshot(view.programs, now, answer_rejections=True)
         self.view = view
+        self._dirty.clear()  # a full walk fetched everything
         self.engine.update(snapshot, now)
         self._save_schedule(view.programs, now)
         self.store.put("end_device_href", view.end_device_href)
@@ -356,6 +367,27 @@ class GatewayRuntime:
             )
         if set(view.subscribable) - set(self.subscriptions) - self._refused:
             self.schedule.trigger(Job.SUBSCRIBE, now)
+        return False
+
+    async def _refresh(self, local_now: float) -> bool:
+        if self.view is None or not self._dirty:
+            return False
+        now = self.clock_offset.server_now(local_now)
+        dirty, self._dirty = self._dirty, set()
+        try:
+            programs = [
+                await refresh_program(self.http, pv.program)
+                if program_hrefs(pv.program) & dirty
+                else pv
+                for pv in self.view.programs
+            ]
+        except BaseException:
+            self._dirty |= dirty  # fetch them at the retry
+            raise
+        snapshot = self._snapshot(programs, now, answer_rejections=True)
+        self.view.programs = programs
+        self.engine.update(snapshot, now)
+        self._save_schedule(programs, now)
         return False
 
     async def _time(self, local_now: float) -> bool:
@@ -530,7 +562,17 @@ class GatewayRuntime:
             self.store.put("subscriptions", self.subscriptions)
             self.schedule.trigger(Job.SUBSCRIBE, now)
         self._contact(now)
-        self.schedule.trigger(Job.WALK, now)
+        changed = notification.subscribedResource
+        known = self.view is not None and any(
+            changed in program_hrefs(pv.program) for pv in self.view.programs
+        )
+        if notification.status == 0 and known:
+            # A program's controls or default changed: fetch that program alone, now.
+            self._dirty.add(changed)
+            self.schedule.trigger(Job.REFRESH, now)
+        else:
+            # The programs themselves (FSA, program lists) changed: walk the tree.
+            self.schedule.trigger(Job.WALK, now)
         self.wake()
         return 204
 

@@ -22,6 +22,8 @@ class Job(enum.Enum):
 
     WALK = "walk"
     """Fetch DeviceCapability and follow links: registration, FSAs, programs, controls."""
+    REFRESH = "refresh"
+    """Fetch again the programs a Notification said changed (a partial walk)."""
     TIME = "time"
     """Read the Time resource and update the clock offset."""
     POST_STATUS = "post_status"

@@ -36,6 +36,8 @@ __all__ = [
     "check_pin",
     "fetch_list",
     "find_or_register_end_device",
+    "program_hrefs",
+    "refresh_program",
     "walk",
 ]
 
@@ -240,6 +242,26 @@ async def _walk_program(fetcher: Fetcher, program: Any, view: Sep2View) -> Progr
             if default.subscribable:
                 view.subscribable.append(default_href)
     return pv
+
+
+def program_hrefs(program: Any) -> set[str]:
+    """Hrefs of what hangs off a DERProgram: its control list, active list and default."""
+    links = (
+        program.DERControlListLink,
+        program.ActiveDERControlListLink,
+        program.DefaultDERControlLink,
+    )
+    return {str(link.href) for link in links if link is not None}
+
+
+async def refresh_program(fetcher: Fetcher, program: Any) -> ProgramView:
+    """Fetch one program's controls, active controls and default again.
+
+    After a Notification about one of :func:`program_hrefs`, this is all that changed; the
+    rest of the tree is walked again at pollRate.
+    """
+    scratch = Sep2View(dcap=None, end_device=None)
+    return await _walk_program(fetcher, program, scratch)
 
 
 async def _walk_program_list(

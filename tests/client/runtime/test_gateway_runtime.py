@@ -22,7 +22,7 @@ from openderms.client.runtime.gateway import GatewayRuntime
 from openderms.client.runtime.site import DeviceFault, SiteReading
 from openderms.client.sep2.http import Sep2Http
 from openderms.client.sep2.schedule import Job
-from openderms.client.sep2.walker import ProgramView
+from openderms.client.sep2.walker import ProgramView, Sep2View
 from openderms.client.store import GatewayStore
 from openderms.schemas.sep2 import codec
 from openderms.schemas.sep2 import models as sep
@@ -216,3 +216,19 @@ async def test_run_loop_outlives_a_failing_step(runtime: GatewayRuntime) -> None
     await asyncio.wait_for(runtime.run(), timeout=10)
     await stopper
     assert site.reads >= 2
+
+
+async def test_notification_about_a_programs_controls_refreshes_that_program_only(
+    runtime: GatewayRuntime,
+) -> None:
+    """A change to a known DERControlList needs no walk from DeviceCapability."""
+    program = program_with(volt_var_control()).program
+    program.DERControlListLink = sep.DERControlListLink(href="/edev/1/derp/1/derc", all=1)
+    runtime.view = Sep2View(dcap=None, end_device=None, programs=[ProgramView(program=program)])
+    for job in Job:
+        runtime.schedule.succeeded(job, NOW)
+    notification = sep.Notification(
+        subscribedResource="/edev/1/derp/1/derc", status=0, subscriptionURI="/edev/1/sub/1"
+    )
+    assert await runtime._on_notification("/notify", codec.encode(notification)) == 204
+    assert runtime.schedule.due(NOW) == [Job.REFRESH]
