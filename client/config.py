@@ -40,9 +40,10 @@ Example ``site.toml``::
     export_limit_w = 1500
 
     [[devices]]                       # handed to openderms.client.devices as they are
-    name = "inverter"
-    host = "127.0.0.1"
-    port = 1502
+    name = "pv"
+    map = "sunspec-inverter"          # a built-in device map, or a path to a YAML map
+    host = "192.0.2.10"
+    port = 502
 """
 
 from __future__ import annotations

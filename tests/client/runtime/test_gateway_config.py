@@ -86,3 +86,19 @@ def test_dns_sd_discovery_needs_no_url(tmp_path: Path) -> None:
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_documented_example_config_loads(tmp_path: Path) -> None:
+    """The site.toml in the module docstring is a working configuration."""
+    import textwrap
+
+    import openderms.client.config as module
+    from openderms.client.devices.site import DeviceConfig
+
+    doc = module.__doc__ or ""
+    example = textwrap.dedent(doc.split("Example ``site.toml``::", 1)[1])
+    config = load_config(write(tmp_path, example))
+    assert config.dcap_url == "https://utility.example:8443/dcap"
+    assert config.register_in_band and config.pin == 111115
+    assert config.fallback.export_limit_w == 1500.0
+    assert [DeviceConfig.from_mapping(d).name for d in config.devices] == ["pv"]
