@@ -29,6 +29,10 @@ class Terms:
     """Generation of controlled DER, counted against opModGenLimW [W]."""
     der_load_w: cp.Expression | float = 0.0
     """Load or charge of controlled DER, counted against opModLoadLimW [W]."""
+    der_output_w: cp.Expression | float = 0.0
+    """Net output of the generating DER (PV, battery), held by opModFixedW and
+    opModTargetW; positive generates [W]. Chargers and heat pumps are loads, not part of
+    it."""
     cost: cp.Expression | float = 0.0
     """Economic terms that belong to the asset (degradation, surplus value) [currency]."""
     penalty: cp.Expression | float = 0.0

@@ -138,6 +138,7 @@ def build_battery(spec: BatterySpec, steps: int, step_s: float, integer: bool) -
         site_w=charge_w - discharge_w,
         der_generation_w=discharge_w,
         der_load_w=charge_w,
+        der_output_w=discharge_w - charge_w,
         cost=cost,
         penalty=penalty,
     )

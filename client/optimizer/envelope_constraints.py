@@ -10,8 +10,9 @@ bind) and :func:`build_envelope` constrains the site:
   opModMaxLimW as a percentage of the rated generation);
 - load of controlled DER, battery charge plus EV chargers plus heat pumps (opModLoadLimW);
 - connect/energize false: DER exchange no power (applied through each asset's limits);
-- a fixed or target active power (2030.5 opModFixedW, opModTargetW) for the DER output,
-  PV plus discharge minus charge.
+- a fixed or target active power (2030.5 opModFixedW, opModTargetW) for the output of the
+  generating DER, PV plus discharge minus charge (chargers and heat pumps are loads and
+  are not part of it).
 
 Limits the site can always honour (export, generation, load: curtailing and idling reach
 zero) are plain constraints. Import and a fixed power cannot always be honoured (the
@@ -160,6 +161,7 @@ def build_envelope(
     site_w: cp.Expression,
     der_generation_w: cp.Expression,
     der_load_w: cp.Expression,
+    der_output_w: cp.Expression,
 ) -> EnvelopeModel:
     """The site balance and the envelope's limits over ``steps`` intervals.
 
@@ -173,6 +175,8 @@ def build_envelope(
         Net site power from every asset and the inflexible load, positive imports [W].
     der_generation_w, der_load_w : cvxpy Expression
         Generation and load of controlled DER [W].
+    der_output_w : cvxpy Expression
+        Net output of the generating DER, PV plus discharge minus charge [W].
 
     Returns
     -------
@@ -191,7 +195,6 @@ def build_envelope(
     load = cp.Parameter(steps, nonneg=True, name="load_limit_w")
     fixed_mask = cp.Parameter(steps, nonneg=True, name="fixed_mask")
     fixed_w = cp.Parameter(steps, name="fixed_w")
-    der_output_w = der_generation_w - der_load_w
     constraints: list[cp.Constraint] = [
         import_w - export_w == site_w,
         import_w <= imp + excess_w,

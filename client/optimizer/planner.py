@@ -169,7 +169,8 @@ def _assemble(config: PlannerConfig, integer: bool) -> _Built:
     site_w = load_w + sum((t.site_w for t in terms), start=zero)
     generation_w = sum((t.der_generation_w for t in terms), start=zero)
     der_load_w = sum((t.der_load_w for t in terms), start=zero)
-    envelope = build_envelope(steps, step_s, site_w, generation_w, der_load_w)
+    der_output_w = sum((t.der_output_w for t in terms), start=zero)
+    envelope = build_envelope(steps, step_s, site_w, generation_w, der_load_w, der_output_w)
     objective = build_objective(
         envelope.import_w, envelope.export_w, step_s, config.weights.peak_per_kw2_h
     )

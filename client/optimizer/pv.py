@@ -62,6 +62,7 @@ def build_pv(spec: PvSpec, steps: int) -> PvModel:
         constraints=[power_w <= available_w],
         site_w=-power_w,
         der_generation_w=power_w,
+        der_output_w=power_w,
     )
     return PvModel(spec=spec, terms=terms, power_w=power_w, available_w=available_w)
 

@@ -59,6 +59,8 @@ def interval_limits(draw: st.DrawFn) -> EnvelopeLimits:
         load_limit_w=draw(optional_w),
         max_generation_pct=draw(st.one_of(st.none(), st.floats(0.0, 100.0))),
         connect=draw(st.one_of(st.none(), st.booleans())),
+        energize=draw(st.one_of(st.none(), st.booleans())),
+        target_w=draw(st.one_of(st.none(), st.none(), st.floats(-5000.0, 13_000.0))),
     )
 
 
@@ -107,7 +109,7 @@ def _effective(limits: EnvelopeLimits) -> tuple[float, float, float, float, bool
         + [rated_gen * p / 100 for p in [limits.max_generation_pct] if p is not None]
     )
     load = limits.load_limit_w if limits.load_limit_w is not None else float("inf")
-    return imp, exp, gen, load, limits.connect is not False
+    return imp, exp, gen, load, limits.connect is not False and limits.energize is not False
 
 
 def _assert_within_envelope(plan: Plan, limits: list[EnvelopeLimits]) -> None:
@@ -125,6 +127,11 @@ def _assert_within_envelope(plan: Plan, limits: list[EnvelopeLimits]) -> None:
         if not connected:
             assert max(pv_w, charge_w, discharge_w) <= TOL_W, f"DER connected in {index}"
         excess_wh += max(site_w - imp, 0.0) * STEP_S / 3600
+        if item.target_w is not None:
+            target_w = item.target_w if connected else 0.0
+            off_w = abs(pv_w + discharge_w - charge_w - target_w)
+            fixed_missed = [m for m in plan.missed if m.target == "fixed_power"]
+            assert off_w <= TOL_W or fixed_missed, f"target power ignored in {index}"
     reported = [m for m in plan.missed if m.target == "import_limit"]
     if excess_wh > 1.0:
         # Import over the limit only when the inflexible load alone exceeds what the site
