@@ -49,7 +49,13 @@ from openderms.server.services.dashboard_queries import active_token_by_id
 from openderms.server.store.admin import AdminRole
 from openderms.server.store.db import Store
 
-__all__ = ["DASHBOARD_PREFIX", "SECRET_ENV", "create_dashboard_app", "mount_dashboard"]
+__all__ = [
+    "DASHBOARD_PREFIX",
+    "SECRET_ENV",
+    "TRUNCATED_HEADER",
+    "create_dashboard_app",
+    "mount_dashboard",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +99,13 @@ def _json(status: int, payload: Any) -> Response:
     )
 
 
-def _csv(name: str, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> Response:
+#: Set on a CSV export that stopped at its row limit (ask again from the last time).
+TRUNCATED_HEADER = "X-Openderms-Truncated"
+
+
+def _csv(
+    name: str, header: tuple[str, ...], rows: list[tuple[Any, ...]], truncated: bool
+) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
@@ -106,7 +118,10 @@ def _csv(name: str, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> Res
         buffer.getvalue(),
         status=200,
         content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            TRUNCATED_HEADER: "true" if truncated else "false",
+        },
     )
 
 
@@ -373,26 +388,29 @@ def create_dashboard_app(
 
     async def _export(
         fn: Callable[..., list[tuple[Any, ...]]],
-    ) -> tuple[list[tuple[Any, ...]], str]:
+    ) -> tuple[list[tuple[Any, ...]], str, bool]:
         who = await principal()
         now = clock()
         rng = time_range(request.args, now=now)
         lfdi_text = request.args.get("lfdi")
         lfdi = lfdi_param(lfdi_text) if lfdi_text else None
         limit = int_param(request.args, "limit", 10_000, 1, MAX_EXPORT_ROWS)
-        rows = await store.run(fn, aggregator_id=scope_of(who), lfdi=lfdi, rng=rng, limit=limit)
+        # One row more than asked tells whether the range holds more than the limit.
+        rows = await store.run(
+            fn, aggregator_id=scope_of(who), lfdi=lfdi, rng=rng, limit=limit + 1
+        )
         suffix = f"{lfdi or 'fleet'}_{views.iso(rng.since)}_{views.iso(rng.until)}"
-        return rows, suffix.replace(":", "")
+        return rows[:limit], suffix.replace(":", ""), len(rows) > limit
 
     @app.get("/export/telemetry.csv")
     async def export_telemetry() -> Response:
-        rows, suffix = await _export(views.telemetry_rows)
-        return _csv(f"telemetry_{suffix}.csv", views.TELEMETRY_HEADER, rows)
+        rows, suffix, truncated = await _export(views.telemetry_rows)
+        return _csv(f"telemetry_{suffix}.csv", views.TELEMETRY_HEADER, rows, truncated)
 
     @app.get("/export/responses.csv")
     async def export_responses() -> Response:
-        rows, suffix = await _export(views.response_rows)
-        return _csv(f"responses_{suffix}.csv", views.RESPONSE_HEADER, rows)
+        rows, suffix, truncated = await _export(views.response_rows)
+        return _csv(f"responses_{suffix}.csv", views.RESPONSE_HEADER, rows, truncated)
 
     return app
 

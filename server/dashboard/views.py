@@ -47,8 +47,11 @@ __all__ = [
 
 #: A reading counts for at most this long when integrating energy or summing power [s].
 MAX_HOLD_S = 900
-#: Readings read for one chart or energy total, at most.
-MAX_CHART_READINGS = 20_000
+#: Points per chart line at most (longer windows are averaged in the database).
+MAX_CHART_POINTS = 600
+#: Energy is integrated over at most this many means per device and window.
+ENERGY_RESOLUTION = 288
+_REVERSE = 19  # FlowDirectionType: reverse (received from the customer)
 
 
 def iso(time_s: int | None) -> str | None:
@@ -182,22 +185,10 @@ def _site_power(session: Session, device_ids: Sequence[int]) -> dict[int, dict[s
         held = out.get(s.device_id)
         if held is None or reading.time_period_start > held["time"]:
             out[s.device_id] = {
-                "value_w": _signed_site_w(
-                    reading.value, s.mmr.power_of_ten_multiplier, s.mmr.flow_direction
-                ),
+                "value_w": _series_value(s, reading.value),
                 "time": reading.time_period_start,
             }
     return out
-
-
-def _scaled(raw: int, power_of_ten: int | None) -> float:
-    return float(raw * 10 ** (power_of_ten or 0))
-
-
-def _signed_site_w(raw: int, power_of_ten: int | None, flow_direction: int | None) -> float:
-    """Site power positive = import; a site series sent as reverse flow is negated."""
-    value = _scaled(raw, power_of_ten)
-    return -value if flow_direction == 19 else value
 
 
 def _status_summary(fields: dict[str, Any]) -> dict[str, Any]:
@@ -263,29 +254,30 @@ def fleet_view(
     }
 
 
+def _series_value(s: q.Series, raw: float) -> float:
+    """A reading as shown: scaled, and site power signed + import / - export."""
+    value = raw * 10 ** (s.mmr.power_of_ten_multiplier or 0)
+    site_power = (
+        is_site_mirror(s.mup.description, s.mup.role_flags)
+        and quantity_of(s.mmr.description, s.mmr.uom, s.mmr.flow_direction) == "power_w"
+    )
+    return -value if site_power and s.mmr.flow_direction == _REVERSE else value
+
+
 def _series_json(
     session: Session, series: Sequence[q.Series], rng: TimeRange
 ) -> list[dict[str, Any]]:
+    """Each series' readings in ``rng``, averaged in the database to at most
+    `MAX_CHART_POINTS` points (a month of minute data stays a small page)."""
+    width_s = max(1, -(-rng.span_s // MAX_CHART_POINTS))
+    by_id = {s.mmr.id or 0: s for s in series}
+    points: dict[int, list[tuple[int, float]]] = {}
+    for mmr_id, time_s, mean, _count in q.bucket_means(
+        session, list(by_id), since=rng.since, until=rng.until, width_s=width_s
+    ):
+        points.setdefault(mmr_id, []).append((time_s, _series_value(by_id[mmr_id], mean)))
     out = []
-    readings = q.readings_in_range(
-        session,
-        [s.mmr.id for s in series if s.mmr.id is not None],
-        since=rng.since,
-        until=rng.until,
-        limit=MAX_CHART_READINGS,
-    )
-    by_mmr: dict[int, list[tuple[int, float]]] = {}
-    kinds = {s.mmr.id: s for s in series}
-    for reading in readings:
-        s = kinds[reading.mmr_id]
-        value = (
-            _signed_site_w(reading.value, s.mmr.power_of_ten_multiplier, s.mmr.flow_direction)
-            if is_site_mirror(s.mup.description, s.mup.role_flags)
-            and quantity_of(s.mmr.description, s.mmr.uom, s.mmr.flow_direction) == "power_w"
-            else _scaled(reading.value, s.mmr.power_of_ten_multiplier)
-        )
-        by_mmr.setdefault(reading.mmr_id, []).append((reading.time_period_start, value))
-    for s in series:
+    for mmr_id, s in by_id.items():
         quantity = quantity_of(s.mmr.description, s.mmr.uom, s.mmr.flow_direction)
         out.append(
             {
@@ -294,7 +286,8 @@ def _series_json(
                 "mrid": s.mmr.mrid,
                 "quantity": quantity or s.mmr.description or s.mmr.mrid,
                 "unit": QUANTITY_UNITS.get(quantity or "", ""),
-                "points": by_mmr.get(s.mmr.id or 0, []),
+                "bucket_s": width_s,
+                "points": points.get(mmr_id, []),
             }
         )
     return out
@@ -413,9 +406,9 @@ def programs_view(
 
 
 def _site_power_points(
-    session: Session, device_ids: Sequence[int], rng: TimeRange
+    session: Session, device_ids: Sequence[int], rng: TimeRange, width_s: int
 ) -> dict[int, list[tuple[int, float]]]:
-    """Site power readings per device in [since - hold, until) [W, + = import]."""
+    """Site power per device in [since - hold, until), as ``width_s`` means [W, + = import]."""
     series = [
         s
         for s in q.series_of_devices(session, device_ids)
@@ -423,37 +416,41 @@ def _site_power_points(
         and quantity_of(s.mmr.description, s.mmr.uom, s.mmr.flow_direction) == "power_w"
     ]
     by_id = {s.mmr.id or 0: s for s in series}
-    readings = q.readings_in_range(
+    out: dict[int, list[tuple[int, float]]] = {}
+    for mmr_id, time_s, mean, _count in q.bucket_means(
         session,
         list(by_id),
-        since=max(0, rng.since - MAX_HOLD_S),
+        since=max(0, rng.since - max(MAX_HOLD_S, width_s)),
         until=rng.until,
-        limit=MAX_CHART_READINGS * 5,
-    )
-    out: dict[int, list[tuple[int, float]]] = {}
-    for reading in readings:
-        s = by_id[reading.mmr_id]
-        out.setdefault(s.device_id, []).append(
-            (
-                reading.time_period_start,
-                _signed_site_w(reading.value, s.mmr.power_of_ten_multiplier, s.mmr.flow_direction),
-            )
-        )
+        width_s=width_s,
+    ):
+        s = by_id[mmr_id]
+        out.setdefault(s.device_id, []).append((time_s, _series_value(s, mean)))
+    for device_points in out.values():
+        device_points.sort()  # a device with two site power series: one timeline
     return out
 
 
 def energy_view(
     session: Session, *, aggregator_id: int | None, now: int, rng: TimeRange, buckets: int
 ) -> dict[str, Any]:
-    """Site import/export per device and in total over ``rng``, and fleet power over time."""
-    total, devices = q.scoped_devices(session, aggregator_id=aggregator_id, start=0, limit=10_000)
+    """Site import/export per device and in total over ``rng``, and fleet power over time.
+
+    Energy integrates site power held until the next value (at most `MAX_HOLD_S`). Over
+    long windows the readings are first averaged in the database over
+    ``span / ENERGY_RESOLUTION`` (at least a minute), so a month costs the same as a day;
+    a bucket's mean then stands for the whole bucket.
+    """
+    total, devices = q.scoped_devices(session, aggregator_id=aggregator_id, start=0, limit=100_000)
     lfdi = {d.id: d.lfdi for d in devices if d.id is not None}
-    points = _site_power_points(session, list(lfdi), rng)
+    width_s = max(60, rng.span_s // ENERGY_RESOLUTION)
+    hold_s = max(MAX_HOLD_S, width_s)
+    points = _site_power_points(session, list(lfdi), rng, width_s)
     per_device = []
     import_wh = export_wh = 0.0
     for device_id, device_points in sorted(points.items()):
         totals = integrate_energy_wh(
-            device_points, since=rng.since, until=rng.until, max_hold_s=MAX_HOLD_S
+            device_points, since=rng.since, until=rng.until, max_hold_s=hold_s
         )
         import_wh += totals.import_wh
         export_wh += totals.export_wh
@@ -462,16 +459,17 @@ def energy_view(
                 "lfdi": lfdi[device_id],
                 "import_wh": round(totals.import_wh, 3),
                 "export_wh": round(totals.export_wh, 3),
-                "readings": len(device_points),
+                "values": len(device_points),
             }
         )
     aggregate = bucket_sums(
-        points, since=rng.since, until=rng.until, buckets=buckets, max_hold_s=MAX_HOLD_S
+        points, since=rng.since, until=rng.until, buckets=buckets, max_hold_s=hold_s
     )
     return {
         "now": now,
         "since": rng.since,
         "until": rng.until,
+        "resolution_s": width_s,
         "devices_in_scope": total,
         "totals": {"import_wh": round(import_wh, 3), "export_wh": round(export_wh, 3)},
         "devices": per_device,
@@ -520,7 +518,7 @@ def telemetry_rows(
     for reading in readings:
         s = series[reading.mmr_id]
         quantity = quantity_of(s.mmr.description, s.mmr.uom, s.mmr.flow_direction)
-        value = _scaled(reading.value, s.mmr.power_of_ten_multiplier)
+        value = _series_value(s, reading.value)
         out.append(
             (
                 iso(reading.time_period_start),

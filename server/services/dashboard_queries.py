@@ -39,6 +39,7 @@ __all__ = [
     "DeviceControl",
     "Series",
     "active_token_by_id",
+    "bucket_means",
     "control_descriptions",
     "control_responses",
     "controls_of_programs",
@@ -445,3 +446,34 @@ def active_token_by_id(session: Session, token_id: int) -> AdminToken | None:
     """The admin token with this id unless revoked (a dashboard session names its token)."""
     row = session.get(AdminToken, token_id)
     return row if row is not None and row.revoked_time is None else None
+
+
+def bucket_means(
+    session: Session, mmr_ids: Sequence[int], *, since: int, until: int, width_s: int
+) -> Sequence[tuple[int, int, float, int]]:
+    """Readings in [since, until) averaged per series and ``width_s`` bucket, in the database.
+
+    Returns
+    -------
+    sequence of (mmr id, time of the bucket's first reading [s], mean raw value, count)
+        Ordered by series, then time. Raw values: scale by the ReadingType's multiplier.
+    """
+    # Integer division of integers is the bucket number in both SQLite and PostgreSQL.
+    offset = (col(MirrorReadingRow.time_period_start) - since).self_group()
+    bucket = offset.op("/", precedence=100)(max(1, width_s))
+    rows = session.exec(
+        select(
+            MirrorReadingRow.mmr_id,
+            func.min(MirrorReadingRow.time_period_start),
+            func.avg(MirrorReadingRow.value),
+            func.count(),
+        )
+        .where(
+            col(MirrorReadingRow.mmr_id).in_(mmr_ids),
+            col(MirrorReadingRow.time_period_start) >= since,
+            col(MirrorReadingRow.time_period_start) < until,
+        )
+        .group_by(col(MirrorReadingRow.mmr_id), bucket)
+        .order_by(col(MirrorReadingRow.mmr_id), func.min(MirrorReadingRow.time_period_start))
+    ).all()
+    return [(int(m), int(t), float(v), int(n)) for m, t, v, n in rows]

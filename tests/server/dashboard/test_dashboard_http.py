@@ -16,6 +16,7 @@ from dashboard_testlib import (
 from server_testlib import NOW
 
 from openderms.server.admin.tokens import hash_token
+from openderms.server.dashboard.app import TRUNCATED_HEADER
 from openderms.server.dashboard.session import COOKIE_NAME
 from openderms.server.store.admin import revoke_admin_token, select_active_token_by_hash
 
@@ -391,3 +392,41 @@ async def test_openapi_section_documents_every_data_route(dashboard: DashboardSe
         "/export/telemetry.csv",
         "/export/responses.csv",
     }
+
+
+async def test_telemetry_csv_says_when_the_row_limit_cut_it(dashboard: DashboardServer) -> None:
+    response = await dashboard.client.get(
+        "/dashboard/export/telemetry.csv",
+        params={"lfdi": UTILITY_DEVICE, "window_s": 7200, "limit": 10},
+        headers=dashboard.bearer(dashboard.utility_token),
+    )
+    complete = await dashboard.client.get(
+        "/dashboard/export/telemetry.csv",
+        params={"lfdi": UTILITY_DEVICE, "window_s": 7200},
+        headers=dashboard.bearer(dashboard.utility_token),
+    )
+    assert len(response.text.strip().splitlines()) == 1 + 10
+    assert response.headers[TRUNCATED_HEADER] == "true"
+    assert complete.headers[TRUNCATED_HEADER] == "false"
+    assert len(complete.text.strip().splitlines()) == 1 + 2 * len(SITE_POWER_W)
+
+
+async def test_long_windows_are_averaged_into_few_chart_points(
+    dashboard: DashboardServer,
+) -> None:
+    response = await dashboard.client.get(
+        f"/dashboard/api/devices/{UTILITY_DEVICE}",
+        params={"window_s": 30 * 86400},
+        headers=dashboard.bearer(dashboard.utility_token),
+    )
+    site_power = next(
+        s for s in response.json()["telemetry"] if s["site"] and s["quantity"] == "power_w"
+    )
+    bucket_s = site_power["bucket_s"]
+    values = [v for _, v in site_power["points"]]
+    # 30 days over at most 600 points: 72-minute means; the hour of readings spans 1 or 2.
+    assert bucket_s == 30 * 86400 // 600
+    assert 1 <= len(values) <= 2
+    assert sum(values) / len(values) == pytest.approx(
+        sum(SITE_POWER_W) / len(SITE_POWER_W), rel=0.5
+    )
