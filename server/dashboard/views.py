@@ -256,7 +256,7 @@ def fleet_view(
 
 def _series_value(s: q.Series, raw: float) -> float:
     """A reading as shown: scaled, and site power signed + import / - export."""
-    value = raw * 10 ** (s.mmr.power_of_ten_multiplier or 0)
+    value = float(raw) * 10.0 ** (s.mmr.power_of_ten_multiplier or 0)
     site_power = (
         is_site_mirror(s.mup.description, s.mup.role_flags)
         and quantity_of(s.mmr.description, s.mmr.uom, s.mmr.flow_direction) == "power_w"
