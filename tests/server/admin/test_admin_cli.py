@@ -119,3 +119,47 @@ def test_token_create_with_db_writes_a_working_token_without_the_api(
         main(["admin", "list-devices", "--url", url, "--ca", str(ca), "--token", issued["token"]])
         == 0
     )
+
+
+def test_cli_authors_groups_programs_controls_defaults_and_rates(
+    admin_server: tuple[str, Path, str, Store], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each verb's arguments become the body the API expects (checked by the API's answers)."""
+    import json
+
+    url, ca, token, _ = admin_server
+    common = ["--url", url, "--ca", str(ca), "--token", token]
+
+    def run(*argv: str) -> dict[str, object]:
+        assert main(["admin", argv[0], *common, *argv[1:]]) == 0, capsys.readouterr().err
+        answer: dict[str, object] = json.loads(capsys.readouterr().out)
+        return answer
+
+    run("register-device", "--lfdi", LFDI)
+    group = run("create-group", "--description", "feeder 12")
+    assert run("assign", "--group", str(group["id"]), "--lfdi", LFDI)["added"] == 1
+    program = run("create-program", "--primacy", "10", "--group", str(group["id"]))
+    control = run(
+        "create-control",
+        "--group",
+        str(group["id"]),
+        "--duration",
+        "3600",
+        "--export-limit-w",
+        "1500",
+        "--connect",
+        "yes",
+    )
+    device_control = run("create-control", "--lfdi", LFDI, "--duration", "60", "--target-w", "0")
+    cancelled = run("cancel-control", str(control["id"]), "--randomized")
+    default = run(
+        "set-default-control", "--program", str(program["id"]), "--export-limit-w", "5000"
+    )
+    rates = run("set-rates", "--poll", "60", "--post", "300", "--lfdi", LFDI)
+
+    assert control["program_id"] == program["id"]
+    assert control["modes"] == {"op_mod_exp_lim_w": 1500.0, "op_mod_connect": True}
+    assert device_control["program_id"] != program["id"]  # the device's private program
+    assert cancelled["cancel_randomized"] is True and cancelled["cancelled_time"] is not None
+    assert default["modes"] == {"op_mod_exp_lim_w": 5000.0}
+    assert (rates["scope"], rates["poll_rate_s"], rates["post_rate_s"]) == ("device", 60, 300)
