@@ -375,12 +375,13 @@ class GatewayRuntime:
         now = self.clock_offset.server_now(local_now)
         dirty, self._dirty = self._dirty, set()
         try:
-            programs = [
-                await refresh_program(self.http, pv.program)
-                if program_hrefs(pv.program) & dirty
-                else pv
-                for pv in self.view.programs
-            ]
+            programs = []
+            for pv in self.view.programs:
+                if program_hrefs(pv.program) & dirty:
+                    fresh = await refresh_program(self.http, pv.program)
+                    fresh.active_mrids = pv.active_mrids  # until the next full walk
+                    pv = fresh
+                programs.append(pv)
         except BaseException:
             self._dirty |= dirty  # fetch them at the retry
             raise

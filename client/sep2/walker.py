@@ -218,7 +218,9 @@ def check_pin(registration: Any, expected_pin: int | None) -> None:
         raise PinMismatchError(f"Registration PIN {actual} != configured PIN {expected_pin}")
 
 
-async def _walk_program(fetcher: Fetcher, program: Any, view: Sep2View) -> ProgramView:
+async def _walk_program(
+    fetcher: Fetcher, program: Any, view: Sep2View, *, with_active: bool = True
+) -> ProgramView:
     pv = ProgramView(program=program)
     control_href = _href(program.DERControlListLink)
     if control_href is not None:
@@ -226,7 +228,7 @@ async def _walk_program(fetcher: Fetcher, program: Any, view: Sep2View) -> Progr
         if first.subscribable:
             view.subscribable.append(control_href)
     active_href = _href(program.ActiveDERControlListLink)
-    if active_href is not None:
+    if with_active and active_href is not None:
         _, active = await fetch_list(fetcher, active_href, sep.DERControlList)
         pv.active_mrids = {bytes(c.mRID.value) for c in active}
     default_href = _href(program.DefaultDERControlLink)
@@ -255,13 +257,15 @@ def program_hrefs(program: Any) -> set[str]:
 
 
 async def refresh_program(fetcher: Fetcher, program: Any) -> ProgramView:
-    """Fetch one program's controls, active controls and default again.
+    """Fetch one program's controls and default again.
 
     After a Notification about one of :func:`program_hrefs`, this is all that changed; the
-    rest of the tree is walked again at pollRate.
+    rest of the tree is walked again at pollRate. The ActiveDERControlList is left for that
+    walk: the event engine works out what is active from the controls themselves, and one
+    round trip less is a shorter way from a new control to the devices.
     """
     scratch = Sep2View(dcap=None, end_device=None)
-    return await _walk_program(fetcher, program, scratch)
+    return await _walk_program(fetcher, program, scratch, with_active=False)
 
 
 async def _walk_program_list(
