@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,9 +112,15 @@ async def serve(
                     assert task is not None
                     connection_tasks.add(task)
                     task.add_done_callback(connection_tasks.discard)
-                    await PeerCertificateTCPServer(
-                        wrapped, loop, config, context, state, reader, writer
-                    )
+                    try:
+                        await PeerCertificateTCPServer(
+                            wrapped, loop, config, context, state, reader, writer
+                        )
+                    except (ssl.SSLError, OSError) as exc:
+                        # hypercorn's close path lets a TLS shutdown error escape (a peer
+                        # that sends data after close_notify); the connection is gone
+                        # either way, so it is not worth asyncio's error log.
+                        logger.debug("connection closed uncleanly: %s", exc)
 
                 return on_connection
 
