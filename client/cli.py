@@ -53,12 +53,21 @@ async def _main(config: Any, duration_s: float | None) -> int:
     import logging
     import signal
 
+    from openderms.certs.errors import CertsError
+    from openderms.client.devices.errors import DeviceError
     from openderms.client.runtime.app import open_gateway
     from openderms.client.runtime.devices_site import DevicesSite
+    from openderms.client.sep2.errors import Sep2ClientError
+    from openderms.client.store import StoreError
 
     log = logging.getLogger("openderms.client")
-    site = DevicesSite.from_config(config.devices)
-    runtime = await open_gateway(config, site)
+    try:
+        site = DevicesSite.from_config(config.devices)
+        runtime = await open_gateway(config, site)
+    except (CertsError, DeviceError, Sep2ClientError, StoreError, OSError) as exc:
+        # Startup problems are the operator's to fix: say which, without a traceback.
+        log.error("cannot start the gateway: %s", exc)
+        return 2
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, runtime.stop)

@@ -102,3 +102,25 @@ def test_documented_example_config_loads(tmp_path: Path) -> None:
     assert config.register_in_band and config.pin == 111115
     assert config.fallback.export_limit_w == 1500.0
     assert [DeviceConfig.from_mapping(d).name for d in config.devices] == ["pv"]
+
+
+def run_client_verb(*argv: str) -> int:
+    """`openderms client ...` through the verb's own parser (without the other verbs)."""
+    import argparse
+
+    from openderms.client import cli
+
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers())
+    args = parser.parse_args(["client", *argv])
+    return int(args.handler(args))
+
+
+def test_client_command_refuses_a_config_it_cannot_start_with(tmp_path: Path) -> None:
+    """Missing certificate files end `openderms client` with status 2 and a reason."""
+    assert run_client_verb("--config", str(write(tmp_path, GOOD)), "--duration", "1") == 2
+
+
+def test_client_command_refuses_a_bad_config_file(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace('mode = "out-of-band"', 'mode = "magic"'))
+    assert run_client_verb("--config", str(path)) == 2
