@@ -80,7 +80,9 @@ class BatteryModel:
     discharge_limit_w: cp.Parameter
 
 
-def build_battery(spec: BatterySpec, steps: int, step_s: float, integer: bool) -> BatteryModel:
+def build_battery(
+    spec: BatterySpec, steps: int, step_s: float, integer_steps: int
+) -> BatteryModel:
     """Constraints and costs of one battery over ``steps`` intervals.
 
     Parameters
@@ -90,8 +92,9 @@ def build_battery(spec: BatterySpec, steps: int, step_s: float, integer: bool) -
         Number of intervals in the horizon.
     step_s : float
         Interval length [s].
-    integer : bool
-        Add the binary that forbids charging and discharging in the same interval (MILP).
+    integer_steps : int
+        Over the first ``integer_steps`` intervals, add the binary that forbids charging
+        and discharging in the same interval (MILP); 0 builds the LP relaxation.
 
     Returns
     -------
@@ -121,11 +124,12 @@ def build_battery(spec: BatterySpec, steps: int, step_s: float, integer: bool) -
         charge_w <= charge_limit,
         discharge_w <= discharge_limit,
     ]
-    if integer:
-        charging = cp.Variable(steps, boolean=True, name=f"{spec.asset_id}_charging")
+    k = min(integer_steps, steps)
+    if k > 0:
+        charging = cp.Variable(k, boolean=True, name=f"{spec.asset_id}_charging")
         constraints += [
-            charge_w <= spec.max_charge_w * charging,
-            discharge_w <= spec.max_discharge_w * (1 - charging),
+            charge_w[:k] <= spec.max_charge_w * charging,
+            discharge_w[:k] <= spec.max_discharge_w * (1 - charging),
         ]
     cost = (
         spec.degradation_cost_per_kwh * hours / 1000.0 * cp.sum(charge_w + discharge_w)

@@ -156,7 +156,7 @@ def interval_coverage(
     return coverage
 
 
-def build_ev(spec: EvChargerSpec, steps: int, step_s: float, integer: bool) -> EvModel:
+def build_ev(spec: EvChargerSpec, steps: int, step_s: float, integer_steps: int) -> EvModel:
     """Constraints and costs of one charger over ``steps`` intervals.
 
     Parameters
@@ -166,8 +166,9 @@ def build_ev(spec: EvChargerSpec, steps: int, step_s: float, integer: bool) -> E
         Number of intervals.
     step_s : float
         Interval length [s].
-    integer : bool
-        Model "minimum current or off" with a binary per interval (MILP).
+    integer_steps : int
+        Over the first ``integer_steps`` intervals, model "minimum current or off" with a
+        binary per interval (MILP); 0 builds the LP relaxation.
 
     Returns
     -------
@@ -189,12 +190,13 @@ def build_ev(spec: EvChargerSpec, steps: int, step_s: float, integer: bool) -> E
         cp.sum(delivered_wh) <= max_energy_wh,
     ]
     min_w: cp.Parameter | None = None
-    if integer:
-        min_w = cp.Parameter(steps, nonneg=True, name=f"{name}_min_w")
-        charging = cp.Variable(steps, boolean=True, name=f"{name}_on")
+    k = min(integer_steps, steps)
+    if k > 0:
+        min_w = cp.Parameter(k, nonneg=True, name=f"{name}_min_w")
+        charging = cp.Variable(k, boolean=True, name=f"{name}_on")
         constraints += [
-            power_w <= spec.max_w * charging,
-            power_w >= cp.multiply(min_w, charging),
+            power_w[:k] <= spec.max_w * charging,
+            power_w[:k] >= cp.multiply(min_w, charging),
         ]
     constraints.append(power_w <= max_w)
     terms = Terms(
@@ -269,7 +271,7 @@ def update_ev(
         surplus = session.surplus_value_per_kwh
     model.max_w.value = spec.max_w * coverage
     if model.min_w is not None:
-        model.min_w.value = spec.min_w * coverage
+        model.min_w.value = spec.min_w * coverage[: model.min_w.shape[0]]
     model.target_mask.value = mask
     model.target_energy_wh.value = target_wh
     model.max_energy_wh.value = max_energy_wh

@@ -123,7 +123,9 @@ def cop_carnot(
     return np.clip(carnot_efficiency * (supply_temp_c + 273.15) / lift_k, 1.0, 7.0)
 
 
-def build_heat_pump(spec: HeatPumpSpec, steps: int, step_s: float, integer: bool) -> HeatPumpModel:
+def build_heat_pump(
+    spec: HeatPumpSpec, steps: int, step_s: float, integer_steps: int
+) -> HeatPumpModel:
     """Constraints and comfort penalty of one heat pump over ``steps`` intervals.
 
     Parameters
@@ -133,8 +135,9 @@ def build_heat_pump(spec: HeatPumpSpec, steps: int, step_s: float, integer: bool
         Number of intervals.
     step_s : float
         Interval length [s].
-    integer : bool
-        Add on/off binaries, minimum power and minimum run time (MILP).
+    integer_steps : int
+        Over the first ``integer_steps`` intervals, add on/off binaries, minimum power and
+        minimum run time (MILP); 0 builds the LP relaxation.
 
     Returns
     -------
@@ -162,35 +165,39 @@ def build_heat_pump(spec: HeatPumpSpec, steps: int, step_s: float, integer: bool
     was_on: cp.Parameter | None = None
     cut_short: cp.Variable | None = None
     penalty = COMFORT_PENALTY_PER_KELVIN_HOUR * hours * cp.sum(too_cold + too_warm)
-    if integer:
-        running = cp.Variable(steps, boolean=True, name=f"{name}_on")
-        forced_on = cp.Parameter(steps, nonneg=True, name=f"{name}_forced_on")
+    k = min(integer_steps, steps)
+    if k > 0:
+        running = cp.Variable(k, boolean=True, name=f"{name}_on")
+        forced_on = cp.Parameter(k, nonneg=True, name=f"{name}_forced_on")
         was_on = cp.Parameter(nonneg=True, name=f"{name}_was_on")
         # Finishing a run begun before the plan is soft: a new envelope limit may forbid
         # the heat pump's minimum power, and the envelope wins.
-        cut_short = cp.Variable(steps, nonneg=True, name=f"{name}_run_cut_short")
+        cut_short = cp.Variable(k, nonneg=True, name=f"{name}_run_cut_short")
         constraints += [
-            power_w <= spec.max_w * running,
-            power_w >= spec.min_w * running,
+            power_w[:k] <= spec.max_w * running,
+            power_w[:k] >= spec.min_w * running,
             running + cut_short >= forced_on,
         ]
         penalty = penalty + TARGET_PENALTY_PER_KWH * spec.min_w / 1000.0 * hours * cp.sum(
             cut_short
         )
-        run_steps = min(math.ceil(spec.min_run_s / step_s - 1e-9), steps)
+        run_steps = min(math.ceil(spec.min_run_s / step_s - 1e-9), k)
         if run_steps > 1:
             # Starts in the last run_steps intervals force the heat pump on (the turn-on
             # inequalities of Rajan and Takriti, IBM RC23628, 2005: tighter than one
             # constraint per lag, which matters for branch and bound).
             previous = cp.hstack([cp.reshape(was_on, (1,), order="C"), running[:-1]])
-            starts = cp.Variable(steps, nonneg=True, name=f"{name}_starts")
+            starts = cp.Variable(k, nonneg=True, name=f"{name}_starts")
             started_so_far = cp.cumsum(starts)
             constraints += [
                 starts >= running - previous,
                 running[:run_steps] >= started_so_far[:run_steps],
-                running[run_steps:]
-                >= started_so_far[run_steps:] - started_so_far[: steps - run_steps],
             ]
+            if run_steps < k:
+                constraints.append(
+                    running[run_steps:]
+                    >= started_so_far[run_steps:] - started_so_far[: k - run_steps]
+                )
     terms = Terms(constraints=constraints, site_w=power_w, der_load_w=power_w, penalty=penalty)
     return HeatPumpModel(
         spec=spec,
@@ -242,5 +249,5 @@ def update_heat_pump(
             must_run_until = state.on_since_s + spec.min_run_s
             starts = now + step_s * np.arange(steps)
             forced = (starts < must_run_until).astype(float)
-        model.forced_on.value = forced
+        model.forced_on.value = forced[: model.forced_on.shape[0]]
         model.was_on.value = 1.0 if state.is_on else 0.0

@@ -81,6 +81,8 @@ class Plan:
     missed: tuple[MissedTarget, ...] = ()
     fallback_reason: str | None = None
     """Why the LP relaxation was solved instead of the MILP asked for, if it was."""
+    integer_steps: int = 0
+    """Intervals, from the start, whose discrete facts the MILP modelled; 0 for LP/QP."""
 
     @property
     def steps(self) -> int:

@@ -83,12 +83,18 @@ class PlannerConfig:
     """Relative optimality gap at which branch and bound stops [unitless]. 1 % of a day's
     objective is cents, and the plan is redone in 15 minutes; 0.1 % costs 3-5x the time
     on the benchmark site (benchmarks/bench_optimizer.py)."""
+    integer_steps: int | None = None
+    """How many intervals, from the start, the MILP models with binaries; later ones are
+    relaxed. None means all. Binaries matter most where the plan is executed next (and
+    it is redone every interval), so 16-48 intervals keep long horizons solvable."""
     mip_time_limit_s: float = 20.0
     """Wall time after which the MILP gives up and the LP relaxation is solved [s]."""
 
     def __post_init__(self) -> None:
         if self.step_s <= 0 or self.steps <= 0:
             raise PlanInputError("step_s and steps must be positive")
+        if self.integer_steps is not None and self.integer_steps < 0:
+            raise PlanInputError("integer_steps must be >= 0")
         ids = self.asset_ids()
         if len(set(ids)) != len(ids):
             raise PlanInputError(f"asset ids must be unique: {ids}")
@@ -143,6 +149,7 @@ class PlanInputs:
 class _Built:
     problem: cp.Problem
     kind: ProblemKind
+    integer_steps: int
     pv: list[PvModel]
     batteries: list[BatteryModel]
     chargers: list[EvModel]
@@ -155,9 +162,10 @@ class _Built:
 def _assemble(config: PlannerConfig, integer: bool) -> _Built:
     steps, step_s = config.steps, config.step_s
     pv = [build_pv(spec, steps) for spec in config.pv]
-    batteries = [build_battery(spec, steps, step_s, integer) for spec in config.batteries]
-    chargers = [build_ev(spec, steps, step_s, integer) for spec in config.chargers]
-    heat_pumps = [build_heat_pump(spec, steps, step_s, integer) for spec in config.heat_pumps]
+    k = (steps if config.integer_steps is None else config.integer_steps) if integer else 0
+    batteries = [build_battery(spec, steps, step_s, k) for spec in config.batteries]
+    chargers = [build_ev(spec, steps, step_s, k) for spec in config.chargers]
+    heat_pumps = [build_heat_pump(spec, steps, step_s, k) for spec in config.heat_pumps]
     terms: list[Terms] = [
         *(m.terms for m in pv),
         *(m.terms for m in batteries),
@@ -185,7 +193,9 @@ def _assemble(config: PlannerConfig, integer: bool) -> _Built:
         kind = ProblemKind.MILP
     else:
         kind = ProblemKind.QP if objective.quadratic else ProblemKind.LP
-    return _Built(problem, kind, pv, batteries, chargers, heat_pumps, envelope, objective, load_w)
+    return _Built(
+        problem, kind, k, pv, batteries, chargers, heat_pumps, envelope, objective, load_w
+    )
 
 
 def _vector(name: str, values: Sequence[float] | _Array | None, steps: int) -> _Array:
@@ -457,4 +467,5 @@ class Planner:
             indoor_temp_c={m.spec.asset_id: _values(m.indoor_temp_c) for m in built.heat_pumps},
             missed=tuple(missed),
             fallback_reason=fallback,
+            integer_steps=built.integer_steps,
         )

@@ -135,3 +135,18 @@ def test_deadline_past_the_horizon_owes_only_what_later_hours_cannot_give(
     later_wh = CHARGER.max_w * CHARGER.efficiency * 4.0
     assert plan.ev_energy_wh["ev"] == pytest.approx(50_000.0 - later_wh, rel=1e-4)
     assert plan.missed == ()
+
+
+def test_partial_milp_models_minimum_current_in_its_integer_intervals(
+    make_inputs: Callable[..., PlanInputs],
+) -> None:
+    config = PlannerConfig(chargers=(CHARGER,), steps=STEPS, integer_steps=3)
+    planner = Planner(config, integer=True)
+    session = EvSession(0.0, STEPS * STEP_S, target_energy_wh=1000.0)
+
+    plan = planner.plan(0.0, make_inputs(STEPS, ev_sessions={"ev": session}))
+
+    currents = np.array(plan.ev_current_a["ev"][:3])
+    assert np.all((currents <= 1e-6) | (currents >= CHARGER.min_current_a - 1e-6))
+    assert (plan.problem.value, plan.integer_steps) == ("MILP", 3)
+    assert plan.ev_energy_wh["ev"] == pytest.approx(1000.0, abs=1.0)
