@@ -22,6 +22,7 @@ _EPILOG = """examples:
   openderms admin assign --group 1 --lfdi 3E4F45AB31EDFE5B67E343E5E4562E31984E23E5
   openderms admin create-program --primacy 10 --group 1 --description "export limits"
   openderms admin create-control --group 1 --duration 3600 --export-limit-w 1500
+  openderms admin list-controls --lfdi <LFDI>
   openderms admin cancel-control 7
   openderms admin set-default-control --program 1 --export-limit-w 5000
   openderms admin set-rates --poll 60 --post 300          # pollRate/postRate, not tariffs
@@ -123,6 +124,10 @@ def _request(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None]
         return "PUT", "/rates", {k: v for k, v in body.items() if v is not None}
     if verb == "show-device":
         return "GET", f"/devices/{args.device_lfdi}", None
+    if verb == "list-controls":
+        if args.program is not None:
+            return "GET", f"/programs/{args.program}", None
+        return "GET", f"/devices/{args.lfdi}/controls", None
     if verb == "list-devices":
         return "GET", f"/devices?start={args.start}&limit={args.limit}", None
     if verb == "token-revoke":
@@ -285,6 +290,15 @@ def register(subparsers: Any) -> None:  # Any: argparse's private _SubParsersAct
 
     p = verb("show-device", "a device with its latest status and responses", "show-device <LFDI>")
     p.add_argument("device_lfdi", metavar="LFDI", help="device LFDI")
+
+    p = verb(
+        "list-controls",
+        "current and future controls (and defaults) of a program or of a device's programs",
+        "list-controls --lfdi <LFDI>",
+    )
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--program", type=int, help="program id")
+    which.add_argument("--lfdi", help="device LFDI (every program it sees)")
 
     p = verb("list-devices", "list devices in the token's scope", "list-devices --limit 50")
     p.add_argument("--start", type=int, default=0, help="index of the first device")

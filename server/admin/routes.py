@@ -401,6 +401,33 @@ def revoke_token(session: Session, call: AdminCall) -> Any:
     return {"id": token_id, "revoked_time": call.ctx.now}
 
 
+def _controls_json(session: Session, call: AdminCall, program: DERProgramRow) -> Any:
+    assert program.id is not None
+    total, rows = fleet.program_controls(session, call.ctx, program.id, limit=MAX_PAGE)
+    default = fleet.latest_default_control(session, program.id)
+    return {
+        **program_json(program),
+        "controls_all": total,
+        "controls": [control_json(r) for r in rows],
+        "default_control": default_control_json(default) if default else None,
+    }
+
+
+def list_programs(session: Session, call: AdminCall) -> Any:
+    return {"programs": [program_json(r) for r in fleet.list_programs(session)]}
+
+
+def show_program(session: Session, call: AdminCall) -> Any:
+    program = fleet.get_program(session, int(call.params["program_id"]))
+    return _controls_json(session, call, program)
+
+
+def list_device_controls(session: Session, call: AdminCall) -> Any:
+    device = _device(session, call)
+    programs = fleet.device_programs(session, device)
+    return {"lfdi": device.lfdi, "programs": [_controls_json(session, call, p) for p in programs]}
+
+
 def list_audit(session: Session, call: AdminCall) -> Any:
     start, limit = _page(call)
     token_id = None if call.principal.is_utility else call.principal.token_id
@@ -472,6 +499,32 @@ ROUTES: tuple[AdminRoute, ...] = (
         body=DefaultControlBody,
         changes=True,
         tag="controls",
+    ),
+    AdminRoute(
+        "GET",
+        "/devices/<lfdi>/controls",
+        "listDeviceControls",
+        "The device's programs with their current and future controls and defaults",
+        list_device_controls,
+        tag="controls",
+    ),
+    AdminRoute(
+        "GET",
+        "/programs",
+        "listPrograms",
+        "List DERPrograms",
+        list_programs,
+        utility_only=True,
+        tag="programs",
+    ),
+    AdminRoute(
+        "GET",
+        "/programs/<int:program_id>",
+        "showProgram",
+        "A program with its current and future controls and its default",
+        show_program,
+        utility_only=True,
+        tag="programs",
     ),
     AdminRoute(
         "GET",

@@ -18,11 +18,13 @@ from sqlmodel import Session, col, select
 from openderms.certs.identity import sfdi_from_lfdi
 from openderms.server.errors import BadRequestError, ConflictError, NotFoundError
 from openderms.server.scope import ServiceContext
+from openderms.server.sep2.paging import Page
 from openderms.server.services import programs
 from openderms.server.services.device_telemetry import latest_responses, latest_telemetry
 from openderms.server.services.rates import POLL_RATE_SETTING, POST_RATE_SETTING
 from openderms.server.store.crud.der import select_latest_client_resource
 from openderms.server.store.crud.derp import (
+    select_controls,
     select_latest_default_control,
 )
 from openderms.server.store.crud.end_device import (
@@ -32,7 +34,9 @@ from openderms.server.store.crud.end_device import (
 )
 from openderms.server.store.crud.fsa import (
     select_end_device_ids_seeing_program,
+    select_fsas_for_end_device,
     select_member_ids,
+    select_programs_for_fsa,
 )
 from openderms.server.store.crud.settings import set_int_setting
 from openderms.server.store.models import (
@@ -404,6 +408,36 @@ def set_default_control(
         modes=programs.ControlModes(**spec.modes),
         description=spec.description,
         set_grad_w=spec.set_grad_w,
+    )
+
+
+def device_programs(session: Session, device: EndDeviceRow) -> list[DERProgramRow]:
+    """The programs a device sees through its groups, by primacy then id (distinct)."""
+    assert device.id is not None
+    everything = Page(start=0, after=None, limit=10_000)
+    seen: dict[int, DERProgramRow] = {}
+    for group in select_fsas_for_end_device(session, device.id, everything)[1]:
+        for program in select_programs_for_fsa(session, group.id or 0, everything)[1]:
+            if program.id is not None:
+                seen[program.id] = program
+    return sorted(seen.values(), key=lambda p: (p.primacy, p.id or 0))
+
+
+def list_programs(session: Session) -> list[DERProgramRow]:
+    """Every DERProgram (device-private ones included), by id."""
+    return list(session.exec(select(DERProgramRow).order_by(col(DERProgramRow.id))).all())
+
+
+def program_controls(
+    session: Session, ctx: ServiceContext, program_id: int, *, limit: int
+) -> tuple[int, Sequence[DERControlRow]]:
+    """(count, first ``limit``) of a program's controls that have not ended by now.
+
+    Cancelled and superseded ones are included (they stay listed, 2030.5 §12.1.3).
+    """
+    get_program(session, program_id)
+    return select_controls(
+        session, program_id, ended_after=ctx.now, page=Page(start=0, after=None, limit=limit)
     )
 
 

@@ -31,6 +31,13 @@ def _latest_reading(session: Session, mmr_id: int) -> MirrorReadingRow | None:
     ).first()
 
 
+def _scaled(raw: int, power_of_ten: int) -> float | int:
+    """``raw × 10^power_of_ten``, exact for integers and without binary noise for decimals."""
+    if power_of_ten >= 0:
+        return int(raw * 10**power_of_ten)
+    return round(raw * float(10.0**power_of_ten), -power_of_ten)
+
+
 def latest_telemetry(session: Session, device: EndDeviceRow) -> list[dict[str, Any]]:
     """Per mirror of ``device``: its series with the newest reading (None when empty)."""
     scope = Scope(lfdi=device.lfdi, sfdi=device.sfdi)
@@ -42,7 +49,7 @@ def latest_telemetry(session: Session, device: EndDeviceRow) -> list[dict[str, A
         series = []
         for mmr in select_mmrs(session, mup.id or 0):
             reading = _latest_reading(session, mmr.id or 0)
-            scale = 10 ** (mmr.power_of_ten_multiplier or 0)
+            power_of_ten = mmr.power_of_ten_multiplier or 0
             series.append(
                 {
                     "mrid": mmr.mrid,
@@ -56,8 +63,8 @@ def latest_telemetry(session: Session, device: EndDeviceRow) -> list[dict[str, A
                     else {
                         "time": reading.time_period_start,
                         "raw": reading.value,
-                        "power_of_ten": mmr.power_of_ten_multiplier or 0,
-                        "value": reading.value * scale,
+                        "power_of_ten": power_of_ten,
+                        "value": _scaled(reading.value, power_of_ten),
                         "received_time": reading.received_time,
                     },
                 }

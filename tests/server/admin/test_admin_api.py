@@ -479,3 +479,59 @@ async def test_aggregator_cannot_register_under_another_aggregator(admin_env: Ad
     _, listed = await _call(admin_env, "GET", "/devices", admin_env.utility)
     assert status == 403
     assert listed["devices"] == []
+
+
+async def test_program_and_device_views_list_controls_with_their_status(
+    admin_env: AdminEnv,
+) -> None:
+    """Cancelled controls stay listed (2030.5 §12.1.3); a device's programs by primacy."""
+    await _register(admin_env, DEVICE_A)
+    _, group = await _call(admin_env, "POST", "/groups", admin_env.utility, {})
+    await _call(
+        admin_env,
+        "POST",
+        f"/groups/{group['id']}/devices",
+        admin_env.utility,
+        {"lfdis": [DEVICE_A]},
+    )
+    _, program = await _call(
+        admin_env,
+        "POST",
+        "/programs",
+        admin_env.utility,
+        {"primacy": 50, "group_ids": [group["id"]]},
+    )
+    _, control = await _call(
+        admin_env,
+        "POST",
+        f"/programs/{program['id']}/controls",
+        admin_env.utility,
+        VALID_BODIES["createProgramControl"],
+    )
+    await _call(admin_env, "POST", f"/controls/{control['id']}/cancel", admin_env.utility, {})
+    await _call(
+        admin_env,
+        "POST",
+        f"/devices/{DEVICE_A}/controls",
+        admin_env.utility,
+        VALID_BODIES["createDeviceControl"],
+    )
+
+    _, shown = await _call(admin_env, "GET", f"/programs/{program['id']}", admin_env.utility)
+    _, of_device = await _call(
+        admin_env, "GET", f"/devices/{DEVICE_A}/controls", admin_env.utility
+    )
+    _, programs = await _call(admin_env, "GET", "/programs", admin_env.utility)
+
+    assert [(c["id"], c["cancelled_time"]) for c in shown["controls"]] == [(control["id"], NOW)]
+    primacies = [p["primacy"] for p in of_device["programs"]]
+    assert primacies == [0, 50]  # the device's private program outranks the group's
+    assert len(programs["programs"]) == 2
+
+
+def test_telemetry_scaling_has_no_binary_noise() -> None:
+    from openderms.server.services.device_telemetry import _scaled
+
+    assert _scaled(2401, -1) == 240.1
+    assert _scaled(-320, 1) == -3200
+    assert _scaled(5, 0) == 5

@@ -152,6 +152,7 @@ def test_cli_authors_groups_programs_controls_defaults_and_rates(
     )
     device_control = run("create-control", "--lfdi", LFDI, "--duration", "60", "--target-w", "0")
     cancelled = run("cancel-control", str(control["id"]), "--randomized")
+    listed = run("list-controls", "--lfdi", LFDI)
     default = run(
         "set-default-control", "--program", str(program["id"]), "--export-limit-w", "5000"
     )
@@ -163,3 +164,5 @@ def test_cli_authors_groups_programs_controls_defaults_and_rates(
     assert cancelled["cancel_randomized"] is True and cancelled["cancelled_time"] is not None
     assert default["modes"] == {"op_mod_exp_lim_w": 5000.0}
     assert (rates["scope"], rates["poll_rate_s"], rates["post_rate_s"]) == ("device", 60, 300)
+    listed_ids = {c["id"] for p in listed["programs"] for c in p["controls"]}  # type: ignore[attr-defined]
+    assert listed_ids == {control["id"], device_control["id"]}
