@@ -165,12 +165,14 @@ def _request(path: str) -> bytes:
 
 
 async def _connect(
-    device: Device, port: int
+    device: Device, port: int, gate: asyncio.Semaphore
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
-    try:
-        return await asyncio.open_connection("127.0.0.1", port, ssl=device.context)
-    except (OSError, ssl.SSLError):
-        return None
+    # A fleet does not handshake all at once: at most `gate` handshakes are in flight.
+    async with gate:
+        try:
+            return await asyncio.open_connection("127.0.0.1", port, ssl=device.context)
+        except (OSError, ssl.SSLError):
+            return None
 
 
 async def _poll_keepalive(
@@ -224,7 +226,8 @@ async def _run_mode(
     latencies: list[float] = []
     errors: list[str] = []
     if keepalive:
-        streams = await asyncio.gather(*(_connect(d, port) for d in devices))
+        gate = asyncio.Semaphore(256)
+        streams = await asyncio.gather(*(_connect(d, port, gate) for d in devices))
         errors.extend("connect failed" for stream in streams if stream is None)
         started = time.perf_counter()
         deadline = started + seconds
