@@ -256,7 +256,10 @@ def fleet_view(
 
 def _series_value(s: q.Series, raw: float) -> float:
     """A reading as shown: scaled, and site power signed + import / - export."""
-    value = float(raw) * 10.0 ** (s.mmr.power_of_ten_multiplier or 0)
+    power_of_ten = s.mmr.power_of_ten_multiplier or 0
+    value = float(raw) * 10.0**power_of_ten
+    if power_of_ten < 0:  # 2401 x 10^-1 is 240.1, not 240.10000000000002
+        value = round(value, -power_of_ten + 3)
     site_power = (
         is_site_mirror(s.mup.description, s.mup.role_flags)
         and quantity_of(s.mmr.description, s.mmr.uom, s.mmr.flow_direction) == "power_w"
@@ -508,25 +511,27 @@ def telemetry_rows(
         devices = {d.id: d.lfdi for d in rows if d.id is not None}
     series = {s.mmr.id or 0: s for s in q.series_of_devices(session, list(devices))}
     out: list[tuple[Any, ...]] = []
-    readings = q.readings_in_range(
-        session,
-        list(series),
-        since=rng.since,
-        until=rng.until,
-        limit=limit,
-    )
-    for reading in readings:
-        s = series[reading.mmr_id]
-        quantity = quantity_of(s.mmr.description, s.mmr.uom, s.mmr.flow_direction)
-        value = _series_value(s, reading.value)
+    labels = {
+        mmr_id: (
+            devices[s.device_id],
+            s.mup.description or s.mup.mrid,
+            quantity_of(s.mmr.description, s.mmr.uom, s.mmr.flow_direction),
+        )
+        for mmr_id, s in series.items()
+    }
+    for mmr_id, time_s, raw in q.reading_values_in_range(
+        session, list(series), since=rng.since, until=rng.until, limit=limit
+    ):
+        s = series[mmr_id]
+        lfdi_of, mirror_name, quantity = labels[mmr_id]
         out.append(
             (
-                iso(reading.time_period_start),
-                reading.time_period_start,
-                devices[s.device_id],
-                s.mup.description or s.mup.mrid,
+                iso(time_s),
+                time_s,
+                lfdi_of,
+                mirror_name,
                 quantity or s.mmr.description or s.mmr.mrid,
-                value,
+                _series_value(s, raw),
                 QUANTITY_UNITS.get(quantity or "", ""),
                 s.mmr.mrid,
             )

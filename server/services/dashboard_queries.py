@@ -54,6 +54,7 @@ __all__ = [
     "log_events",
     "notification_counts",
     "programs_in_scope",
+    "reading_values_in_range",
     "readings_in_range",
     "resource_history",
     "scoped_device_ids",
@@ -477,3 +478,21 @@ def bucket_means(
         .order_by(col(MirrorReadingRow.mmr_id), func.min(MirrorReadingRow.time_period_start))
     ).all()
     return [(int(m), int(t), float(v), int(n)) for m, t, v, n in rows]
+
+
+def reading_values_in_range(
+    session: Session, mmr_ids: Sequence[int], *, since: int, until: int, limit: int
+) -> Sequence[tuple[int, int, int]]:
+    """(mmr id, time [s], raw value) of readings in [since, until), time order, at most
+    ``limit`` (plain tuples: an export of many rows skips building ORM objects)."""
+    rows = session.exec(
+        select(MirrorReadingRow.mmr_id, MirrorReadingRow.time_period_start, MirrorReadingRow.value)
+        .where(
+            col(MirrorReadingRow.mmr_id).in_(mmr_ids),
+            col(MirrorReadingRow.time_period_start) >= since,
+            col(MirrorReadingRow.time_period_start) < until,
+        )
+        .order_by(col(MirrorReadingRow.time_period_start), col(MirrorReadingRow.id))
+        .limit(limit)
+    ).all()
+    return [(int(m), int(t), int(v)) for m, t, v in rows]
