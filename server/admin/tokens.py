@@ -155,12 +155,21 @@ def ensure_bootstrap_token(session: Session, data_dir: Path, *, now: int) -> Pat
     if count_admin_tokens(session) > 0:
         return None
     path = Path(data_dir) / BOOTSTRAP_TOKEN_FILE
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        logger.error("cannot create the data directory %s: %s", data_dir, exc)
+        return None
     # Exclusive create with the final mode: the secret is never world-readable, not even
     # for an instant, and an existing file (another process won the race) is left alone.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
+        return None
+    except OSError as exc:
+        # Serve anyway: the operator can still issue a token on the host with
+        # `openderms admin token create --db ...`.
+        logger.error("cannot write the bootstrap admin token to %s: %s", path, exc)
         return None
     issued = create_token(
         session, name="bootstrap", role=AdminRole.UTILITY, aggregator_lfdi=None, now=now
