@@ -4,6 +4,24 @@ envelope (model-predictive control with cvxpy; HiGHS for LP/MILP, Clarabel for Q
 One optimizer term per module (``pv``, ``battery``, ``ev``, ``heat_pump``,
 ``envelope_constraints``, ``objective``); :class:`Planner` assembles them once with cvxpy
 Parameters and re-solves on every change; :class:`Plan` is the result.
+
+Typical use by the gateway runtime (``now`` from its clock, forecasts from
+:mod:`openderms.client.forecast`, the envelope from the event engine)::
+
+    planner = Planner(PlannerConfig(pv=(PvSpec("pv", 6000),),
+                                    batteries=(BatterySpec("bat", 10_000, 5000, 5000),),
+                                    chargers=(EvChargerSpec("ev"),)), integer=True)
+    imp, exp = tariff.prices_over(now, 900, 96)
+    plan = planner.plan(now, PlanInputs(load_forecast_w=load.as_array(),
+                                        import_price_per_kwh=imp, export_price_per_kwh=exp,
+                                        envelope=envelope,
+                                        pv_forecast_w={"pv": pv.as_array()},
+                                        batteries={"bat": BatteryState(soc_pct=57)},
+                                        ev_sessions={"ev": EvSession(arr_s, dep_s, 12_000)}))
+    plan.setpoints(0); plan.missed; ev_targets_a(plan, now)  # -> DLM targets
+
+``ReplanSchedule`` says when the next plan is due. ``openderms plan evaluate`` runs the
+evaluation week (:mod:`.evaluation`).
 """
 
 from openderms.client.optimizer.battery import BatterySpec, BatteryState

@@ -96,8 +96,14 @@ def _evaluate(args: argparse.Namespace) -> int:
             sys.stderr.write(f"\r(c) re-planning: {done}/{total} intervals")
             sys.stderr.flush()
 
-    with _stdout_to_stderr():
+    from openderms.client.optimizer.errors import PlanInputError
+
+    try:
         data = load_evaluation_data(week_start, week_days=args.days, seed=args.seed)
+    except PlanInputError as error:
+        sys.stderr.write(f"openderms plan evaluate: {error}\n")
+        return 2
+    with _stdout_to_stderr():
         site = EvaluationSite.default()
         results = [run_no_control(data, site), run_rule_based(data, site)]
         results.append(

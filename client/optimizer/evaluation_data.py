@@ -149,6 +149,13 @@ def load_evaluation_data(
         Seed of the load noise and the tariff's day-to-day variation.
     """
     start = week_start - timedelta(days=history_days)
+    end = week_start + timedelta(days=week_days + lookahead_days)
+    if start.year != end.year:
+        # TMY data and the BDEW profile cover one calendar year each.
+        raise PlanInputError(
+            f"history, week and look-ahead ({start:%Y-%m-%d} to {end:%Y-%m-%d}) must lie "
+            "in one calendar year"
+        )
     steps = int((history_days + week_days + lookahead_days) * 86_400 / STEP_S)
     start_s = start.timestamp()
     times = interval_midpoints(start_s, STEP_S, steps)
