@@ -138,7 +138,7 @@ async def run_server(
 
         admin = create_admin_app(store, settings=settings, changes=changes, clock=clock)
         # The operator dashboard shares the admin listener and its tokens (/dashboard/...).
-        served = mount_dashboard(admin, store, clock=clock)
+        served = mount_dashboard(admin, store, clock=clock, settings=settings)
         listeners.append(Listener(served, _admin_config(settings), "admin"))
     tasks = [asyncio.create_task(coro) for coro in background]
     try:

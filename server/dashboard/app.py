@@ -28,6 +28,7 @@ from quart import Quart, Response, redirect, render_template, request, url_for
 from openderms.server.admin.errors import AdminError
 from openderms.server.admin.tokens import Principal, authenticate, hash_token
 from openderms.server.clock import utc_now_s
+from openderms.server.config import ServerSettings
 from openderms.server.dashboard import views
 from openderms.server.dashboard.charts import ChartSeries, line_chart
 from openderms.server.dashboard.errors import (
@@ -37,7 +38,12 @@ from openderms.server.dashboard.errors import (
     DashboardUnauthorizedError,
 )
 from openderms.server.dashboard.openapi import dashboard_openapi
-from openderms.server.dashboard.params import int_param, lfdi_param, time_range
+from openderms.server.dashboard.params import (
+    int_param,
+    lfdi_param,
+    lfdi_prefix_param,
+    time_range,
+)
 from openderms.server.dashboard.session import (
     COOKIE_NAME,
     SESSION_LIFETIME_S,
@@ -144,6 +150,7 @@ def create_dashboard_app(
     *,
     clock: Callable[[], int] = utc_now_s,
     secret: bytes | None = None,
+    settings: ServerSettings | None = None,
 ) -> Quart:
     """Build the dashboard app (serve it under `DASHBOARD_PREFIX` via `mount_dashboard`).
 
@@ -156,10 +163,13 @@ def create_dashboard_app(
     secret
         Key of the session cookies; default ``$OPENDERMS_DASHBOARD_SECRET`` or a random
         per-process key (then sessions do not survive a restart).
+    settings
+        The head-end settings (default postRate for staleness); defaults when None.
     """
     app = Quart("openderms.server.dashboard", static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = 16 * 1024
     key = secret if secret is not None else _secret_from_environment()
+    server_settings = settings or ServerSettings()
     openapi_doc = dashboard_openapi()
 
     app.jinja_env.filters["iso"] = views.iso
@@ -292,8 +302,16 @@ def create_dashboard_app(
         args = request.args
         start = int_param(args, "start", 0, 0, 10**9)
         limit = int_param(args, "limit", 100, 1, MAX_PAGE)
+        group = int_param(args, "group", 0, 0, 2**31 - 1)
         return await store.run(
-            views.fleet_view, aggregator_id=scope_of(who), now=clock(), start=start, limit=limit
+            views.fleet_view,
+            aggregator_id=scope_of(who),
+            now=clock(),
+            start=start,
+            limit=limit,
+            settings=server_settings,
+            lfdi_prefix=lfdi_prefix_param(args.get("q", "")),
+            group_id=group or None,
         )
 
     @app.get("/live")
@@ -473,6 +491,7 @@ def mount_dashboard(
     *,
     clock: Callable[[], int] = utc_now_s,
     secret: bytes | None = None,
+    settings: ServerSettings | None = None,
 ) -> Callable[[Any, Any, Any], Awaitable[None]]:
     """One ASGI app: ``/dashboard...`` to a new dashboard app, the rest to ``admin_app``.
 
@@ -480,10 +499,10 @@ def mount_dashboard(
     ----------
     admin_app
         The admin API app (`openderms.server.admin.app.create_admin_app`), any ASGI app.
-    store, clock, secret
+    store, clock, secret, settings
         As `create_dashboard_app`.
     """
-    dashboard = create_dashboard_app(store, clock=clock, secret=secret)
+    dashboard = create_dashboard_app(store, clock=clock, secret=secret, settings=settings)
     lifespan = AsyncioDispatcherMiddleware({DASHBOARD_PREFIX: dashboard, "": admin_app})
 
     async def app(scope: Any, receive: Any, send: Any) -> None:  # ASGI: untyped dicts

@@ -86,7 +86,17 @@ def dashboard_openapi() -> dict[str, Any]:
             "/api/fleet": _get(
                 "dashboardFleet",
                 "Every device with last contact, latest DERStatus, active control, site power",
-                [_int("start", 0, 10**9, 0), _int("limit", 1, 500, 100)],
+                [
+                    _int("start", 0, 10**9, 0),
+                    _int("limit", 1, 500, 100),
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "schema": {"type": "string", "pattern": "^[0-9A-Fa-f]{0,40}$"},
+                        "description": "only devices whose LFDI starts with these hex digits",
+                    },
+                    _int("group", 0, 2**31 - 1, 0),
+                ],
                 json_media,
             ),
             "/api/devices/{lfdi}": _get(

@@ -20,6 +20,7 @@ __all__ = [
     "TimeRange",
     "int_param",
     "lfdi_param",
+    "lfdi_prefix_param",
     "parse_time",
     "time_range",
 ]
@@ -31,6 +32,7 @@ MAX_WINDOW_S = 366 * 24 * 3600
 #: Latest time accepted [s] (year 9999; TimeType is an Int64 but browsers stop there).
 _MAX_TIME_S = 253_402_300_799
 _LFDI = re.compile(r"^[0-9A-Fa-f]{40}$")
+_HEX = re.compile(r"^[0-9A-Fa-f]+$")
 _DIGITS = re.compile(r"^-?[0-9]{1,12}$")
 
 
@@ -108,6 +110,16 @@ def int_param(args: Mapping[str, str], name: str, default: int, low: int, high: 
     if not low <= value <= high:
         raise DashboardBadRequestError(f"{name} must be between {low} and {high}")
     return value
+
+
+def lfdi_prefix_param(text: str) -> str | None:
+    """A search for devices by the start of their LFDI (hex digits), or None when empty."""
+    text = text.strip()
+    if not text:
+        return None
+    if len(text) > 40 or not _HEX.match(text):
+        raise DashboardBadRequestError("search by up to 40 hexadecimal digits of an LFDI")
+    return text.upper()
 
 
 def lfdi_param(text: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from openderms.schemas.sep2.enums import ResponseStatus
+from openderms.server.config import ServerSettings
 from openderms.server.dashboard.errors import DashboardNotFoundError
 from openderms.server.dashboard.params import TimeRange
 from openderms.server.dashboard.resources import RESOURCE_CLASSES, flatten_resource
@@ -27,6 +28,7 @@ from openderms.server.dashboard.telemetry import (
 )
 from openderms.server.mappers.event_status import ControlFacts, EventStatusCode, event_status_at
 from openderms.server.services import dashboard_queries as q
+from openderms.server.services.rates import device_post_rate_s
 from openderms.server.store.models import (
     ControlModeColumns,
     DefaultDERControlRow,
@@ -45,6 +47,8 @@ __all__ = [
     "telemetry_rows",
 ]
 
+#: Silent for this many postRates = stale (the gateway is likely offline).
+STALE_POST_PERIODS = 3
 #: A reading counts for at most this long when integrating energy or summing power [s].
 MAX_HOLD_S = 900
 #: Points per chart line at most (longer windows are averaged in the database).
@@ -197,11 +201,28 @@ def _status_summary(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def fleet_view(
-    session: Session, *, aggregator_id: int | None, now: int, start: int, limit: int
+    session: Session,
+    *,
+    aggregator_id: int | None,
+    now: int,
+    start: int,
+    limit: int,
+    settings: ServerSettings,
+    lfdi_prefix: str | None = None,
+    group_id: int | None = None,
 ) -> dict[str, Any]:
-    """The fleet overview: every device in scope with its latest state at ``now``."""
+    """The fleet overview: every device in scope with its latest state at ``now``.
+
+    A device is ``stale`` when it has posted nothing for `STALE_POST_PERIODS` of its
+    postRate (or never did): its gateway is likely offline.
+    """
     total, devices = q.scoped_devices(
-        session, aggregator_id=aggregator_id, start=start, limit=limit
+        session,
+        aggregator_id=aggregator_id,
+        start=start,
+        limit=limit,
+        lfdi_prefix=lfdi_prefix,
+        group_id=group_id,
     )
     ids = [d.id for d in devices if d.id is not None]
     groups = q.groups_of_devices(session, ids)
@@ -212,17 +233,24 @@ def fleet_view(
     power = _site_power(session, ids)
     notes = q.notification_counts(session, ids)
     rows = []
+    stale_count = 0
     for device in devices:
         device_id = device.id or 0
         status = statuses.get(device_id)
         default = defaults.get(device_id)
+        last = contact.get(device_id)
+        post_rate_s = device_post_rate_s(session, settings, device)
+        stale = last is None or now - last > STALE_POST_PERIODS * post_rate_s
+        stale_count += stale
         rows.append(
             {
                 **_device_head(device),
                 "groups": [
                     {"id": g.id, "description": g.description} for g in groups.get(device_id, [])
                 ],
-                "last_contact": contact.get(device_id),
+                "last_contact": last,
+                "post_rate_s": post_rate_s,
+                "stale": stale,
                 "der_status": None
                 if status is None
                 else {
@@ -243,10 +271,16 @@ def fleet_view(
         "all": total,
         "start": start,
         "devices": rows,
+        "filter": {"lfdi_prefix": lfdi_prefix, "group_id": group_id},
+        "groups": [
+            {"id": g.id, "description": g.description}
+            for g in q.groups_in_scope(session, aggregator_id=aggregator_id)
+        ],
         "summary": {
             "devices": total,
             "shown": len(rows),
             "with_active_control": len(active),
+            "stale": stale_count,
             "site_power_w": fleet_power,
             "notifications_failed": sum(n["failed"] for n in notes.values()),
             "notifications_pending": sum(n["pending"] for n in notes.values()),
@@ -384,6 +418,7 @@ def programs_view(
     ids = [p.id for p in programs if p.id is not None]
     controls = q.controls_of_programs(session, ids, limit_per_program=controls_limit)
     defaults = q.latest_default_controls_of_programs(session, ids)
+    reach = q.program_reach(session, ids, aggregator_id=aggregator_id)
     out = []
     for program in programs:
         listed = [control_json(c, now) for c in controls.get(program.id or 0, [])]
@@ -398,6 +433,7 @@ def programs_view(
                 "description": program.description,
                 "primacy": program.primacy,
                 "created_time": program.created_time,
+                "reach": reach.get(program.id or 0, {"groups": None, "devices": 0}),
                 "status_counts": counts,
                 "controls": listed,
                 "default_control": None

@@ -45,6 +45,7 @@ __all__ = [
     "controls_of_programs",
     "controls_seen_by_devices",
     "device_in_scope",
+    "groups_in_scope",
     "groups_of_devices",
     "last_contact_times",
     "latest_default_controls",
@@ -53,6 +54,7 @@ __all__ = [
     "latest_resources",
     "log_events",
     "notification_counts",
+    "program_reach",
     "programs_in_scope",
     "reading_values_in_range",
     "readings_in_range",
@@ -72,15 +74,80 @@ def _in_scope(aggregator_id: int | None):  # type: ignore[no-untyped-def]  # SQL
 
 
 def scoped_devices(
-    session: Session, *, aggregator_id: int | None, start: int, limit: int
+    session: Session,
+    *,
+    aggregator_id: int | None,
+    start: int,
+    limit: int,
+    lfdi_prefix: str | None = None,
+    group_id: int | None = None,
 ) -> tuple[int, Sequence[EndDeviceRow]]:
-    """(total, page) of the devices in scope, in registration order."""
-    where = _in_scope(aggregator_id)
-    total = session.exec(select(func.count()).select_from(EndDeviceRow).where(where)).one()
+    """(total, page) of the devices in scope, in registration order.
+
+    ``lfdi_prefix`` (upper-case hex) and ``group_id`` narrow the list further.
+    """
+    where = [_in_scope(aggregator_id)]
+    if lfdi_prefix:
+        where.append(col(EndDeviceRow.lfdi).startswith(lfdi_prefix, autoescape=True))
+    if group_id is not None:
+        where.append(
+            col(EndDeviceRow.id).in_(
+                select(FsaMember.end_device_id).where(FsaMember.fsa_id == group_id)
+            )
+        )
+    total = session.exec(select(func.count()).select_from(EndDeviceRow).where(*where)).one()
     rows = session.exec(
-        select(EndDeviceRow).where(where).order_by(col(EndDeviceRow.id)).offset(start).limit(limit)
+        select(EndDeviceRow)
+        .where(*where)
+        .order_by(col(EndDeviceRow.id))
+        .offset(start)
+        .limit(limit)
     ).all()
     return int(total), rows
+
+
+def groups_in_scope(
+    session: Session, *, aggregator_id: int | None
+) -> Sequence[FunctionSetAssignmentsRow]:
+    """Shared groups with a device in scope (every shared group for a utility)."""
+    query = select(FunctionSetAssignmentsRow).where(
+        col(FunctionSetAssignmentsRow.end_device_id).is_(None)
+    )
+    if aggregator_id is not None:
+        query = query.where(
+            col(FunctionSetAssignmentsRow.id).in_(
+                select(FsaMember.fsa_id)
+                .join(EndDeviceRow, col(EndDeviceRow.id) == col(FsaMember.end_device_id))
+                .where(EndDeviceRow.aggregator_id == aggregator_id)
+            )
+        )
+    return session.exec(query.order_by(col(FunctionSetAssignmentsRow.id))).all()
+
+
+def program_reach(
+    session: Session, program_ids: Sequence[int], *, aggregator_id: int | None
+) -> dict[int, dict[str, int | None]]:
+    """Per program: groups listing it (utility only) and devices in scope that see it."""
+    devices = session.exec(
+        select(FsaProgram.program_id, func.count(func.distinct(FsaMember.end_device_id)))
+        .join(FsaMember, col(FsaMember.fsa_id) == col(FsaProgram.fsa_id))
+        .join(EndDeviceRow, col(EndDeviceRow.id) == col(FsaMember.end_device_id))
+        .where(col(FsaProgram.program_id).in_(program_ids), _in_scope(aggregator_id))
+        .group_by(col(FsaProgram.program_id))
+    ).all()
+    out: dict[int, dict[str, int | None]] = {
+        pid: {"groups": None, "devices": 0} for pid in program_ids
+    }
+    for pid, count in devices:
+        out[pid]["devices"] = int(count)
+    if aggregator_id is None:  # other aggregators' groups are not an aggregator's business
+        for pid, count in session.exec(
+            select(FsaProgram.program_id, func.count())
+            .where(col(FsaProgram.program_id).in_(program_ids))
+            .group_by(col(FsaProgram.program_id))
+        ).all():
+            out[pid]["groups"] = int(count)
+    return out
 
 
 def scoped_device_ids(session: Session, *, aggregator_id: int | None) -> list[int]:

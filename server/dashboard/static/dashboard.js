@@ -42,6 +42,7 @@
   function render(data) {
     document.getElementById("sum-devices").textContent = data.summary.devices;
     document.getElementById("sum-active").textContent = data.summary.with_active_control;
+    document.getElementById("sum-stale").textContent = data.summary.stale;
     document.getElementById("sum-power").textContent = fmtPower(data.summary.site_power_w);
     document.getElementById("sum-notes").textContent =
       data.summary.notifications_failed + " / " + data.summary.notifications_pending;
@@ -56,7 +57,9 @@
       cell(tr, "", "mono").appendChild(link);
       cell(tr, String(d.sfdi), "mono");
       cell(tr, d.groups.map(function (g) { return g.description || "group " + g.id; }).join(", ") || "\u2013");
-      cell(tr, ago(d.last_contact, data.now)).title = iso(d.last_contact);
+      const contact = cell(tr, ago(d.last_contact, data.now) + " ");
+      contact.title = iso(d.last_contact);
+      if (d.stale) { badge(contact, "stale", "failed"); }
       const s = d.der_status;
       const parts = [];
       if (s) {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pytest
 from dashboard_testlib import (
@@ -430,3 +431,54 @@ async def test_long_windows_are_averaged_into_few_chart_points(
     assert sum(values) / len(values) == pytest.approx(
         sum(SITE_POWER_W) / len(SITE_POWER_W), rel=0.5
     )
+
+
+async def _fleet(srv: DashboardServer, **params: str | int) -> dict[str, Any]:
+    response = await srv.client.get(
+        "/dashboard/api/fleet", params=params, headers=srv.bearer(srv.utility_token)
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_a_device_silent_for_three_post_rates_is_stale(dashboard: DashboardServer) -> None:
+    fresh = {d["lfdi"]: d["stale"] for d in (await _fleet(dashboard))["devices"]}
+    dashboard.clock.now = NOW + 3 * 300 + 1  # default postRate 300 s, last contact at NOW
+    later = await _fleet(dashboard)
+    assert fresh == {UTILITY_DEVICE: False, AGGREGATOR_DEVICE: True}  # it never posted
+    assert all(d["stale"] for d in later["devices"])
+    assert later["summary"]["stale"] == 2
+
+
+async def test_the_fleet_filters_by_lfdi_prefix_and_group(dashboard: DashboardServer) -> None:
+    by_prefix = await _fleet(dashboard, q=AGGREGATOR_DEVICE[:6].lower())
+    everything = await _fleet(dashboard)
+    group_id = everything["groups"][0]["id"]
+    in_group = await _fleet(dashboard, group=group_id)
+    in_no_group = await _fleet(dashboard, group=group_id + 100)
+    assert [d["lfdi"] for d in by_prefix["devices"]] == [AGGREGATOR_DEVICE]
+    assert by_prefix["all"] == 1
+    assert in_group["all"] == 2
+    assert in_no_group["all"] == 0
+
+
+async def test_a_search_that_is_not_hex_is_refused(dashboard: DashboardServer) -> None:
+    response = await dashboard.client.get(
+        "/dashboard/api/fleet",
+        params={"q": "%' OR 1=1 --"},
+        headers=dashboard.bearer(dashboard.utility_token),
+    )
+    assert response.status_code == 400
+    assert "hexadecimal" in response.json()["message"]
+
+
+async def test_program_reach_counts_only_devices_in_scope(dashboard: DashboardServer) -> None:
+    utility = await dashboard.client.get(
+        "/dashboard/api/programs", headers=dashboard.bearer(dashboard.utility_token)
+    )
+    aggregator = await dashboard.client.get(
+        "/dashboard/api/programs", headers=dashboard.bearer(dashboard.aggregator_token)
+    )
+    assert utility.json()["programs"][0]["reach"] == {"groups": 1, "devices": 2}
+    assert aggregator.json()["programs"][0]["reach"] == {"groups": None, "devices": 1}
