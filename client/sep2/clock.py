@@ -27,8 +27,10 @@ def offset_from_time(server_time_s: int, sent_s: float, received_s: float) -> fl
     """
     if received_s < sent_s:
         raise ValueError("received before sent")
-    offset_s = server_time_s - (sent_s + received_s) / 2.0
-    # currentTime has one-second resolution: a smaller offset is quantisation, not skew.
+    # currentTime is the server's clock truncated to the second: on average it was half a
+    # second later than the value says.
+    offset_s = server_time_s + 0.5 - (sent_s + received_s) / 2.0
+    # With one-second resolution, a smaller offset is quantisation, not skew.
     return offset_s if abs(offset_s) >= 1.0 else 0.0
 
 

@@ -41,8 +41,9 @@ def test_list_items_reads_the_items_element_of_any_list() -> None:
 
 
 def test_clock_offset_uses_round_trip_midpoint() -> None:
-    """The server read its clock between send and receive; the midpoint halves the error."""
-    assert offset_from_time(1_000_100, sent_s=1_000_000.0, received_s=1_000_002.0) == 99.0
+    """The server read its clock between send and receive; the midpoint halves the error,
+    and a truncated currentTime is half a second early on average."""
+    assert offset_from_time(1_000_100, sent_s=1_000_000.0, received_s=1_000_002.0) == 99.5
 
 
 def test_clock_offset_below_resolution_is_zero() -> None:
@@ -50,12 +51,18 @@ def test_clock_offset_below_resolution_is_zero() -> None:
     assert offset_from_time(1_000_000, sent_s=1_000_000.2, received_s=1_000_000.6) == 0.0
 
 
+@pytest.mark.parametrize("true_s", [1_000_000.0, 1_000_000.3, 1_000_000.7, 1_000_000.99])
+def test_same_clock_server_gives_no_offset_whatever_the_fraction(true_s: float) -> None:
+    """A server on the same clock truncates its time; that is no skew (no ±1 s jitter)."""
+    assert offset_from_time(int(true_s), sent_s=true_s - 0.2, received_s=true_s + 0.2) == 0.0
+
+
 def test_clock_offset_ignores_slow_round_trip() -> None:
     clock = ClockOffset(offset_s=5.0, max_round_trip_s=2.0)
     assert not clock.update(2_000_000, sent_s=1_000_000.0, received_s=1_000_010.0)
     assert clock.offset_s == 5.0
     assert clock.update(1_000_020, sent_s=1_000_000.0, received_s=1_000_000.5)
-    assert clock.server_now(1_000_000.0) == pytest.approx(1_000_019.75)
+    assert clock.server_now(1_000_000.0) == pytest.approx(1_000_020.25)
 
 
 def test_backoff_grows_exponentially_and_is_bounded() -> None:
