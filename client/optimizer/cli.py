@@ -53,6 +53,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="how often strategy (c) re-plans, a multiple of 15 (default %(default)s)",
     )
     evaluate.add_argument(
+        "--milp-steps",
+        type=int,
+        default=0,
+        help=(
+            "strategy (c) solves the MILP with binaries over this many leading intervals "
+            "instead of the LP (default %(default)s: LP; 8 takes a few minutes)"
+        ),
+    )
+    evaluate.add_argument(
         "--seed",
         type=int,
         default=2030,
@@ -113,6 +122,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                 horizon_steps=round(args.horizon_hours * 4),
                 progress=progress,
                 replan_every=max(args.replan_minutes // 15, 1),
+                milp_steps=max(args.milp_steps, 0),
             )
         )
         results.append(run_optimizer_perfect(data, site))

@@ -268,6 +268,11 @@ def update_ev(
             else session.target_energy_wh,
             target_wh,
         )
+        if model.min_w is not None and target_wh > 0:
+            # With "minimum current or off", a remainder smaller than one interval at the
+            # minimum cannot be delivered exactly; allow that overshoot (the car stops
+            # drawing when full) rather than miss the target.
+            max_energy_wh += spec.min_w * spec.efficiency * step_s / 3600.0
         surplus = session.surplus_value_per_kwh
     model.max_w.value = spec.max_w * coverage
     if model.min_w is not None:

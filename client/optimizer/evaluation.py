@@ -303,9 +303,13 @@ def run_rule_based(data: EvaluationData, site: EvaluationSite) -> StrategyResult
 
 
 def _planner_config(
-    site: EvaluationSite, steps: int, chargers: Sequence[EvChargerSpec]
+    site: EvaluationSite,
+    steps: int,
+    chargers: Sequence[EvChargerSpec],
+    integer_steps: int | None = None,
 ) -> PlannerConfig:
     return PlannerConfig(
+        integer_steps=integer_steps,
         site=SiteSpec(import_limit_w=3 * 63 * 230.0, export_limit_w=site.export_limit_w),
         pv=(PvSpec("pv", 6000.0),),
         batteries=(site.battery,),
@@ -321,12 +325,17 @@ def run_optimizer_forecasts(
     horizon_steps: int = 96,
     progress: Callable[[int, int], None] | None = None,
     replan_every: int = 1,
+    milp_steps: int = 0,
 ) -> StrategyResult:
     """(c) Re-plan every ``replan_every`` intervals over ``horizon_steps`` from forecasts,
-    and execute the plan until the next."""
+    and execute the plan until the next. ``milp_steps`` > 0 solves the MILP with binaries
+    over that many leading intervals instead of the LP."""
     sessions = _sessions(data)
     sim = _Simulator(data, site, sessions)
-    planner = Planner(_planner_config(site, horizon_steps, [site.charger]), integer=False)
+    planner = Planner(
+        _planner_config(site, horizon_steps, [site.charger], milp_steps or None),
+        integer=milp_steps > 0,
+    )
     forecaster = PvForecaster(data.pv_spec)
     week = _week(data)
     solves, solver_time = 0, 0.0
@@ -390,7 +399,8 @@ def run_optimizer_forecasts(
         if load_mae and pv_mae
         else ""
     )
-    return sim.result("(c) optimizer, forecasts", solves, solver_time, note)
+    name = "(c) optimizer, forecasts" + (f", MILP[:{milp_steps}]" if milp_steps else "")
+    return sim.result(name, solves, solver_time, note)
 
 
 def run_optimizer_perfect(data: EvaluationData, site: EvaluationSite) -> StrategyResult:

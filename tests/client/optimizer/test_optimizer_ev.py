@@ -150,3 +150,16 @@ def test_partial_milp_models_minimum_current_in_its_integer_intervals(
     assert np.all((currents <= 1e-6) | (currents >= CHARGER.min_current_a - 1e-6))
     assert (plan.problem.value, plan.integer_steps) == ("MILP", 3)
     assert plan.ev_energy_wh["ev"] == pytest.approx(1000.0, abs=1.0)
+
+
+def test_milp_delivers_a_remainder_smaller_than_one_minimum_interval(
+    make_inputs: Callable[..., PlanInputs],
+) -> None:
+    planner = Planner(PlannerConfig(chargers=(CHARGER,), steps=STEPS), integer=True)
+    # 200 Wh left; one interval at 6 A three-phase gives 931.5 Wh.
+    session = EvSession(0.0, STEPS * STEP_S, target_energy_wh=200.0)
+
+    plan = planner.plan(0.0, make_inputs(STEPS, ev_sessions={"ev": session}))
+
+    assert plan.missed == ()
+    assert plan.ev_energy_wh["ev"] >= 200.0 - 1.0
