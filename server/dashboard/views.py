@@ -156,12 +156,8 @@ def _active_controls(
 ) -> dict[int, dict[str, Any]]:
     """Per device: the control in force at ``now`` (lowest primacy, then newest)."""
     best: dict[int, q.DeviceControl] = {}
-    for seen in q.controls_seen_by_devices(session, device_ids, since=now, limit=10_000):
+    for seen in q.controls_running_for_devices(session, device_ids, now=now):
         control = seen.control
-        if not control.start_time <= now < control.start_time + control.duration_s:
-            continue
-        if _status(control, now)["code"] != EventStatusCode.ACTIVE:
-            continue
         held = best.get(seen.device_id)
         # 2030.5 §10.10.3: across programs the lower primacy wins; within one, the newer.
         rank = (seen.primacy, -control.creation_time)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from openderms.server.store.admin import AdminToken
@@ -43,6 +43,7 @@ __all__ = [
     "control_descriptions",
     "control_responses",
     "controls_of_programs",
+    "controls_running_for_devices",
     "controls_seen_by_devices",
     "device_in_scope",
     "groups_in_scope",
@@ -319,6 +320,34 @@ def controls_seen_by_devices(
             seen.add(key)
             out.append(DeviceControl(device_id, control, primacy))
     return out
+
+
+def controls_running_for_devices(
+    session: Session, device_ids: Sequence[int], *, now: int
+) -> list[DeviceControl]:
+    """Controls each device sees that run at ``now``: started, not ended, and neither
+    cancelled nor superseded by ``now`` (every one, however many are scheduled later)."""
+    rows = session.exec(
+        select(FsaMember.end_device_id, DERControlRow, DERProgramRow.primacy)
+        .join(FsaProgram, col(FsaProgram.fsa_id) == col(FsaMember.fsa_id))
+        .join(DERControlRow, col(DERControlRow.program_id) == col(FsaProgram.program_id))
+        .join(DERProgramRow, col(DERProgramRow.id) == col(DERControlRow.program_id))
+        .where(
+            col(FsaMember.end_device_id).in_(device_ids),
+            col(DERControlRow.start_time) <= now,
+            (col(DERControlRow.start_time) + col(DERControlRow.duration_s)) > now,
+            or_(
+                col(DERControlRow.cancelled_time).is_(None),
+                col(DERControlRow.cancelled_time) > now,
+            ),
+            or_(
+                col(DERControlRow.superseded_time).is_(None),
+                col(DERControlRow.superseded_time) > now,
+            ),
+        )
+        .order_by(col(FsaMember.end_device_id), col(DERControlRow.id))
+    ).all()
+    return [DeviceControl(device_id, control, primacy) for device_id, control, primacy in rows]
 
 
 def latest_default_controls(

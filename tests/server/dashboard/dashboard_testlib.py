@@ -36,6 +36,7 @@ class Seeded:
 
     utility_device_id: int
     aggregator_device_id: int
+    group_id: int
     program_id: int
     active_control_id: int
     active_control_mrid: str
@@ -58,7 +59,7 @@ class DashboardServer:
         return {"Authorization": f"Bearer {token}"}
 
 
-def _ctx(clock: FakeClock) -> ServiceContext:
+def service_ctx(clock: FakeClock) -> ServiceContext:
     return ServiceContext(now=clock.now, settings=ServerSettings(), changes=RecordingChangeSink())
 
 
@@ -69,7 +70,7 @@ def _scope(lfdi: str) -> Scope:
 def seed(store: Store, clock: FakeClock) -> Seeded:
     """Two devices in one group, a program with an active and a cancelled control, a
     default control, DERStatus, site telemetry, a Response and a LogEvent."""
-    ctx = _ctx(clock)
+    ctx = service_ctx(clock)
     mine = store.call(registration.register_end_device, ctx, lfdi=UTILITY_DEVICE)
     theirs = store.call(
         registration.register_end_device,
@@ -170,4 +171,4 @@ def seed(store: Store, clock: FakeClock) -> Seeded:
             profileID=0,
         ),
     )
-    return Seeded(mine.id, theirs.id, program.id, active.id, active.mrid, cancelled.id)
+    return Seeded(mine.id, theirs.id, group.id, program.id, active.id, active.mrid, cancelled.id)

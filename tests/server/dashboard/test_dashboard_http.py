@@ -13,12 +13,14 @@ from dashboard_testlib import (
     SITE_POWER_W,
     UTILITY_DEVICE,
     DashboardServer,
+    service_ctx,
 )
 from server_testlib import NOW
 
 from openderms.server.admin.tokens import hash_token
 from openderms.server.dashboard.app import TRUNCATED_HEADER
 from openderms.server.dashboard.session import COOKIE_NAME
+from openderms.server.services import programs
 from openderms.server.store.admin import revoke_admin_token, select_active_token_by_hash
 
 PAGES = (
@@ -482,3 +484,55 @@ async def test_program_reach_counts_only_devices_in_scope(dashboard: DashboardSe
     )
     assert utility.json()["programs"][0]["reach"] == {"groups": 1, "devices": 2}
     assert aggregator.json()["programs"][0]["reach"] == {"groups": None, "devices": 1}
+
+
+def _control(
+    srv: DashboardServer, program_id: int, start: int, duration_s: int, export_w: float, name: str
+) -> int:
+    row = srv.store.call(
+        programs.create_der_control,
+        service_ctx(srv.clock),
+        program_id=program_id,
+        start_time=start,
+        duration_s=duration_s,
+        modes=programs.ControlModes(op_mod_exp_lim_w=export_w),
+        description=name,
+    )
+    assert row.id is not None
+    return row.id
+
+
+async def test_the_lower_primacy_program_wins_the_fleet_view(dashboard: DashboardServer) -> None:
+    urgent = dashboard.store.call(
+        programs.create_program,
+        service_ctx(dashboard.clock),
+        primacy=1,
+        description="Emergency",
+        group_ids=[dashboard.seeded.group_id],
+    )
+    assert urgent.id is not None
+    winner = _control(dashboard, urgent.id, NOW - 60, 600, 0, "emergency zero export")
+    devices = {d["lfdi"]: d for d in (await _fleet(dashboard))["devices"]}
+    assert devices[UTILITY_DEVICE]["active_control"]["id"] == winner
+    assert devices[UTILITY_DEVICE]["active_control"]["primacy"] == 1
+
+
+async def test_many_scheduled_controls_do_not_hide_the_active_one(
+    dashboard: DashboardServer,
+) -> None:
+    for day in range(1, 60):
+        _control(dashboard, dashboard.seeded.program_id, NOW + day * 86400, 600, 2000, "later")
+    devices = {d["lfdi"]: d for d in (await _fleet(dashboard))["devices"]}
+    assert devices[UTILITY_DEVICE]["active_control"]["id"] == dashboard.seeded.active_control_id
+
+
+async def test_a_superseded_control_is_listed_as_superseded(dashboard: DashboardServer) -> None:
+    newer = _control(dashboard, dashboard.seeded.program_id, NOW - 300, 600, 1000, "tighter")
+    response = await dashboard.client.get(
+        "/dashboard/api/programs", headers=dashboard.bearer(dashboard.utility_token)
+    )
+    listed = {c["id"]: c["status"]["name"] for c in response.json()["programs"][0]["controls"]}
+    devices = {d["lfdi"]: d for d in (await _fleet(dashboard))["devices"]}
+    assert listed[dashboard.seeded.active_control_id] == "superseded"
+    assert listed[newer] == "active"
+    assert devices[UTILITY_DEVICE]["active_control"]["id"] == newer
