@@ -109,6 +109,7 @@ async def measure(path: str, controls: int, workdir: Path) -> list[float]:
                     },
                 )
                 response.raise_for_status()
+                created_s = int(response.json()["creation_time"])
                 applied = True
                 while not target_pct - 1.0 <= inverter.limit_pct() <= target_pct:
                     if time.perf_counter() - started > 30:
@@ -120,9 +121,10 @@ async def measure(path: str, controls: int, workdir: Path) -> list[float]:
                     print(f"{path}: control {index} not applied in 30 s", file=sys.stderr)
                 elif index > 0:  # the first one also subscribes to the new program's lists
                     latencies.append(time.perf_counter() - started)
-                # creationTime has one-second resolution: controls created in the same second
-                # are ordered by mRID, not by when they were made (see the report).
-                await asyncio.sleep(max(0.0, 1.1 - (time.perf_counter() - started)))
+                # creationTime has one-second resolution: two controls created in the same
+                # second are ordered by mRID, not by when they were made, so the next one is
+                # created in a later second.
+                await asyncio.sleep(max(0.05, created_s + 1.05 - time.time()))
         gateway.stop()
         await runner
     if misses:

@@ -82,7 +82,8 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
             "gw1",
             server.dcap_url,
             tmp_path / "gw1.sqlite",
-            timing=fast_timing(),
+            # Defaults the server's rates (10 s) must override.
+            timing=fast_timing(poll_s=900.0, post_s=900.0),
             pin=PIN,
         )
         config = replace(config, register_in_band=False)
@@ -104,6 +105,9 @@ async def test_control_from_admin_api_reaches_inverter_and_responses_reach_serve
 ) -> None:
     await rig.run_for(2)
     assert rig.gateway.view is not None, "the gateway found its EndDevice"
+    # The server's pollRate and postRate (10 s here) replace the gateway's defaults.
+    assert rig.gateway.schedule.jobs[Job.WALK].rate_s == 10
+    assert rig.gateway.schedule.jobs[Job.POST_READINGS].rate_s == 10
     start = int(rig.clock.now_s) + 15
     created = await rig.admin_json(
         "POST",
