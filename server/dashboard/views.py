@@ -28,7 +28,7 @@ from openderms.server.dashboard.telemetry import (
 )
 from openderms.server.mappers.event_status import ControlFacts, EventStatusCode, event_status_at
 from openderms.server.services import dashboard_queries as q
-from openderms.server.services.rates import device_post_rate_s
+from openderms.server.services.rates import server_post_rate_s
 from openderms.server.store.models import (
     ControlModeColumns,
     DefaultDERControlRow,
@@ -228,6 +228,7 @@ def fleet_view(
     defaults = q.latest_default_controls(session, ids)
     power = _site_power(session, ids)
     notes = q.notification_counts(session, ids)
+    fleet_post_rate_s = server_post_rate_s(session, settings)  # a device's own rate wins
     rows = []
     stale_count = 0
     for device in devices:
@@ -235,7 +236,7 @@ def fleet_view(
         status = statuses.get(device_id)
         default = defaults.get(device_id)
         last = contact.get(device_id)
-        post_rate_s = device_post_rate_s(session, settings, device)
+        post_rate_s = device.post_rate_s or fleet_post_rate_s
         stale = last is None or now - last > STALE_POST_PERIODS * post_rate_s
         stale_count += stale
         rows.append(

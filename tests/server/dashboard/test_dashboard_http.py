@@ -536,3 +536,13 @@ async def test_a_superseded_control_is_listed_as_superseded(dashboard: Dashboard
     assert listed[dashboard.seeded.active_control_id] == "superseded"
     assert listed[newer] == "active"
     assert devices[UTILITY_DEVICE]["active_control"]["id"] == newer
+
+
+async def test_unknown_pages_are_404_as_html_and_as_json(dashboard: DashboardServer) -> None:
+    await _login(dashboard, dashboard.utility_token)
+    page = await dashboard.client.get("/dashboard/no-such-page")
+    data = await dashboard.client.get("/dashboard/api/no-such-view")
+    unknown = await dashboard.client.get(f"/dashboard/devices/{'3C' * 20}")
+    assert page.status_code == 404 and "no such dashboard page" in page.text
+    assert data.status_code == 404 and data.json()["error"] == "not_found"
+    assert unknown.status_code == 404 and "in your scope" in unknown.text
