@@ -506,22 +506,26 @@ class GatewayRuntime:
         list_href = self.view.subscription_list_href
         if list_href is None:
             return False
-        wanted = set(self.view.subscribable)
-        for resource_href, subscription_href in list(self.subscriptions.items()):
-            try:
-                if resource_href in wanted:
-                    await self.http.get(subscription_href, sep.Subscription)
-                    continue
-                await self.http.delete(subscription_href)
-            except Sep2HttpStatusError as exc:
-                if exc.status != 404:
-                    raise
-            del self.subscriptions[resource_href]  # gone on the server, or not wanted
         uri = (
             f"https://{self.config.notifications.advertise_host}:{self.listener.port}"
             f"{_NOTIFY_PATH}"
         )
+        wanted = set(self.view.subscribable)
+        # Subscriptions made by an earlier run that listened elsewhere (port 0 picks a new
+        # port each start) would send Notifications nowhere: replace them.
+        stale = self.store.get("notification_uri") not in (None, uri)
         try:
+            for resource_href, subscription_href in list(self.subscriptions.items()):
+                try:
+                    if resource_href in wanted and not stale:
+                        await self.http.get(subscription_href, sep.Subscription)
+                        continue
+                    await self.http.delete(subscription_href)
+                except Sep2HttpStatusError as exc:
+                    if exc.status != 404:
+                        raise
+                del self.subscriptions[resource_href]  # gone, unwanted or stale
+            self.store.put("notification_uri", uri)
             for resource_href in sorted(wanted - set(self.subscriptions) - self._refused):
                 subscription = sep.Subscription(
                     subscribedResource=resource_href,

@@ -28,6 +28,7 @@ from openderms.client.sep2.schedule import Job
 from openderms.client.sim.server import RunningSite, start_site
 from openderms.schemas.sep2.enums import ResponseStatus
 from openderms.server.store.models import ClientResourceRow, LogEventRow, MirrorReadingRow
+from openderms.server.store.subscriptions import SubscriptionRecord
 
 PIN = 123455
 
@@ -350,5 +351,67 @@ async def test_gateway_restart_keeps_schedule_and_unposted_readings(tmp_path: Pa
             assert any(outage_start < t < outage_start + 60 for t in times), "first process"
             assert any(outage_start + 60 < t < outage_start + 120 for t in times), "second"
             assert len(device["responses"]) == answered
+        finally:
+            await second.close()
+
+
+async def test_restarted_gateway_moves_its_subscriptions_to_its_new_listener(
+    tmp_path: Path,
+) -> None:
+    """A restart listens on a new port; subscriptions made for the old one are replaced,
+    so Notifications keep arriving."""
+    pki_dir = make_pki(tmp_path / "pki", "gw1")
+    lfdi = identity_from_pem((pki_dir / "gw1.pem").read_bytes()).lfdi
+    clock = VirtualClock(NOON_S)
+    async with (
+        running_server(
+            pki_dir, tmp_path / "server.sqlite", clock=clock.server, poll_rate_s=900
+        ) as server,
+        start_site(small_site(), start=clock.now_s) as site,
+    ):
+
+        async def started() -> GatewayRuntime:
+            config = gateway_config(
+                pki_dir,
+                "gw1",
+                server.dcap_url,
+                tmp_path / "gw1.sqlite",
+                timing=fast_timing(),
+                notifications=True,
+            )
+            gateway = await open_gateway(
+                config, DevicesSite.from_config(quick_devices(site)), clock=clock
+            )
+            await gateway.start()
+            return gateway
+
+        first = await started()
+        rig = Rig(clock, server, site, first, lfdi)
+        await rig.run_for(3)
+        await rig.admin_json(
+            "POST",
+            f"/devices/{lfdi}/controls",
+            {
+                "start": int(clock.now_s) + 3600,
+                "duration_s": 60,
+                "modes": {"op_mod_connect": True},
+            },
+        )
+        for _ in range(20):
+            await asyncio.sleep(0.05)
+            await rig.run_for(1)
+        assert len(first.subscriptions) >= 2
+        await first.close()
+
+        second = await started()
+        rig.gateway = second
+        try:
+            assert second.listener is not None
+            port = second.listener.port
+            second.schedule.trigger(Job.SUBSCRIBE, clock.now_s)
+            await rig.run_for(2)
+            with server.store.session() as session:
+                uris = {r.notification_uri for r in session.exec(select(SubscriptionRecord))}
+            assert uris == {f"https://127.0.0.1:{port}/notify"}
         finally:
             await second.close()
