@@ -460,7 +460,7 @@ def format_table(results: Sequence[StrategyResult], data: EvaluationData) -> str
     start = datetime.fromtimestamp(data.week_start_s, tz=UTC)
     lines = [
         f"{data.week_steps * data.step_s / 86_400:g} days from {start:%Y-%m-%d %H:%M} UTC, "
-        f"15-minute steps, LP "
+        f"15-minute steps, LP unless marked MILP "
         f"(PV: pvlib TMY3 Greensboro NC; load: demandlib BDEW H0; synthetic dynamic tariff)",
         "",
         f"{'strategy':<34} {'net cost':>9} {'import':>8} {'export':>8} {'PV':>7} "
