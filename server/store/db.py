@@ -130,10 +130,15 @@ class Store:
         self._sessions = sessionmaker(engine, class_=Session, expire_on_commit=False)
         # Reads need no transaction of their own: autocommit saves PostgreSQL the BEGIN and
         # ROLLBACK round trips of every poll (each statement still sees a consistent state).
-        self._read_sessions = sessionmaker(
-            engine.execution_options(isolation_level="AUTOCOMMIT"),
-            class_=Session,
-            expire_on_commit=False,
+        # On SQLite switching the isolation level per checkout costs more than it saves.
+        self._read_sessions = (
+            self._sessions
+            if engine.dialect.name == "sqlite"
+            else sessionmaker(
+                engine.execution_options(isolation_level="AUTOCOMMIT"),
+                class_=Session,
+                expire_on_commit=False,
+            )
         )
         # SQLite calls are short CPU-bound work in this process: running them on the event
         # loop avoids handing the GIL back and forth with worker threads, which starves the
@@ -187,7 +192,7 @@ class Store:
     def call_read(
         self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Like `call` with an autocommit session, for services that only read."""
+        """Like `call`, for services that only read (autocommit on PostgreSQL)."""
         session = self._read_sessions()
         try:
             return fn(session, *args, **kwargs)
