@@ -76,6 +76,56 @@ def _modes(row: ControlModeColumns) -> dict[str, Any]:
     return out
 
 
+_LIMIT_WORDS = (
+    ("op_mod_exp_lim_w", "export"),
+    ("op_mod_imp_lim_w", "import"),
+    ("op_mod_gen_lim_w", "generation"),
+    ("op_mod_load_lim_w", "load"),
+)
+
+
+def _kw(value_w: float) -> str:
+    return f"{value_w / 1000:g} kW" if abs(value_w) >= 1000 else f"{value_w:g} W"
+
+
+def modes_summary(modes: dict[str, Any]) -> str:
+    """What a control asks for, in words: ``export ≤ 1.5 kW, disconnect``."""
+    words = [f"{word} ≤ {_kw(modes[name])}" for name, word in _LIMIT_WORDS if name in modes]
+    if modes.get("op_mod_connect") is False:
+        words.append("disconnect")
+    if modes.get("op_mod_connect") is True:
+        words.append("connect")
+    if modes.get("op_mod_energize") is False:
+        words.append("de-energize")
+    if "op_mod_max_lim_w_pct" in modes:
+        words.append(f"max power ≤ {modes['op_mod_max_lim_w_pct']:g} %")
+    if "op_mod_fixed_w_pct" in modes:
+        words.append(f"fixed power {modes['op_mod_fixed_w_pct']:g} %")
+    if "op_mod_target_w" in modes:
+        words.append(f"target {_kw(modes['op_mod_target_w'])}")
+    if "op_mod_fixed_pf_inject_w" in modes:
+        words.append(f"PF {modes['op_mod_fixed_pf_inject_w']:g}")
+    if modes.get("curve_ids"):
+        words.append("curves: " + ", ".join(sorted(modes["curve_ids"])))
+    named = {
+        "op_mod_exp_lim_w",
+        "op_mod_imp_lim_w",
+        "op_mod_gen_lim_w",
+        "op_mod_load_lim_w",
+        "op_mod_connect",
+        "op_mod_energize",
+        "op_mod_max_lim_w_pct",
+        "op_mod_fixed_w_pct",
+        "op_mod_target_w",
+        "op_mod_fixed_pf_inject_w",
+        "curve_ids",
+    }
+    others = sorted(set(modes) - named)
+    if others:
+        words.append(", ".join(others))
+    return ", ".join(words) or "no modes"
+
+
 def _status(control: DERControlRow, now: int) -> dict[str, Any]:
     at = event_status_at(
         ControlFacts(
@@ -110,6 +160,7 @@ def control_json(control: DERControlRow, now: int, primacy: int | None = None) -
         "randomize_duration_s": control.randomize_duration_s,
         "status": _status(control, now),
         "modes": _modes(control),
+        "summary": modes_summary(_modes(control)),
     }
     if primacy is not None:
         out["primacy"] = primacy
@@ -126,6 +177,7 @@ def _default_json(row: DefaultDERControlRow, primacy: int) -> dict[str, Any]:
         "created_time": row.created_time,
         "set_grad_w": row.set_grad_w,
         "modes": _modes(row),
+        "summary": modes_summary(_modes(row)),
     }
 
 

@@ -71,11 +71,14 @@
       const ctl = cell(tr, "");
       if (d.active_control) {
         badge(ctl, d.active_control.status.name, d.active_control.status.name);
-        ctl.appendChild(document.createTextNode(
-          (d.active_control.description || d.active_control.mrid.slice(0, 8)) + " until " + iso(d.active_control.end)));
+        ctl.appendChild(document.createTextNode(d.active_control.summary + " "));
+        const until = document.createElement("span");
+        until.className = "muted";
+        until.textContent = (d.active_control.description || "") + " until " + iso(d.active_control.end);
+        ctl.appendChild(until);
       } else if (d.default_control) {
         badge(ctl, "default", "default");
-        ctl.appendChild(document.createTextNode(d.default_control.description || ""));
+        ctl.appendChild(document.createTextNode(d.default_control.summary));
       } else { ctl.textContent = "\u2013"; }
       cell(tr, d.site_power ? fmtPower(d.site_power.value_w) : "\u2013", "num");
       const notes = cell(tr, "");

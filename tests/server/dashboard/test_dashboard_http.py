@@ -182,6 +182,7 @@ async def test_fleet_json_has_the_device_with_latest_status_and_active_control(
     assert mine["active_control"]["id"] == dashboard.seeded.active_control_id
     assert mine["active_control"]["status"]["name"] == "active"
     assert mine["active_control"]["modes"] == {"op_mod_exp_lim_w": 1500.0}
+    assert mine["active_control"]["summary"] == "export ≤ 1.5 kW"
     assert mine["site_power"] == {"value_w": SITE_POWER_W[-1], "time": NOW}
     assert mine["groups"] == [{"id": mine["groups"][0]["id"], "description": "Feeder 12"}]
     assert mine["last_contact"] == NOW

@@ -17,6 +17,7 @@ from openderms.server.dashboard.telemetry import (
     is_site_mirror,
     quantity_of,
 )
+from openderms.server.dashboard.views import modes_summary
 
 NOW = 1_800_000_000  # 2027-01-15T08:00:00Z
 SECRET = b"k" * 32
@@ -178,3 +179,12 @@ def test_a_gap_breaks_the_line() -> None:
 def test_a_chart_without_readings_says_so() -> None:
     svg = line_chart([ChartSeries("p", [])], since=NOW, until=NOW + 60, unit="W", title="t")
     assert "no readings in this window" in svg
+
+
+def test_a_controls_modes_read_as_words() -> None:
+    assert modes_summary({"op_mod_exp_lim_w": 1500.0}) == "export ≤ 1.5 kW"
+    assert modes_summary({"op_mod_imp_lim_w": 800.0, "op_mod_connect": False}) == (
+        "import ≤ 800 W, disconnect"
+    )
+    assert modes_summary({"ramp_tms": 100}) == "ramp_tms"
+    assert modes_summary({}) == "no modes"
