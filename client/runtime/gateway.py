@@ -24,7 +24,7 @@ from typing import Any
 
 from openderms.certs.identity import DeviceIdentity
 from openderms.client.config import GatewayConfig
-from openderms.client.envelope import EnvelopeLimits
+from openderms.client.envelope import EnvelopeLimits, GridEnvelope
 from openderms.client.events import (
     CommsLost,
     CommsRestored,
@@ -731,6 +731,11 @@ class GatewayRuntime:
             return None
 
     # ------------------------------------------------------------ inspection
+
+    def envelope(self, horizon_s: float = _ENVELOPE_HORIZON_S) -> GridEnvelope:
+        """The limits from now over ``horizon_s`` [s], as the engine knows them (what a
+        planner such as :mod:`openderms.client.optimizer` plans inside)."""
+        return self.engine.envelope(self.server_now(), horizon_s)
 
     def status(self) -> dict[str, Any]:
         """A summary for logs, the demo and tests."""

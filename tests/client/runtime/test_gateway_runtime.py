@@ -232,3 +232,17 @@ async def test_notification_about_a_programs_controls_refreshes_that_program_onl
     )
     assert await runtime._on_notification("/notify", codec.encode(notification)) == 204
     assert runtime.schedule.due(NOW) == [Job.REFRESH]
+
+
+async def test_envelope_ahead_comes_from_the_held_schedule(runtime: GatewayRuntime) -> None:
+    """What a planner reads: the held control's limits over its window, nothing after."""
+    control = volt_var_control()
+    control.DERControlBase = sep.DERControlBase(
+        opModExpLimW=sep.opModExpLimW(multiplier=sep.PowerOfTenMultiplierType(value=0), value=1500)
+    )
+    runtime.engine.update(
+        runtime._snapshot([program_with(control)], NOW, answer_rejections=False), NOW
+    )
+    envelope = runtime.envelope(horizon_s=3600)
+    assert envelope.at(NOW + 60).export_limit_w == 1500
+    assert envelope.at(NOW + 700).export_limit_w is None
