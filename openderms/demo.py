@@ -103,7 +103,12 @@ def _run(args: argparse.Namespace) -> int:
         admin_port=args.admin_port,
         step_s=args.step,
     )
-    asyncio.run(run_demo(options))
+    try:
+        asyncio.run(run_demo(options))
+    except (OSError, RuntimeError) as exc:
+        # A port in use, an unwritable data directory...: the reason, not a traceback.
+        logging.getLogger(__name__).error("the demo could not run: %s", exc)
+        return 1
     return 0
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from openderms.client.sep2.clock import ClockOffset, offset_from_time
 from openderms.client.sep2.discovery import DiscoveryError, dcap_url_from_service
+from openderms.client.sep2.http import Sep2Http, origin_of
 from openderms.client.sep2.paging import list_items, page_href, pages_complete
 from openderms.client.sep2.schedule import Backoff, Job, Sep2Schedule
 from openderms.schemas.sep2 import models as sep
@@ -152,3 +153,16 @@ def test_dns_sd_txt_record_gives_the_dcap_url() -> None:
 def test_dns_sd_record_without_dcap_path_is_refused() -> None:
     with pytest.raises(DiscoveryError):
         dcap_url_from_service("192.0.2.7", 443, {b"https": b"443"})
+
+
+def test_absolute_location_is_kept_relative_to_the_server() -> None:
+    """Servers may answer POST with an absolute Location; hrefs stay server-relative."""
+    http = Sep2Http("https://192.0.2.1:8443", None)
+    assert http._relative("https://192.0.2.1:8443/mup/3") == "/mup/3"
+    assert http._relative("/mup/3") == "/mup/3"
+
+
+def test_origin_is_scheme_and_authority_of_the_dcap_url() -> None:
+    assert origin_of("https://utility.example:8443/sep2/dcap") == "https://utility.example:8443"
+    with pytest.raises(ValueError):
+        origin_of("/dcap")
