@@ -28,24 +28,32 @@ _SKIP = {"href", "subscribable"}
 _HUNDREDTHS_PCT = {"stateOfChargeStatus"}
 
 
+def _unwrap(value: Any) -> Any:
+    """``PowerOfTenMultiplierType(value=3)`` -> 3: simple types are wrapped in the bindings."""
+    while dataclasses.is_dataclass(value) and {f.name for f in dataclasses.fields(value)} == {
+        "value"
+    }:
+        value = value.value
+    return value
+
+
 def _plain(name: str, value: Any) -> Any:
+    value = _unwrap(value)
     if isinstance(value, bytes):
         return value.hex().upper()
     if isinstance(value, bool | int | float | str):
         return value
     if dataclasses.is_dataclass(value):
         names = {f.name for f in dataclasses.fields(value)}
-        inner = getattr(value, "value", None)
-        if "multiplier" in names and isinstance(inner, int):
-            return inner * 10 ** (getattr(value, "multiplier", 0) or 0)
-        if "value" in names:
-            plain = _plain(name, inner)
+        if {"multiplier", "value"} <= names:  # ActivePower, VoltageRMS, WattHour, ...
+            return _unwrap(value.value) * 10.0 ** (_unwrap(value.multiplier) or 0)
+        if {"displacement", "multiplier"} <= names:  # PowerFactor
+            return _unwrap(value.displacement) * 10.0 ** (_unwrap(value.multiplier) or 0)
+        if "value" in names:  # statuses: (dateTime, value)
+            plain = _plain(name, getattr(value, "value", None))
             if name in _HUNDREDTHS_PCT and isinstance(plain, int):
                 return plain / 100
             return plain
-        if "displacement" in names:  # PowerFactor: displacement x 10^multiplier
-            disp = getattr(value, "displacement", 0)
-            return disp * 10 ** (getattr(value, "multiplier", 0) or 0)
     return str(value)[:80]
 
 

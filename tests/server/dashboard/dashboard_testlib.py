@@ -12,8 +12,9 @@ import httpx
 from server_testlib import NOW, FakeClock
 
 from openderms.certs.identity import sfdi_from_lfdi
-from openderms.client.sep2 import readings
+from openderms.client.sep2 import messages, readings
 from openderms.schemas.sep2 import models as sep
+from openderms.schemas.sep2.enums import DERType
 from openderms.server.config import ServerSettings
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.sep2 import uris
@@ -115,13 +116,25 @@ def seed(store: Store, clock: FakeClock) -> Seeded:
         description="export cap 1.5 kW",
     )
     assert active.id is not None
-    status = sep.DERStatus(
-        readingTime=sep.TimeType(value=NOW - 30),
-        stateOfChargeStatus=sep.StateOfChargeStatusType(
-            dateTime=sep.TimeType(value=NOW - 30), value=sep.PerCent(value=6150)
-        ),
+    # The DER resources exactly as the gateway builds them.
+    facts = messages.DerFacts(
+        der_type=DERType.COMBINED_PV_AND_STORAGE,
+        rated_w=5000,
+        rated_wh=13500,
+        max_charge_w=5000,
+        connected=True,
+        available_w=4200,
+        soc_pct=61.5,
     )
-    store.call(der.put_der_resource, ctx, _scope(UTILITY_DEVICE), mine.id, uris.DER_INDEX, status)
+    for resource in (
+        messages.der_capability(facts),
+        messages.der_settings(facts, set_grad_w=100, now=NOW - 40),
+        messages.der_availability(facts, now=NOW - 35),
+        messages.der_status(facts, now=NOW - 30),
+    ):
+        store.call(
+            der.put_der_resource, ctx, _scope(UTILITY_DEVICE), mine.id, uris.DER_INDEX, resource
+        )
     mup_href, _ = store.call(
         mirror.post_mirror_usage_point,
         ctx,

@@ -547,3 +547,21 @@ async def test_unknown_pages_are_404_as_html_and_as_json(dashboard: DashboardSer
     assert page.status_code == 404 and "no such dashboard page" in page.text
     assert data.status_code == 404 and data.json()["error"] == "not_found"
     assert unknown.status_code == 404 and "in your scope" in unknown.text
+
+
+async def test_der_resources_read_as_plain_values(dashboard: DashboardServer) -> None:
+    response = await dashboard.client.get(
+        f"/dashboard/api/devices/{UTILITY_DEVICE}",
+        headers=dashboard.bearer(dashboard.utility_token),
+    )
+    resources = response.json()["resources"]
+    capability = resources["DERCapability"][0]["fields"]
+    settings = resources["DERSettings"][0]["fields"]
+    availability = resources["DERAvailability"][0]["fields"]
+    # ActivePower(value, multiplier) and WattHour read as watts and watt-hours.
+    assert capability["rtgMaxW"] == 5000
+    assert capability["rtgMaxWh"] == 13500
+    assert capability["type_value"] == 83
+    assert settings["setMaxW"] == 5000
+    assert settings["setGradW"] == 100
+    assert "error" not in availability
