@@ -28,11 +28,16 @@ _SKIP = {"href", "subscribable"}
 _HUNDREDTHS_PCT = {"stateOfChargeStatus"}
 
 
+def _field_names(value: Any) -> set[str]:
+    """Field names of a binding instance (empty for anything else)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name for f in dataclasses.fields(value)}
+    return set()
+
+
 def _unwrap(value: Any) -> Any:
     """``PowerOfTenMultiplierType(value=3)`` -> 3: simple types are wrapped in the bindings."""
-    while dataclasses.is_dataclass(value) and {f.name for f in dataclasses.fields(value)} == {
-        "value"
-    }:
+    while _field_names(value) == {"value"}:
         value = value.value
     return value
 
@@ -43,17 +48,16 @@ def _plain(name: str, value: Any) -> Any:
         return value.hex().upper()
     if isinstance(value, bool | int | float | str):
         return value
-    if dataclasses.is_dataclass(value):
-        names = {f.name for f in dataclasses.fields(value)}
-        if {"multiplier", "value"} <= names:  # ActivePower, VoltageRMS, WattHour, ...
-            return _unwrap(value.value) * 10.0 ** (_unwrap(value.multiplier) or 0)
-        if {"displacement", "multiplier"} <= names:  # PowerFactor
-            return _unwrap(value.displacement) * 10.0 ** (_unwrap(value.multiplier) or 0)
-        if "value" in names:  # statuses: (dateTime, value)
-            plain = _plain(name, getattr(value, "value", None))
-            if name in _HUNDREDTHS_PCT and isinstance(plain, int):
-                return plain / 100
-            return plain
+    names = _field_names(value)
+    if {"multiplier", "value"} <= names:  # ActivePower, VoltageRMS, WattHour, ...
+        return _unwrap(value.value) * 10.0 ** (_unwrap(value.multiplier) or 0)
+    if {"displacement", "multiplier"} <= names:  # PowerFactor
+        return _unwrap(value.displacement) * 10.0 ** (_unwrap(value.multiplier) or 0)
+    if "value" in names:  # statuses: (dateTime, value)
+        plain = _plain(name, value.value)
+        if name in _HUNDREDTHS_PCT and isinstance(plain, int):
+            return plain / 100
+        return plain
     return str(value)[:80]
 
 
