@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import random
 import statistics
 import sys
 import tempfile
@@ -66,6 +67,7 @@ async def measure(path: str, controls: int, workdir: Path) -> list[float]:
     poll_rate_s = 900 if subscribed else 1
     latencies: list[float] = []
     misses: list[int] = []
+    rng = random.Random(2030)
     async with (
         running_server(
             pki_dir,
@@ -123,8 +125,10 @@ async def measure(path: str, controls: int, workdir: Path) -> list[float]:
                     latencies.append(time.perf_counter() - started)
                 # creationTime has one-second resolution: two controls created in the same
                 # second are ordered by mRID, not by when they were made, so the next one is
-                # created in a later second.
-                await asyncio.sleep(max(0.05, created_s + 1.05 - time.time()))
+                # created in a later second, at a random phase (a fixed phase would lock on
+                # to the 1 s poll and bias the polling figures).
+                phase_s = rng.uniform(0.05, 0.9)
+                await asyncio.sleep(max(0.05, created_s + 1 + phase_s - time.time()))
         gateway.stop()
         await runner
     if misses:
