@@ -35,6 +35,12 @@ def _field_names(value: Any) -> set[str]:
     return set()
 
 
+def _number(value: float) -> float | int:
+    """5000.0 -> 5000; 0.95 stays (and 10^-1 noise is rounded off)."""
+    rounded = round(value, 6)
+    return int(rounded) if rounded.is_integer() else rounded
+
+
 def _unwrap(value: Any) -> Any:
     """``PowerOfTenMultiplierType(value=3)`` -> 3: simple types are wrapped in the bindings."""
     while _field_names(value) == {"value"}:
@@ -50,9 +56,9 @@ def _plain(name: str, value: Any) -> Any:
         return value
     names = _field_names(value)
     if {"multiplier", "value"} <= names:  # ActivePower, VoltageRMS, WattHour, ...
-        return _unwrap(value.value) * 10.0 ** (_unwrap(value.multiplier) or 0)
+        return _number(_unwrap(value.value) * 10.0 ** (_unwrap(value.multiplier) or 0))
     if {"displacement", "multiplier"} <= names:  # PowerFactor
-        return _unwrap(value.displacement) * 10.0 ** (_unwrap(value.multiplier) or 0)
+        return _number(_unwrap(value.displacement) * 10.0 ** (_unwrap(value.multiplier) or 0))
     if "value" in names:  # statuses: (dateTime, value)
         plain = _plain(name, value.value)
         if name in _HUNDREDTHS_PCT and isinstance(plain, int):
