@@ -4,6 +4,10 @@ Thin by design (STYLE §5): the arithmetic is in :mod:`.site_limits`, the policy
 :mod:`.plan`; this class reads telemetry, writes the planned commands with revert timers,
 reads each one back and reports. Devices run concurrently; a device that fails mid-way
 has its remaining commands skipped and reported, and every other device carries on.
+
+A planner's wishes come in as :class:`~.site_targets.SiteTargets`; they are clamped into
+the envelope by :func:`~.targets.decide_targets` (the DLM sets the EV currents) before the
+same policy writes them. Without targets, dispatch is envelope-only, as before.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from openderms.client.dispatch.report import (
     CommandStatus,
     DispatchReport,
 )
+from openderms.client.dispatch.site_targets import SiteTargets
+from openderms.client.dispatch.targets import decide_targets
 from openderms.client.envelope import EnvelopeLimits
 
 __all__ = ["DEFAULT_REVERT_S", "Dispatcher"]
@@ -48,6 +54,7 @@ class Dispatcher:
         revert_s: float = DEFAULT_REVERT_S,
         margin_w: float = 50.0,
         interval_s: float = 30.0,
+        phase_limit_a: float = 63.0,
     ) -> None:
         """
         Parameters
@@ -59,6 +66,9 @@ class Dispatcher:
             Kept below export and import limits [W].
         interval_s : float
             Expected time between two :meth:`apply` calls [s].
+        phase_limit_a : float
+            Per-phase limit of the connection (fuse) [A]; the DLM keeps every phase under
+            it when targets are given.
         """
         if revert_s <= 0:
             raise ValueError("revert_s must be positive: devices must fall back on their own")
@@ -66,6 +76,7 @@ class Dispatcher:
         self.revert_s = revert_s
         self.margin_w = margin_w
         self.interval_s = interval_s
+        self.phase_limit_a = phase_limit_a
 
     def _infos(self, telemetry: SiteTelemetry) -> list[DeviceInfo]:
         infos = []
@@ -83,7 +94,11 @@ class Dispatcher:
         return infos
 
     async def apply(
-        self, limits: EnvelopeLimits, now: float, telemetry: SiteTelemetry | None = None
+        self,
+        limits: EnvelopeLimits,
+        now: float,
+        telemetry: SiteTelemetry | None = None,
+        targets: SiteTargets | None = None,
     ) -> DispatchReport:
         """Apply ``limits`` at ``now`` [s since epoch].
 
@@ -95,6 +110,9 @@ class Dispatcher:
             Time [s since epoch]; stamps the report.
         telemetry : SiteTelemetry, optional
             A fresh snapshot; read from the site when omitted.
+        targets : SiteTargets, optional
+            A planner's setpoints for now; clamped into ``limits`` before anything is
+            written (the envelope wins). None: envelope-only dispatch.
 
         Returns
         -------
@@ -104,12 +122,26 @@ class Dispatcher:
         """
         if telemetry is None:
             telemetry = await self.site.read_telemetry(now)
+        infos = self._infos(telemetry)
+        decision = None
+        if targets is not None and not targets.is_empty():
+            decision = decide_targets(
+                limits,
+                telemetry,
+                infos,
+                targets,
+                margin_w=self.margin_w,
+                phase_limit_a=self.phase_limit_a,
+            )
+            for line in decision.clamped if decision is not None else ():
+                log.info("%s target clamped: %s", targets.source, line)
         plan = plan_commands(
             limits,
             telemetry,
-            self._infos(telemetry),
+            infos,
             margin_w=self.margin_w,
             horizon_s=self.interval_s,
+            decision=decision,
         )
         by_device: dict[str, list[Command]] = {}
         for command in plan.commands:
@@ -126,7 +158,11 @@ class Dispatcher:
                     result.error or "",
                 )
         return DispatchReport(
-            now=now, results=results, unmet=plan.unmet, device_errors=telemetry.errors
+            now=now,
+            results=results,
+            unmet=plan.unmet,
+            device_errors=telemetry.errors,
+            targets=decision,
         )
 
     async def _run(self, name: str, commands: Sequence[Command]) -> list[CommandResult]:

@@ -15,6 +15,12 @@ Policy, in order:
 5. Heat pumps (SG-Ready): blocked (1) when the import limit is exceeded, "recommended on"
    (3) while PV is being curtailed, normal (2) otherwise.
 
+With a :class:`~.site_targets.TargetDecision` (a planner's wishes already clamped by
+:func:`~.targets.decide_targets`), the batteries are pinned at its setpoint (reason
+"plan"), the chargers get the DLM's currents (reason "dlm") and the heat pumps its SG-Ready
+states; PV curtailment counts the battery setpoint and the chargers' change, so export
+stays inside its limit.
+
 Fields the site cannot honour (an export limit without a site meter, fixed_w_pct...) come
 back as :class:`~.report.Unmet`.
 """
@@ -34,6 +40,7 @@ from openderms.client.dispatch.site_limits import (
     split_by_rating,
     to_percent,
 )
+from openderms.client.dispatch.site_targets import TargetDecision
 from openderms.client.envelope import EnvelopeLimits
 
 __all__ = ["DeviceInfo", "Plan", "device_infos", "plan_commands"]
@@ -70,6 +77,7 @@ def plan_commands(
     devices: Sequence[DeviceInfo],
     margin_w: float = 50.0,
     horizon_s: float = 30.0,
+    decision: TargetDecision | None = None,
 ) -> Plan:
     """Commands that keep the site inside ``limits`` given the latest ``telemetry``.
 
@@ -86,6 +94,8 @@ def plan_commands(
     horizon_s : float
         Time until the next dispatch [s]: a battery counts as a PV sink only for what it
         can absorb that long.
+    decision : TargetDecision, optional
+        A planner's setpoints, already inside the envelope (:func:`.targets.decide_targets`).
     """
     commands: list[Command] = []
     unmet: list[Unmet] = []
@@ -94,6 +104,11 @@ def plan_commands(
         by_kind.setdefault(info.kind, []).append(info)
     pvs, batteries = by_kind.get("pv", []), by_kind.get("battery", [])
     site_w = telemetry.site_power_w
+    plan_battery_w = (
+        decision.battery_power_w
+        if decision is not None and limits.target_w is None and connect_allowed(limits)
+        else None
+    )
     needs_meter = limits.export_limit_w is not None or limits.import_limit_w is not None
     if needs_meter and site_w is None:
         if limits.export_limit_w is not None:
@@ -122,6 +137,8 @@ def plan_commands(
     expected_charge = 0.0
     if limits.target_w is not None:
         expected_charge = -limits.target_w  # the batteries follow their target
+    elif plan_battery_w is not None and batteries:
+        expected_charge = -plan_battery_w  # pinned at the plan's (clamped) setpoint
     elif connect is not False:
         for info in batteries:
             expected_charge += battery_charge_w(
@@ -141,9 +158,11 @@ def plan_commands(
         # Without a meter reading, assume no load and no battery: PV alone stays within the
         # export limit (safe, if wasteful, until the meter answers again).
         metered = site_w is not None
+        # Chargers about to draw more or less change the load PV may cover.
+        load_change_w = decision.load_change_w if decision is not None else 0.0
         limit = pv_limit_w(
             limits.export_limit_w,
-            site_w if site_w is not None else -pv_w,
+            site_w + load_change_w if site_w is not None else -pv_w,
             pv_w,
             battery_power_w=battery_power if metered else 0.0,
             battery_charge_w=expected_charge if metered else min(0.0, expected_charge),
@@ -174,7 +193,9 @@ def plan_commands(
         unmet.append(Unmet("generation_limit_w", "no controllable generation"))
 
     # 3. batteries
-    commands.extend(_battery_commands(limits, telemetry, batteries, site_w, margin_w, connect))
+    commands.extend(
+        _battery_commands(limits, telemetry, batteries, site_w, margin_w, connect, plan_battery_w)
+    )
     if limits.fixed_w_pct is not None:
         unmet.append(Unmet("fixed_w_pct", "fixed active power is not supported by the dispatcher"))
 
@@ -183,14 +204,21 @@ def plan_commands(
     if limits.import_limit_w is not None and site_w is not None:
         headroom = limits.import_limit_w - site_w - margin_w
     for info in by_kind.get("evcharger", []):
+        if decision is not None and info.name in decision.ev_current_a:
+            commands.extend(_dlm_commands(info, decision.ev_current_a[info.name]))
+            continue
         commands.extend(_charger_commands(info, telemetry, headroom, limits.load_limit_w))
     for info in by_kind.get("heatpump", []):
         if "sg_ready_mode" not in info.capabilities:
             continue
         mode = 1 if headroom is not None and headroom < 0 else (3 if curtailing else 2)
-        commands.append(
-            Command(info.name, "sg_ready_mode", mode, "import_limit_w" if mode == 1 else "policy")
-        )
+        reason = "import_limit_w" if mode == 1 else "policy"
+        if decision is not None and info.name in decision.heat_pump_mode:
+            planned = decision.heat_pump_mode[info.name]
+            # PV being curtailed is free energy: "normal" becomes "recommended on".
+            mode = 3 if planned == 2 and curtailing else planned
+            reason = "import_limit_w" if mode == 1 else "plan"
+        commands.append(Command(info.name, "sg_ready_mode", mode, reason))
     return Plan(tuple(commands), tuple(unmet))
 
 
@@ -208,6 +236,7 @@ def _battery_commands(
     site_w: float | None,
     margin_w: float,
     connect: bool | None,
+    plan_battery_w: float | None = None,
 ) -> list[Command]:
     controllable = [
         b for b in batteries if {"charge_limit_w", "discharge_limit_w"} <= b.capabilities
@@ -216,13 +245,16 @@ def _battery_commands(
         return []
     max_charges = [_value(telemetry, b.name, "max_charge_w") for b in controllable]
     max_discharges = [_value(telemetry, b.name, "max_discharge_w") for b in controllable]
-    if limits.target_w is not None:
+    pinned_w, pin_reason = limits.target_w, "target_w"
+    if pinned_w is None and plan_battery_w is not None:
+        pinned_w, pin_reason = plan_battery_w, "plan"
+    if pinned_w is not None:
         # 124: charge limit -x with discharge limit x pins a battery at x discharging.
-        shares = split_by_rating(limits.target_w, [m or 0.0 for m in max_discharges])
+        shares = split_by_rating(pinned_w, [m or 0.0 for m in max_discharges])
         commands: list[Command] = []
         for info, share in zip(controllable, shares, strict=True):
-            commands.append(Command(info.name, "charge_limit_w", -share, "target_w"))
-            commands.append(Command(info.name, "discharge_limit_w", share, "target_w"))
+            commands.append(Command(info.name, "charge_limit_w", -share, pin_reason))
+            commands.append(Command(info.name, "discharge_limit_w", share, pin_reason))
         return commands
     # Site-wide bounds on charging (import, load limits) and discharging (generation limit).
     power_w = sum(_value(telemetry, b.name, "active_power_w") or 0.0 for b in controllable)
@@ -291,6 +323,19 @@ def _charger_commands(
             Command(info.name, "charge_enable", amps >= MIN_EV_CURRENT_A, "import_limit_w")
         )
     return commands
+
+
+def _dlm_commands(info: DeviceInfo, current_a: float) -> list[Command]:
+    amps = math.floor(max(0.0, current_a) * 10) / 10
+    commands = [Command(info.name, "current_limit_a", amps, "dlm")]
+    if "charge_enable" in info.capabilities:
+        commands.append(Command(info.name, "charge_enable", amps >= MIN_EV_CURRENT_A, "dlm"))
+    return commands
+
+
+def connect_allowed(limits: EnvelopeLimits) -> bool:
+    """False when the envelope tells the DER to disconnect or not energize."""
+    return limits.connect is not False and limits.energize is not False
 
 
 def device_infos(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from openderms.client.dispatch.site_targets import TargetDecision
+
 __all__ = ["Command", "CommandResult", "CommandStatus", "DispatchReport", "Unmet"]
 
 
@@ -69,6 +71,8 @@ class DispatchReport:
     unmet: tuple[Unmet, ...] = ()
     device_errors: dict[str, str] = field(default_factory=dict)
     """Devices that could not be read before dispatching, with the reason."""
+    targets: TargetDecision | None = None
+    """The planner's setpoints as written, after clamping; None for envelope-only."""
 
     @property
     def ok(self) -> bool:
