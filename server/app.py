@@ -30,6 +30,7 @@ from openderms.server.sep2 import (
     response,
     subscription,
 )
+from openderms.server.sep2.poll_cache import PollCache
 from openderms.server.sep2.request import APP_STATE_KEY, AppState
 from openderms.server.services.changes import ChangeSink, NullChangeSink
 from openderms.server.store.db import Store
@@ -79,7 +80,11 @@ def create_app(
     # quart refuses larger bodies with 413 before reading them (bounded before parsing).
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config[APP_STATE_KEY] = AppState(
-        settings=settings, store=store, changes=changes or NullChangeSink(), clock=clock
+        settings=settings,
+        store=store,
+        changes=changes or NullChangeSink(),
+        clock=clock,
+        poll_cache=PollCache(settings.poll_cache_entries),
     )
     for module in _BLUEPRINTS:
         app.register_blueprint(module.blueprint)

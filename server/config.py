@@ -49,6 +49,8 @@ class ServerSettings:
         ``l`` when the client sends none (2030.5 says 1).
     control_retention_s : int
         How long an ended (or cancelled) DERControl stays listed [s].
+    poll_cache_entries : int
+        DERControlLists kept encoded per process (validated on every poll); 0 = off.
     device_program_primacy : int
         Primacy of the private program made when a control targets a single device.
     tls_terminated_by_proxy : bool
@@ -76,6 +78,7 @@ class ServerSettings:
     page_limit_max: int = 500
     list_limit_default: int = 1
     control_retention_s: int = 7 * 86400
+    poll_cache_entries: int = 20_000
     device_program_primacy: int = 0
     tls_terminated_by_proxy: bool = False
     trusted_proxies: tuple[str, ...] = ()

@@ -10,6 +10,7 @@ from openderms.server.sep2.request import (
     page,
     request_scope,
     service_context,
+    state,
     xml_response,
 )
 from openderms.server.services import derp as service
@@ -31,12 +32,22 @@ async def der_program(edev_id: int, derp_id: int) -> Response:
 
 @blueprint.get(_PROGRAM + "/derc")
 async def der_control_list(edev_id: int, derp_id: int) -> Response:
+    """The poll hot path: served from the per-process cache when still current."""
     scope = request_scope()
-    return xml_response(
-        await call_service(
-            service.list_der_controls, service_context(), scope, edev_id, derp_id, page()
-        )
+    ctx = service_context()
+    wanted = page()
+    cache = state().poll_cache
+    key = (scope.lfdi, edev_id, derp_id, wanted)
+    cached = cache.get(key, ctx.now)
+    if cached is not None:
+        version = await call_service(service.der_control_list_version, scope, edev_id, derp_id)
+        if version == cached.version:
+            return xml_response(cached.body)
+    snapshot = await call_service(
+        service.der_control_list_snapshot, ctx, scope, edev_id, derp_id, wanted
     )
+    cache.put(key, snapshot)
+    return xml_response(snapshot.body)
 
 
 @blueprint.get(_PROGRAM + "/derc/<int:derc_id>")

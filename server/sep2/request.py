@@ -22,6 +22,7 @@ from openderms.server.errors import UnauthenticatedError
 from openderms.server.identity import client_certificate_der
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.sep2.paging import Page, parse_page
+from openderms.server.sep2.poll_cache import PollCache
 from openderms.server.services.changes import ChangeSink
 from openderms.server.store.db import Store
 
@@ -35,6 +36,7 @@ __all__ = [
     "page",
     "request_scope",
     "service_context",
+    "state",
     "xml_response",
 ]
 
@@ -53,9 +55,11 @@ class AppState:
     store: Store
     changes: ChangeSink
     clock: Callable[[], int]
+    poll_cache: PollCache
 
 
 def state() -> AppState:
+    """The shared state of the current app."""
     found: AppState = current_app.config[APP_STATE_KEY]
     return found
 

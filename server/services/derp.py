@@ -6,6 +6,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from openderms.schemas.sep2 import models as sep
+from openderms.schemas.sep2.codec import encode
 from openderms.server.errors import NotFoundError
 from openderms.server.mappers.derp import (
     map_control,
@@ -20,12 +21,15 @@ from openderms.server.mappers.end_device import map_fsa, map_fsa_list
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.sep2 import uris
 from openderms.server.sep2.paging import Page
+from openderms.server.sep2.poll_cache import ControlListSnapshot
 from openderms.server.services.access import require_end_device, require_program
 from openderms.server.services.rates import device_poll_rate_s
 from openderms.server.store.crud.derp import (
     select_active_controls,
     select_control,
+    select_control_times,
     select_controls,
+    select_controls_version,
     select_curve,
     select_curves,
     select_latest_default_control,
@@ -38,6 +42,8 @@ from openderms.server.store.crud.fsa import (
 from openderms.server.store.models import DERControlRow, DERProgramRow, FsaProgram
 
 __all__ = [
+    "der_control_list_snapshot",
+    "der_control_list_version",
     "get_default_der_control",
     "get_der_control",
     "get_der_curve",
@@ -151,6 +157,47 @@ def list_der_controls(
         href=uris.der_control_list(end_device_id, program_id),
         end_device_id=end_device_id,
         now=ctx.now,
+    )
+
+
+def der_control_list_version(
+    session: Session, scope: Scope, end_device_id: int, program_id: int
+) -> tuple[int, ...]:
+    """The access check of a DERControlList poll plus the program's control version."""
+    require_program(session, scope, end_device_id, program_id)
+    return select_controls_version(session, program_id)
+
+
+def der_control_list_snapshot(
+    session: Session,
+    ctx: ServiceContext,
+    scope: Scope,
+    end_device_id: int,
+    program_id: int,
+    page: Page,
+) -> ControlListSnapshot:
+    """`list_der_controls` encoded, with the version and validity a cache needs.
+
+    The version is read before the rows: a change between the two makes the snapshot
+    look older than it is (a later poll rebuilds it), never newer.
+    """
+    version = der_control_list_version(session, scope, end_device_id, program_id)
+    document = list_der_controls(session, ctx, scope, end_device_id, program_id, page)
+    retention_s = ctx.settings.control_retention_s
+    # The list changes with time alone when a control starts (EventStatus 0 -> 1) or
+    # leaves the list after its retention.
+    transitions = [
+        moment
+        for start, end in select_control_times(
+            session, program_id, ended_after=ctx.now - retention_s
+        )
+        for moment in (start, end + retention_s)
+        if moment > ctx.now
+    ]
+    return ControlListSnapshot(
+        version=version,
+        body=encode(document),
+        valid_until=min(transitions, default=ctx.now + retention_s),
     )
 
 

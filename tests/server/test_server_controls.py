@@ -258,3 +258,28 @@ async def test_control_change_is_reported_for_each_device_that_sees_it(
     _control(srv, e.program_id, NOW, 60)
     assert f"/edev/{e.device_id}/derp/{e.program_id}/derc" in srv.changes.hrefs
     assert f"/edev/{other.device_id}/derp/{e.program_id}/derc" in srv.changes.hrefs
+
+
+async def test_repeated_polls_see_a_cancel_made_in_between(sep2_server: Sep2Server) -> None:
+    """The per-process DERControlList cache never hides a change in the database."""
+    srv = sep2_server
+    e = enroll(srv, "repoll")
+    control_id = _control(srv, e.program_id, NOW + 600, 600, op_mod_exp_lim_w=0.0)
+    for _ in range(2):  # the second poll is served from the cache
+        assert (await _controls(srv, "repoll", e)).DERControl[0].EventStatus.currentStatus == 0
+    srv.store.call(programs.cancel_der_control, srv.ctx(), control_id)
+    assert (await _controls(srv, "repoll", e)).DERControl[0].EventStatus.currentStatus == 2
+    _control(srv, e.program_id, NOW + 5000, 60)
+    assert (await _controls(srv, "repoll", e)).all == 2
+
+
+async def test_repeated_polls_follow_the_clock(sep2_server: Sep2Server) -> None:
+    """A cached list turns Active at interval.start and drops out after retention."""
+    srv = sep2_server
+    e = enroll(srv, "clockwork")
+    _control(srv, e.program_id, NOW + 10, 20)
+    assert (await _controls(srv, "clockwork", e)).DERControl[0].EventStatus.currentStatus == 0
+    srv.clock.now = NOW + 10
+    assert (await _controls(srv, "clockwork", e)).DERControl[0].EventStatus.currentStatus == 1
+    srv.clock.now = NOW + 30 + srv.settings.control_retention_s
+    assert (await _controls(srv, "clockwork", e)).all == 0

@@ -20,7 +20,9 @@ __all__ = [
     "select_active_controls",
     "select_control",
     "select_control_by_mrid",
+    "select_control_times",
     "select_controls",
+    "select_controls_version",
     "select_curve",
     "select_curves",
     "select_latest_default_control",
@@ -83,6 +85,35 @@ def select_controls(
         return len(rows), rows  # the whole list fits: no count query (the common poll)
     total: int = session.exec(count_statement, params=params).one()
     return total, rows
+
+
+_VERSION = select(
+    func.count(),
+    func.coalesce(func.max(col(DERControlRow.id)), 0),
+    func.count(col(DERControlRow.cancelled_time)),
+    func.count(col(DERControlRow.superseded_time)),
+).where(col(DERControlRow.program_id) == bindparam("program_id"))
+
+
+def select_controls_version(session: Session, program_id: int) -> tuple[int, int, int, int]:
+    """A value that changes whenever a control of the program is added, cancelled or
+    superseded: (count, highest id, cancelled count, superseded count)."""
+    row = session.exec(_VERSION, params={"program_id": program_id}).one()
+    count, highest, cancelled, superseded = (int(value or 0) for value in row)
+    return count, highest, cancelled, superseded
+
+
+def select_control_times(
+    session: Session, program_id: int, *, ended_after: int
+) -> Sequence[tuple[int, int]]:
+    """(start, end) of the program's controls that end after `ended_after` [s]."""
+    rows = session.exec(
+        select(DERControlRow.start_time, DERControlRow.duration_s).where(
+            DERControlRow.program_id == program_id,
+            (col(DERControlRow.start_time) + col(DERControlRow.duration_s)) > ended_after,
+        )
+    ).all()
+    return [(start, start + duration) for start, duration in rows]
 
 
 def select_active_controls(
