@@ -173,6 +173,7 @@ def create_dashboard_app(
     openapi_doc = dashboard_openapi()
 
     app.jinja_env.filters["iso"] = views.iso
+    app.jinja_env.filters["short"] = _short_time
     app.jinja_env.filters["power"] = _fmt_power
     app.jinja_env.filters["ago"] = _ago
     app.jinja_env.globals["live_refresh_s"] = LIVE_REFRESH_S
@@ -446,6 +447,12 @@ def _fmt_power(value_w: float | None) -> str:
     if abs(value_w) >= 1000:
         return f"{value_w / 1000:.2f} kW"
     return f"{value_w:.0f} W"
+
+
+def _short_time(time_s: int | None) -> str:
+    """``01-15 08:50Z``: a time within days of now, compactly (UTC)."""
+    text = views.iso(time_s)
+    return "–" if text is None else f"{text[5:10]} {text[11:16]}Z"
 
 
 def _ago(time_s: int | None, now: int) -> str:

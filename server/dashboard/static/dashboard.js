@@ -16,6 +16,10 @@
   function iso(t) {
     return t === null || t === undefined ? "\u2013" : new Date(t * 1000).toISOString().replace(".000", "");
   }
+  function short(t) {
+    const text = iso(t);
+    return text.length < 16 ? text : text.slice(5, 10) + " " + text.slice(11, 16) + "Z";
+  }
   function ago(t, now) {
     if (t === null || t === undefined) { return "never"; }
     const d = now - t;
@@ -74,7 +78,7 @@
         ctl.appendChild(document.createTextNode(d.active_control.summary + " "));
         const until = document.createElement("span");
         until.className = "muted";
-        until.textContent = (d.active_control.description || "") + " until " + iso(d.active_control.end);
+        until.textContent = (d.active_control.description || "") + " until " + short(d.active_control.end);
         ctl.appendChild(until);
       } else if (d.default_control) {
         badge(ctl, "default", "default");
@@ -123,6 +127,22 @@
       error.textContent = " \u00b7 update failed (" + e.message + "); retrying";
     }
   }
-  tick();
+  async function prefill() {
+    // The last 15 min from the energy view, one value per refresh period, so the chart
+    // shows a trend at once instead of starting empty.
+    try {
+      const url = root.dataset.historyApi + "?window_s=" + (maxPoints * refreshMs / 1000) +
+        "&buckets=" + maxPoints;
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (!response.ok) { return; }
+      const data = await response.json();
+      for (const point of data.fleet_power) {
+        if (point.power_w !== null) { history.push(point.power_w); }
+      }
+    } catch (e) {
+      // No history: the chart fills as the page refreshes.
+    }
+  }
+  prefill().then(tick);
   window.setInterval(tick, refreshMs);
 }());

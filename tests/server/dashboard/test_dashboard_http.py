@@ -321,7 +321,7 @@ async def test_html_pages_render_with_their_key_content(dashboard: DashboardServ
     await _login(dashboard, dashboard.utility_token)
     expected = {
         "/dashboard/": ["Fleet overview", "Feeder 12", "export cap 1.5 kW", "−50 W"],
-        "/dashboard/live": ["Live view", "data-api=", "dashboard.js"],
+        "/dashboard/live": ["Live view", "data-api=", "data-history-api=", "dashboard.js"],
         "/dashboard/programs": ["Export caps", "primacy 10", "cancelled", "5 kW default"],
         "/dashboard/energy": ["Energy flows", "<svg", "kWh"],
         f"/dashboard/devices/{UTILITY_DEVICE}": [
