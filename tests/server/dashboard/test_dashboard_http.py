@@ -102,13 +102,23 @@ async def test_login_with_a_wrong_token_is_refused(dashboard: DashboardServer) -
     assert COOKIE_NAME not in dashboard.client.cookies
 
 
-async def test_login_refuses_a_cross_site_post(dashboard: DashboardServer) -> None:
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "same-site"},
+    ],
+)
+async def test_login_refuses_a_cross_site_post(
+    dashboard: DashboardServer, headers: dict[str, str]
+) -> None:
     response = await dashboard.client.post(
-        "/dashboard/login",
-        data={"token": dashboard.utility_token},
-        headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+        "/dashboard/login", data={"token": dashboard.utility_token}, headers=headers
     )
     assert response.status_code == 400
+    assert "cross-site" in response.text
     assert COOKIE_NAME not in dashboard.client.cookies
 
 
