@@ -468,9 +468,23 @@ def programs_view(
     controls = q.controls_of_programs(session, ids, limit_per_program=controls_limit)
     defaults = q.latest_default_controls_of_programs(session, ids)
     reach = q.program_reach(session, ids, aggregator_id=aggregator_id)
+    answered = q.response_counts(
+        session,
+        [c.id for listed in controls.values() for c in listed if c.id is not None],
+        aggregator_id=aggregator_id,
+    )
     out = []
     for program in programs:
-        listed = [control_json(c, now) for c in controls.get(program.id or 0, [])]
+        listed = [
+            {
+                **control_json(c, now),
+                "responses": {
+                    _response_name(status): count
+                    for status, count in sorted(answered.get(c.id or 0, {}).items())
+                },
+            }
+            for c in controls.get(program.id or 0, [])
+        ]
         counts: dict[str, int] = {}
         for control in listed:
             counts[control["status"]["name"]] = counts.get(control["status"]["name"], 0) + 1

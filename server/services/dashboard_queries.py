@@ -60,6 +60,7 @@ __all__ = [
     "reading_values_in_range",
     "readings_in_range",
     "resource_history",
+    "response_counts",
     "scoped_device_ids",
     "scoped_devices",
     "series_of_devices",
@@ -592,3 +593,24 @@ def reading_values_in_range(
         .limit(limit)
     ).all()
     return [(int(m), int(t), int(v)) for m, t, v in rows]
+
+
+def response_counts(
+    session: Session, control_ids: Sequence[int], *, aggregator_id: int | None
+) -> dict[int, dict[int, int]]:
+    """Per control: how many devices in scope posted each Response status (distinct)."""
+    rows = session.exec(
+        select(
+            ControlResponseRow.der_control_id,
+            ControlResponseRow.status,
+            func.count(func.distinct(ControlResponseRow.end_device_id)),
+        )
+        .join(EndDeviceRow, col(EndDeviceRow.id) == col(ControlResponseRow.end_device_id))
+        .where(col(ControlResponseRow.der_control_id).in_(control_ids), _in_scope(aggregator_id))
+        .group_by(col(ControlResponseRow.der_control_id), col(ControlResponseRow.status))
+    ).all()
+    out: dict[int, dict[int, int]] = {}
+    for control_id, status, count in rows:
+        if control_id is not None and status is not None:
+            out.setdefault(control_id, {})[status] = int(count)
+    return out

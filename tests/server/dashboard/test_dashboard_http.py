@@ -310,6 +310,9 @@ async def test_programs_json_lists_controls_with_their_status(dashboard: Dashboa
     assert program["primacy"] == 10
     assert program["status_counts"] == {"active": 1, "cancelled": 1}
     assert program["default_control"]["description"] == "5 kW default"
+    listed = {c["id"]: c for c in program["controls"]}
+    assert listed[dashboard.seeded.active_control_id]["responses"] == {"event_started": 1}
+    assert listed[dashboard.seeded.cancelled_control_id]["responses"] == {}
 
 
 async def test_energy_json_integrates_site_import_and_export(dashboard: DashboardServer) -> None:
@@ -495,6 +498,10 @@ async def test_program_reach_counts_only_devices_in_scope(dashboard: DashboardSe
     )
     assert utility.json()["programs"][0]["reach"] == {"groups": 1, "devices": 2}
     assert aggregator.json()["programs"][0]["reach"] == {"groups": None, "devices": 1}
+    # The utility's device responded; the aggregator does not see that response.
+    assert {c["id"]: c["responses"] for c in aggregator.json()["programs"][0]["controls"]}[
+        dashboard.seeded.active_control_id
+    ] == {}
 
 
 def _control(
