@@ -282,20 +282,29 @@ class GatewayRuntime:
         now = self.clock_offset.server_now(local_now)
         if now >= self._next_sample_at:
             await self._sample(now)
+        # What the held schedule says is due goes to the devices before any network I/O:
+        # a slow or hung server must not delay the start or end of a control.
+        await self._follow_engine(now)
         for job in self.schedule.due(now):
             if job is not Job.WALK and self.view is None:
                 continue  # nothing to post to before the first walk
             await self._run_job(job, local_now)
-            now = self.clock_offset.server_now(local_now)  # TIME may have moved it
-        self.engine.handle_timer(now)
-        self._drain_effects(now)
-        if self._dispatch_needed or now >= self._next_dispatch_at:
-            await self._dispatch(now)
+        # Jobs take real time: continue from the clock as it is now (never backwards).
+        local_now = max(local_now, self._clock())
+        now = self.clock_offset.server_now(local_now)  # TIME may also have moved it
+        await self._follow_engine(now)
         if self.schedule.jobs[Job.FLUSH_OUTBOX].due_at <= now and self.view is not None:
             await self._run_job(Job.FLUSH_OUTBOX, local_now)
         self.steps += 1
         if self.on_step is not None:
             self.on_step(self)
+
+    async def _follow_engine(self, now: float) -> None:
+        """Engine timer, effects, and a dispatch when the limits changed or one is due."""
+        self.engine.handle_timer(now)
+        self._drain_effects(now)
+        if self._dispatch_needed or now >= self._next_dispatch_at:
+            await self._dispatch(now)
 
     async def _run_job(self, job: Job, local_now: float) -> None:
         now = self.clock_offset.server_now(local_now)
