@@ -246,3 +246,69 @@ async def test_envelope_ahead_comes_from_the_held_schedule(runtime: GatewayRunti
     envelope = runtime.envelope(horizon_s=3600)
     assert envelope.at(NOW + 60).export_limit_w == 1500
     assert envelope.at(NOW + 700).export_limit_w is None
+
+
+class TimedSite(ScriptedSite):
+    """Remembers when each dispatch happened [monotonic s]."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.applied_at: list[tuple[float, EnvelopeLimits]] = []
+
+    async def apply(self, limits: EnvelopeLimits, now: float) -> list[DeviceFault]:
+        import time
+
+        self.applied_at.append((time.monotonic(), limits))
+        return []
+
+
+async def test_hung_server_does_not_delay_a_held_control(pki_dir: Path, tmp_path: Path) -> None:
+    """A server that accepts connections and never answers costs request timeouts; the
+    control due now reaches the devices before any of them."""
+    import time
+
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # holds the connection open until the client gives up
+
+    server = await asyncio.start_server(hang, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    origin = f"http://127.0.0.1:{port}"
+    config = GatewayConfig(
+        name="gw",
+        dcap_url=f"{origin}/dcap",
+        cert_path=pki_dir / "gw.pem",
+        key_path=pki_dir / "gw.key",
+        ca_path=pki_dir / "serca.pem",
+        store_path=tmp_path / "gw.sqlite",
+        notifications=NotificationConfig(enabled=False),
+        timing=TimingConfig(sample_s=3600, dispatch_s=3600, request_timeout_s=0.5),
+    )
+    site = TimedSite()
+    runtime = GatewayRuntime(
+        config=config,
+        identity=identity_from_pem((pki_dir / "gw.pem").read_bytes()),
+        http=Sep2Http(origin, None, timeout_s=0.5),
+        store=GatewayStore.open(config.store_path),
+        site=site,
+        clock=lambda: NOW + 5,
+        rng=random.Random(1),
+    )
+    control = volt_var_control()
+    control.DERControlBase = sep.DERControlBase(
+        opModExpLimW=sep.opModExpLimW(multiplier=sep.PowerOfTenMultiplierType(value=0), value=900)
+    )
+    control.interval = sep.DateTimeInterval(start=time_type(NOW + 5), duration=600)
+    runtime.engine.update(
+        runtime._snapshot([program_with(control)], NOW, answer_rejections=False), NOW
+    )
+    try:
+        started = time.monotonic()
+        await runtime.step(NOW + 5)
+        finished = time.monotonic()
+    finally:
+        await runtime.close()
+        server.close()
+    assert finished - started >= 0.5  # the walk waited for the hung server
+    first_at, first_limits = site.applied_at[0]
+    assert first_limits.export_limit_w == 900
+    assert first_at - started < 0.25
