@@ -415,3 +415,38 @@ async def test_restarted_gateway_moves_its_subscriptions_to_its_new_listener(
             assert uris == {f"https://127.0.0.1:{port}/notify"}
         finally:
             await second.close()
+
+
+async def test_disconnect_control_opens_the_inverter_connection(rig: Rig) -> None:
+    """opModConnect false -> SunSpec Conn = 0 on the simulated inverter (IEEE 2030.5
+    DERControlBase.opModConnect)."""
+    await rig.run_for(2)
+    assert rig.site.sim.devices["pv"].connected()
+    await rig.admin_json(
+        "POST",
+        f"/devices/{rig.lfdi}/controls",
+        {"start": int(rig.clock.now_s), "duration_s": 300, "modes": {"op_mod_connect": False}},
+    )
+    await rig.run_for(15)
+    assert not rig.site.sim.devices["pv"].connected()
+    assert rig.site.sim.state.pv_w == 0.0
+
+
+async def test_cancelled_control_lifts_its_limit_and_is_answered_cancelled(rig: Rig) -> None:
+    """A cancelled control stays listed with status 2; the gateway stops it and posts
+    Response 6 (event cancelled, IEEE 2030.5 Table 27)."""
+    await rig.run_for(2)
+    control = await rig.admin_json(
+        "POST",
+        f"/devices/{rig.lfdi}/controls",
+        {"start": int(rig.clock.now_s), "duration_s": 3600, "modes": {"op_mod_gen_lim_w": 2000}},
+    )
+    await rig.run_for(15)
+    assert 19.0 <= rig.site.sim.devices["pv"].limit_pct() <= 20.0
+    await rig.admin_json("POST", f"/controls/{control['id']}/cancel", {})
+    await rig.run_for(15)
+    assert rig.gateway.limits is not None and rig.gateway.limits.generation_limit_w is None
+    assert rig.site.sim.devices["pv"].limit_pct() == 100.0
+    device = await rig.admin_json("GET", f"/devices/{rig.lfdi}")
+    statuses = [r["status"] for r in device["responses"] if r["subject_mrid"] == control["mrid"]]
+    assert ResponseStatus.EVENT_CANCELLED in statuses
