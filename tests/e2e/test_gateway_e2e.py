@@ -450,3 +450,17 @@ async def test_cancelled_control_lifts_its_limit_and_is_answered_cancelled(rig: 
     device = await rig.admin_json("GET", f"/devices/{rig.lfdi}")
     statuses = [r["status"] for r in device["responses"] if r["subject_mrid"] == control["mrid"]]
     assert ResponseStatus.EVENT_CANCELLED in statuses
+
+
+async def test_export_limit_holds_at_the_connection_point(rig: Rig) -> None:
+    """CSIP-AUS opModExpLimW: the site's export, measured by the simulated meter, stays
+    within the limit once the gateway has dispatched (noon: the PV could export more)."""
+    await rig.run_for(5)
+    assert rig.site.sim.state.site_w < -1500, "without a limit the site exports"
+    await rig.admin_json(
+        "POST",
+        f"/devices/{rig.lfdi}/controls",
+        {"start": int(rig.clock.now_s), "duration_s": 600, "modes": {"op_mod_exp_lim_w": 1000}},
+    )
+    await rig.run_for(30)
+    assert rig.site.sim.state.site_w >= -1000 - 50  # the dispatcher's margin is below this
