@@ -335,13 +335,19 @@ async def test_html_pages_render_with_their_key_content(dashboard: DashboardServ
     expected = {
         "/dashboard/": ["Fleet overview", "Feeder 12", "export cap 1.5 kW", "−50 W"],
         "/dashboard/live": ["Live view", "data-api=", "data-history-api=", "dashboard.js"],
-        "/dashboard/programs": ["Export caps", "primacy 10", "cancelled", "5 kW default"],
+        "/dashboard/programs": [
+            "Export caps",
+            "primacy 10",
+            "cancelled",
+            "5 kW default",
+            "1 event started",
+        ],
         "/dashboard/energy": ["Energy flows", "<svg", "kWh"],
         f"/dashboard/devices/{UTILITY_DEVICE}": [
             "<svg",
             "Site power",
             "Voltage",
-            "event_started",
+            "event started",
             "inverter fault",
             "stateOfChargeStatus",
         ],
