@@ -56,7 +56,7 @@ from openderms.client.optimizer.site_inputs import (
     planner_site,
     targets_from_plan,
 )
-from openderms.client.runtime.optimizer_settings import OptimizerSettings
+from openderms.client.optimizer_settings import OptimizerSettings
 
 __all__ = ["EnvelopeSource", "OptimizerLoop", "PlannedDispatcher", "attach_optimizer"]
 

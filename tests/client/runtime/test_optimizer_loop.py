@@ -23,12 +23,12 @@ from openderms.client.optimizer import (
     PlannerConfig,
     SolverFailedError,
 )
-from openderms.client.runtime.optimizer_loop import OptimizerLoop, PlannedDispatcher
-from openderms.client.runtime.optimizer_settings import (
+from openderms.client.optimizer_settings import (
     OptimizerSettings,
     OptimizerSettingsError,
     parse_optimizer_settings,
 )
+from openderms.client.runtime.optimizer_loop import OptimizerLoop, PlannedDispatcher
 from openderms.client.sim import RunningSite, parse_config, start_site
 from openderms.client.sim.devices import SimBattery, SimCharger
 
