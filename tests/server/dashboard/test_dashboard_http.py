@@ -16,12 +16,14 @@ from dashboard_testlib import (
     service_ctx,
 )
 from server_testlib import NOW
+from sqlmodel import Session
 
 from openderms.server.admin.tokens import hash_token
 from openderms.server.dashboard.app import TRUNCATED_HEADER
 from openderms.server.dashboard.session import COOKIE_NAME
 from openderms.server.services import programs
 from openderms.server.store.admin import revoke_admin_token, select_active_token_by_hash
+from openderms.server.store.outbox import OutboxStatus, enqueue_notification
 
 PAGES = (
     "/dashboard/",
@@ -588,3 +590,30 @@ async def test_der_resources_read_as_plain_values(dashboard: DashboardServer) ->
     assert settings["setMaxW"] == 5000
     assert settings["setGradW"] == 100
     assert "error" not in availability
+
+
+async def test_failed_and_pending_notifications_are_counted_per_device(
+    dashboard: DashboardServer,
+) -> None:
+    def arrange(session: Session) -> None:
+        for index in range(3):
+            row = enqueue_notification(
+                session,
+                subscription_id=None,
+                end_device_id=dashboard.seeded.utility_device_id,
+                resource_href="/derp/1/derc",
+                notification_uri="https://gateway.example/notify",
+                body=None,
+                now=NOW,
+            )
+            if index == 0:  # the worker gave this one up
+                row.status = OutboxStatus.FAILED.value
+        session.commit()
+
+    dashboard.store.call(arrange)
+    data = await _fleet(dashboard)
+    devices = {d["lfdi"]: d for d in data["devices"]}
+    assert devices[UTILITY_DEVICE]["notifications"] == {"pending": 2, "failed": 1}
+    assert devices[AGGREGATOR_DEVICE]["notifications"] == {"pending": 0, "failed": 0}
+    assert data["summary"]["notifications_failed"] == 1
+    assert data["summary"]["notifications_pending"] == 2
