@@ -39,6 +39,10 @@ Example ``site.toml``::
     [fallback]                        # limits when the server is lost for comms_loss_timeout_s
     export_limit_w = 1500
 
+    [optimizer]                       # off by default; see openderms.client.optimizer_settings
+    enabled = true
+    tariff = "tariff.csv"
+
     [[devices]]                       # handed to openderms.client.devices as they are
     name = "pv"
     map = "sunspec-inverter"          # a built-in device map, or a path to a YAML map
@@ -54,6 +58,11 @@ from pathlib import Path
 from typing import Any
 
 from openderms.client.envelope import EnvelopeLimits
+from openderms.client.optimizer_settings import (
+    OptimizerSettings,
+    OptimizerSettingsError,
+    parse_optimizer_settings,
+)
 
 __all__ = [
     "ConfigError",
@@ -119,6 +128,8 @@ class GatewayConfig:
     timing: TimingConfig = field(default_factory=TimingConfig)
     fallback: EnvelopeLimits = field(default_factory=EnvelopeLimits)
     devices: tuple[dict[str, Any], ...] = ()
+    optimizer: OptimizerSettings = field(default_factory=OptimizerSettings)
+    """The local optimizer (``[optimizer]``); off unless ``enabled = true``."""
     """Device entries, as written (``openderms.client.devices`` interprets them)."""
 
 
@@ -209,7 +220,15 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> GatewayConfig:
         timing=_typed(TimingConfig, _table(data, "timing"), "timing"),
         fallback=_typed(EnvelopeLimits, _table(data, "fallback"), "fallback"),
         devices=tuple(devices),
+        optimizer=_optimizer(_table(data, "optimizer"), base_dir),
     )
+
+
+def _optimizer(table: dict[str, Any], base_dir: Path) -> OptimizerSettings:
+    try:
+        return parse_optimizer_settings(table, base_dir)
+    except OptimizerSettingsError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def load_config(path: str | Path) -> GatewayConfig:

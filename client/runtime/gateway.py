@@ -20,7 +20,7 @@ import random
 import ssl
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openderms.certs.identity import DeviceIdentity
 from openderms.client.config import GatewayConfig
@@ -60,6 +60,9 @@ from openderms.client.store import GatewayStore, ScheduleDocument
 from openderms.schemas.sep2 import codec
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.errors import SepXmlError
+
+if TYPE_CHECKING:  # the solver stack is imported only when the optimizer is on
+    from openderms.client.runtime.optimizer_loop import OptimizerLoop
 
 __all__ = ["GatewayRuntime"]
 
@@ -185,6 +188,12 @@ class GatewayRuntime:
         self.steps = 0
         self.on_step: Callable[[GatewayRuntime], None] | None = None
         """Called after every step (the demo and tests watch the gateway through it)."""
+        self.optimizer: OptimizerLoop | None = None
+        """The optimizer loop following the plan inside the envelope, when enabled."""
+        if config.optimizer.enabled:
+            from openderms.client.runtime.optimizer_loop import attach_optimizer
+
+            self.optimizer = attach_optimizer(site, config.optimizer, self.engine.envelope)
 
     # ------------------------------------------------------------------ clock
 
