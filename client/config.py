@@ -128,9 +128,9 @@ class GatewayConfig:
     timing: TimingConfig = field(default_factory=TimingConfig)
     fallback: EnvelopeLimits = field(default_factory=EnvelopeLimits)
     devices: tuple[dict[str, Any], ...] = ()
+    """Device entries, as written (``openderms.client.devices`` interprets them)."""
     optimizer: OptimizerSettings = field(default_factory=OptimizerSettings)
     """The local optimizer (``[optimizer]``); off unless ``enabled = true``."""
-    """Device entries, as written (``openderms.client.devices`` interprets them)."""
 
 
 def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
