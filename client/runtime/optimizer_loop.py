@@ -24,7 +24,7 @@ import asyncio
 import concurrent.futures
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -34,7 +34,7 @@ from openderms.client.devices.telemetry import SiteTelemetry
 from openderms.client.dispatch.dispatcher import Dispatcher
 from openderms.client.dispatch.report import DispatchReport
 from openderms.client.dispatch.site_targets import SiteTargets
-from openderms.client.envelope import EnvelopeLimits, GridEnvelope
+from openderms.client.envelope import EnvelopeLimits, EnvelopeSegment, GridEnvelope
 from openderms.client.forecast import ForecastError, PvArraySpec, PvForecaster
 from openderms.client.optimizer import (
     OptimizerError,
@@ -65,6 +65,8 @@ log = logging.getLogger(__name__)
 EnvelopeSource = Callable[[float, float], GridEnvelope]
 """``(now, horizon_s) -> GridEnvelope``: the event engine's ``envelope`` method."""
 PlannerFactory = Callable[[PlannerConfig, bool], Planner]
+_FALLBACK = "fallback"
+"""The event engine's source name for the comms-loss fallback limits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,19 +222,32 @@ class OptimizerLoop:
     # ------------------------------------------------------------- planning
 
     def _signature(self, envelope: GridEnvelope, now: float) -> object:
-        """What the plan depends on in the envelope, independent of ``now`` moving on:
-        the engine clips segments to the horizon, so clipped edges are left out."""
+        """What the plan depends on in the envelope, independent of ``now`` moving on.
+
+        The engine clips segments to [now, now + horizon), so clipped edges are left out;
+        a control starting or ending changes the signature the first time it is seen
+        after the edge, which is when the plan must change. Adjacent segments with equal
+        limits are one (the engine splits at the comms-loss deadline), and the start of
+        the comms-loss fallback is left out: every server contact moves it, and re-planning
+        on each contact would gain nothing.
+        """
         end = now + self.settings.horizon_s
+        merged: list[EnvelopeSegment] = []
+        for seg in envelope.segments:
+            if merged and (merged[-1].source, merged[-1].limits) == (seg.source, seg.limits):
+                merged[-1] = replace(merged[-1], end=seg.end)
+            else:
+                merged.append(seg)
         return (
             envelope.baseline,
-            frozenset(
+            tuple(
                 (
                     seg.source,
                     seg.limits,
-                    seg.start if seg.start > now else None,
+                    seg.start if seg.start > now and seg.source != _FALLBACK else None,
                     seg.end if seg.end < end else None,
                 )
-                for seg in envelope.segments
+                for seg in merged
             ),
         )
 
@@ -309,7 +324,9 @@ class OptimizerLoop:
                 )
                 or self._soc_drifted(telemetry, now)
             )
-            if self.schedule.is_due(self._last_attempt_s, now, changed, envelope):
+            # The envelope's own edges are in the signature; the engine's clipped envelope
+            # would make ReplanSchedule see a "change" at every ``now``.
+            if self.schedule.is_due(self._last_attempt_s, now, changed):
                 self._changed = False
                 self._last_attempt_s = now
                 try:
