@@ -132,7 +132,7 @@ async def test_gateway_with_the_optimizer_follows_the_plan_inside_a_2030_5_expor
         finally:
             await runtime.close()
     assert runtime.limits is not None and runtime.limits.export_limit_w == EXPORT_LIMIT_W
-    assert dispatcher.loop.plans_made >= 2
+    assert 2 <= dispatcher.loop.plans_made <= 3, dispatcher.loop.plans_made  # 0, 900 (+ 1800)
     assert followed == len(exports)  # every cycle followed a plan
     assert max(exports) <= EXPORT_LIMIT_W
 
