@@ -24,17 +24,58 @@ Typical use by the gateway runtime (``now`` from its clock, forecasts from
 evaluation week (:mod:`.evaluation`).
 """
 
-from openderms.client.optimizer.battery import BatterySpec, BatteryState
-from openderms.client.optimizer.envelope_constraints import SiteSpec
-from openderms.client.optimizer.errors import OptimizerError, PlanInputError, SolverFailedError
-from openderms.client.optimizer.ev import EvChargerSpec, EvSession
-from openderms.client.optimizer.heat_pump import HeatPumpSpec, HeatPumpState
-from openderms.client.optimizer.mpc import ReplanSchedule, ev_targets_a
-from openderms.client.optimizer.objective import ObjectiveWeights
-from openderms.client.optimizer.plan import MissedTarget, Plan, ProblemKind
-from openderms.client.optimizer.planner import PlanInputs, Planner, PlannerConfig
-from openderms.client.optimizer.pv import PvSpec
-from openderms.client.optimizer.tariff import Tariff, TariffRate, load_tariff_csv
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openderms.client.optimizer.battery import BatterySpec, BatteryState
+    from openderms.client.optimizer.envelope_constraints import SiteSpec
+    from openderms.client.optimizer.errors import OptimizerError, PlanInputError, SolverFailedError
+    from openderms.client.optimizer.ev import EvChargerSpec, EvSession
+    from openderms.client.optimizer.heat_pump import HeatPumpSpec, HeatPumpState
+    from openderms.client.optimizer.mpc import ReplanSchedule, ev_targets_a
+    from openderms.client.optimizer.objective import ObjectiveWeights
+    from openderms.client.optimizer.plan import MissedTarget, Plan, ProblemKind
+    from openderms.client.optimizer.planner import PlanInputs, Planner, PlannerConfig
+    from openderms.client.optimizer.pv import PvSpec
+    from openderms.client.optimizer.tariff import Tariff, TariffRate, load_tariff_csv
+
+# cvxpy takes seconds and ~100 MiB to import: load the planner only when a name is used,
+# so that `openderms --help` and the gateway without an optimizer never pay for it.
+_LAZY = {
+    "BatterySpec": "openderms.client.optimizer.battery",
+    "BatteryState": "openderms.client.optimizer.battery",
+    "EvChargerSpec": "openderms.client.optimizer.ev",
+    "EvSession": "openderms.client.optimizer.ev",
+    "HeatPumpSpec": "openderms.client.optimizer.heat_pump",
+    "HeatPumpState": "openderms.client.optimizer.heat_pump",
+    "MissedTarget": "openderms.client.optimizer.plan",
+    "ObjectiveWeights": "openderms.client.optimizer.objective",
+    "OptimizerError": "openderms.client.optimizer.errors",
+    "Plan": "openderms.client.optimizer.plan",
+    "PlanInputError": "openderms.client.optimizer.errors",
+    "PlanInputs": "openderms.client.optimizer.planner",
+    "Planner": "openderms.client.optimizer.planner",
+    "PlannerConfig": "openderms.client.optimizer.planner",
+    "ProblemKind": "openderms.client.optimizer.plan",
+    "PvSpec": "openderms.client.optimizer.pv",
+    "ReplanSchedule": "openderms.client.optimizer.mpc",
+    "SiteSpec": "openderms.client.optimizer.envelope_constraints",
+    "SolverFailedError": "openderms.client.optimizer.errors",
+    "Tariff": "openderms.client.optimizer.tariff",
+    "TariffRate": "openderms.client.optimizer.tariff",
+    "ev_targets_a": "openderms.client.optimizer.mpc",
+    "load_tariff_csv": "openderms.client.optimizer.tariff",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "BatterySpec",
