@@ -9,8 +9,8 @@ only a wish):
    envelope-only policy (:mod:`.plan`) decides everything (``None`` is returned).
 2. Battery: the plan's setpoint is bounded by the ratings, the generation and load limits,
    the export limit (discharge may not push export over it) and the import limit (charging
-   may not pull import over it). Without a meter reading, a limit at the connection point
-   forbids that direction entirely.
+   may not pull import over it; import already over it makes the battery discharge).
+   Without a meter reading, a limit at the connection point forbids that direction.
 3. EV chargers: the DLM (:func:`openderms.client.dlm.allocate`) allocates currents from the
    meter reading, with the plan's currents as caps and the import limit (and the load
    limit left after the battery) as the site limit.
@@ -56,9 +56,11 @@ class BatteryBounds:
     """The range of battery power the envelope and site allow now, positive discharging."""
 
     lowest_w: float
-    """Most charging allowed, as a negative power (or 0) [W]."""
+    """Lowest battery power allowed [W]: the most charging (negative), or the least
+    discharging the import limit needs (positive)."""
     highest_w: float
-    """Most discharging allowed [W], never negative."""
+    """Highest battery power allowed [W]: the most discharging, or (negative) the least
+    charging the export limit needs."""
     lowest_reason: str
     highest_reason: str
 
@@ -89,53 +91,52 @@ def battery_bounds_w(
     Returns
     -------
     BatteryBounds
-        ``lowest_w <= 0 <= highest_w``: the clamp never turns a wish to charge into a
-        forced discharge or the other way round; PV curtailment handles the rest.
+        The device limits (ratings, generation and load limits) always hold. Inside them,
+        ``lowest_w`` is positive when the site imports over its limit (the battery must
+        discharge, whatever the plan wished: the house load cannot be curtailed) and
+        ``highest_w`` negative when it exports over its limit (the battery soaks up the
+        surplus before PV is curtailed).
 
     References
     ----------
     CSIP-AUS v1.2 opModExpLimW, opModImpLimW, opModGenLimW, opModLoadLimW.
     """
-    highest, highest_reason = math.inf, "none"
-    lowest, lowest_reason = -math.inf, "none"
-
-    def lower_high(value: float, reason: str) -> None:
-        nonlocal highest, highest_reason
-        if value < highest:
-            highest, highest_reason = value, reason
-
-    def raise_low(value: float, reason: str) -> None:
-        nonlocal lowest, lowest_reason
-        if value > lowest:
-            lowest, lowest_reason = value, reason
-
-    if max_discharge_w is not None:
-        lower_high(max_discharge_w, "rating")
-    if max_charge_w is not None:
-        raise_low(-max_charge_w, "rating")
-    if limits.generation_limit_w is not None:
-        lower_high(limits.generation_limit_w, "generation_limit_w")
-    if limits.load_limit_w is not None:
-        raise_low(-limits.load_limit_w, "load_limit_w")
-    # The site without the battery: what the meter would show with the battery idle.
+    # The battery's own limits: ratings and the DER limits (opModGenLimW, opModLoadLimW).
+    device_high, device_high_reason = math.inf, "none"
+    device_low, device_low_reason = -math.inf, "none"
+    for value, reason in (
+        (max_discharge_w, "rating"),
+        (limits.generation_limit_w, "generation_limit_w"),
+    ):
+        if value is not None and value < device_high:
+            device_high, device_high_reason = value, reason
+    for value, reason in ((max_charge_w, "rating"), (limits.load_limit_w, "load_limit_w")):
+        if value is not None and -value > device_low:
+            device_low, device_low_reason = -value, reason
+    # The connection point. The site without the battery is what the meter would show
+    # with the battery idle: site = without - battery.
     without_battery_w = None if site_power_w is None else site_power_w + battery_power_w
+    high, high_reason = device_high, device_high_reason
     if limits.export_limit_w is not None:
         if without_battery_w is None:
-            lower_high(0.0, "export_limit_w (no meter reading)")
-        else:
-            # site = without - discharge >= -export_limit + margin
-            lower_high(without_battery_w + limits.export_limit_w - margin_w, "export_limit_w")
+            site_high, why = 0.0, "export_limit_w (no meter reading)"
+        else:  # without - battery >= -export_limit + margin
+            site_high, why = without_battery_w + limits.export_limit_w - margin_w, "export_limit_w"
+        if site_high < high:
+            high, high_reason = max(site_high, device_low), why
+    low, low_reason = device_low, device_low_reason
     if limits.import_limit_w is not None:
         if without_battery_w is None:
-            raise_low(0.0, "import_limit_w (no meter reading)")
-        else:
-            # site = without + charge <= import_limit - margin
-            raise_low(without_battery_w - limits.import_limit_w + margin_w, "import_limit_w")
+            site_low, why = 0.0, "import_limit_w (no meter reading)"
+        else:  # without - battery <= import_limit - margin
+            site_low, why = without_battery_w - limits.import_limit_w + margin_w, "import_limit_w"
+        if site_low > low:
+            low, low_reason = min(site_low, device_high), why
+    if low > high:
+        # Only when import and export limits leave less than the two margins between them.
+        low = high = (low + high) / 2
     return BatteryBounds(
-        lowest_w=min(lowest, 0.0),
-        highest_w=max(highest, 0.0),
-        lowest_reason=lowest_reason,
-        highest_reason=highest_reason,
+        lowest_w=low, highest_w=high, lowest_reason=low_reason, highest_reason=high_reason
     )
 
 

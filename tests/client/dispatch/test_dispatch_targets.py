@@ -103,10 +103,22 @@ def test_plan_inside_the_envelope_is_written_as_planned() -> None:
     assert commands[("battery", "discharge_limit_w")] == (-2500.0, "plan")
 
 
-def test_clamp_never_turns_a_charge_wish_into_a_forced_discharge() -> None:
-    # Importing 6 kW against a 4 kW limit already: the charge bound is 0, not a discharge.
+def test_import_over_the_limit_turns_a_charge_wish_into_discharge() -> None:
+    # Importing 6 kW against a 4 kW limit: only the battery can bring the site back.
     bounds = battery_bounds_w(EnvelopeLimits(import_limit_w=4000.0), 6000.0, 0.0)
-    assert clamp_battery_w(-1000.0, bounds) == (0.0, "import_limit_w")
+    assert clamp_battery_w(-1000.0, bounds) == (2000.0, "import_limit_w")
+
+
+def test_forced_discharge_stays_inside_the_battery_rating() -> None:
+    bounds = battery_bounds_w(
+        EnvelopeLimits(import_limit_w=4000.0), 9000.0, 0.0, max_discharge_w=3000.0
+    )
+    assert clamp_battery_w(0.0, bounds) == (3000.0, "import_limit_w")
+
+
+def test_export_over_the_limit_makes_the_battery_soak_up_the_surplus() -> None:
+    bounds = battery_bounds_w(EnvelopeLimits(export_limit_w=2000.0), -3500.0, 0.0)
+    assert clamp_battery_w(1000.0, bounds) == (-1500.0, "export_limit_w")
 
 
 def test_without_a_meter_an_export_limit_forbids_planned_discharge() -> None:
