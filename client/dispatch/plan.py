@@ -3,7 +3,8 @@
 Policy, in order:
 
 1. ``connect``/``energize`` false: every DER with ``connect`` is told to disconnect
-   (123 Conn / 703 ES), batteries open their contactor when they offer it; true reconnects.
+   (123 Conn / 703 ES), batteries open their contactor when they offer it; true reconnects,
+   and so does the end of the constraint for a device that reports itself disconnected.
 2. PV: export, generation and max-generation limits become one PV limit
    (:func:`~.site_limits.pv_limit_w`), shared by rating, written as ``power_limit_pct``
    (704 WMaxLimPct or 123 WMaxLimPct), or as ``power_limit_w`` (704 WSet) for an inverter
@@ -131,6 +132,15 @@ def plan_commands(
                 commands.append(Command(info.name, "battery_connect", connect, reason))
         if not connect and not targets:
             unmet.append(Unmet(reason, "no device can disconnect"))
+    else:
+        # No connect/energize constraint any more (the disconnect control ended): 2030.5
+        # returns the DER to normal, connected operation. Reconnect only what reports itself
+        # disconnected, so a healthy device is not rewritten every cycle.
+        for info in devices:
+            device = telemetry.devices.get(info.name)
+            reported = None if device is None else device.values.get("connected")
+            if "connect" in info.capabilities and reported is False:
+                commands.append(Command(info.name, "connect", True, "connect restored"))
 
     # 2. PV curtailment
     battery_power = sum(_value(telemetry, b.name, "active_power_w") or 0.0 for b in batteries)

@@ -110,6 +110,24 @@ async def test_disconnect_opens_the_inverter(full_battery_site: RunningSite) -> 
     assert state.pv_w == 0.0
 
 
+async def test_inverter_reconnects_when_the_disconnect_ends(
+    full_battery_site: RunningSite,
+) -> None:
+    """Found in the demo: without this the inverter stayed open until its revert timer."""
+    gateway = await _gateway(full_battery_site)
+    try:
+        await Dispatcher(gateway).apply(EnvelopeLimits(connect=False), NOON)
+        full_battery_site.step(NOON + 1)
+        await gateway.read_telemetry(NOON + 1)
+        report = await Dispatcher(gateway).apply(EnvelopeLimits(), NOON + 2)
+        state = full_battery_site.step(NOON + 3)
+    finally:
+        await gateway.close()
+    assert report.ok, report.failures
+    assert any(r.command.capability == "connect" and r.command.value for r in report.results)
+    assert state.pv_w > 0.0
+
+
 async def test_device_that_vanishes_mid_write_is_reported_while_others_continue() -> None:
     extra = [{"name": "ev", "type": "evcharger", "car_connected": True}]
     async with start_site(parse_config(_config(soc_pct=100.0, extra=extra)), start=NOON) as site:

@@ -47,6 +47,13 @@ def _telemetry(
     return SiteTelemetry(now=0.0, devices=devices)
 
 
+def _with_connected(telemetry: SiteTelemetry, connected: bool) -> SiteTelemetry:
+    pv = telemetry.devices["pv"]
+    devices = dict(telemetry.devices)
+    devices["pv"] = DeviceTelemetry("pv", "pv", {**pv.values, "connected": connected})
+    return SiteTelemetry(now=telemetry.now, devices=devices)
+
+
 def _commands(
     plan_limits: EnvelopeLimits, telemetry: SiteTelemetry
 ) -> dict[tuple[str, str], object]:
@@ -85,6 +92,23 @@ def test_disconnect_reaches_every_der_with_connect() -> None:
 def test_energize_false_also_disconnects() -> None:
     commands = _commands(EnvelopeLimits(energize=False), _telemetry(0.0, 0.0, soc=50.0))
     assert commands[("pv", "connect")] is False
+
+
+def test_end_of_disconnect_reconnects_a_disconnected_inverter() -> None:
+    """2030.5: when no control constrains opModConnect, the DER returns to connected."""
+    telemetry = _with_connected(_telemetry(0.0, 0.0, soc=50.0), connected=False)
+
+    commands = _commands(EnvelopeLimits(), telemetry)
+
+    assert commands[("pv", "connect")] is True
+
+
+def test_connected_inverter_is_not_rewritten_without_a_constraint() -> None:
+    telemetry = _with_connected(_telemetry(0.0, 0.0, soc=50.0), connected=True)
+
+    commands = _commands(EnvelopeLimits(), telemetry)
+
+    assert ("pv", "connect") not in commands
 
 
 def test_target_pins_the_battery_with_124_rates() -> None:
