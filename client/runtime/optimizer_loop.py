@@ -281,7 +281,7 @@ class OptimizerLoop:
         expected = isinstance(exc, OptimizerError | ForecastError | ValueError)
         log.warning("%s, envelope-only dispatch: %s", what, self.last_error, exc_info=not expected)
 
-    def _collect(self, now: float) -> None:
+    def _collect(self) -> None:
         solve = self._solve
         assert solve is not None and solve.future.done()
         self._solve = None
@@ -294,11 +294,11 @@ class OptimizerLoop:
         self.last_error = None
         self.plans_made += 1
         log.info(
-            "plan %s (%s, %s) in %.2f s: cost %.2f, missed %s",
+            "plan %s (%s, %s, solver %.3f s): cost %.2f, missed %s",
             self.plans_made,
             plan.problem.value,
             plan.status,
-            now - solve.started_s,
+            plan.solve_time_s or 0.0,
             plan.energy_cost,
             [f"{m.asset_id}:{m.target}" for m in plan.missed] or "none",
         )
@@ -337,11 +337,13 @@ class OptimizerLoop:
         if self._solve is not None:
             await asyncio.wait({self._solve.future}, timeout=settings.solve_wait_s)
             if self._solve.future.done():
-                self._collect(now)
+                self._collect()
             else:
                 log.warning(
-                    "plan not ready after %.1f s: envelope-only dispatch until it is",
-                    now - self._solve.started_s + settings.solve_wait_s,
+                    "plan started at %.0f not ready after waiting %.1f s: envelope-only "
+                    "dispatch until it is",
+                    self._solve.started_s,
+                    settings.solve_wait_s,
                 )
                 return None
         plan = self.plan
