@@ -64,3 +64,25 @@ async def test_log_events_are_listed_newest_first(sep2_server: Sep2Server) -> No
     assert [ev.logEventID for ev in listed.LogEvent] == [102, 101]
     one = parse(await client.get(listed.LogEvent[0].href or ""), sep.LogEvent)
     assert one.logEventCode == 2
+
+
+async def test_after_parameter_keeps_newer_log_events(sep2_server: Sep2Server) -> None:
+    """``a`` (IEEE 2030.5 list query) returns only entries after that time."""
+    srv = sep2_server
+    e = enroll(srv, "after")
+    client = srv.client("after")
+    href = f"/edev/{e.device_id}/lel"
+    for i in range(3):
+        event = sep.LogEvent(
+            createdDateTime=sep.TimeType(value=NOW + 100 * i),
+            functionSet=0,
+            logEventCode=i,
+            logEventID=i,
+            logEventPEN=sep.PENType(value=40732),
+            profileID=0,
+        )
+        assert (
+            await client.post(href, content=body(event), headers=XML_HEADERS)
+        ).status_code == 201
+    listed = parse(await client.get(href, params={"a": NOW + 100}), sep.LogEventList)
+    assert [ev.logEventID for ev in listed.LogEvent] == [2]
