@@ -18,11 +18,12 @@ from sqlmodel import Session, col, select
 from openderms.certs.identity import sfdi_from_lfdi
 from openderms.server.errors import BadRequestError, ConflictError, NotFoundError
 from openderms.server.scope import ServiceContext
+from openderms.server.sep2 import uris
 from openderms.server.sep2.paging import Page
 from openderms.server.services import programs
 from openderms.server.services.device_telemetry import latest_responses, latest_telemetry
 from openderms.server.services.rates import POLL_RATE_SETTING, POST_RATE_SETTING
-from openderms.server.store.crud.der import select_latest_client_resource
+from openderms.server.store.crud.der import DEVICE_LEVEL, select_latest_client_resource
 from openderms.server.store.crud.derp import (
     select_controls,
     select_latest_default_control,
@@ -71,15 +72,16 @@ __all__ = [
     "set_rates",
 ]
 
-#: Client-posted resources shown with a device (latest of each).
-CLIENT_RESOURCE_KINDS = (
-    "DERStatus",
-    "DERSettings",
-    "DERCapability",
-    "DERAvailability",
-    "DeviceInformation",
-    "PowerStatus",
-)
+#: Client-posted resources shown with a device (latest of each), with where they hang:
+#: the DER's resources under its DER (/edev/{id}/der/1/...), the rest on the EndDevice.
+CLIENT_RESOURCE_KINDS: dict[str, int] = {
+    "DERStatus": uris.DER_INDEX,
+    "DERSettings": uris.DER_INDEX,
+    "DERCapability": uris.DER_INDEX,
+    "DERAvailability": uris.DER_INDEX,
+    "DeviceInformation": DEVICE_LEVEL,
+    "PowerStatus": DEVICE_LEVEL,
+}
 
 
 def _new_mrid() -> str:
@@ -180,8 +182,8 @@ def device_overview(session: Session, device: EndDeviceRow) -> dict[str, Any]:
     """
     assert device.id is not None
     latest: dict[str, Any] = {}
-    for kind in CLIENT_RESOURCE_KINDS:
-        found = select_latest_client_resource(session, device.id, kind)
+    for kind, der_index in CLIENT_RESOURCE_KINDS.items():
+        found = select_latest_client_resource(session, device.id, kind, der_index=der_index)
         if found is not None:
             latest[kind] = {"received_time": found.received_time, "xml": found.xml}
     group_ids = session.exec(

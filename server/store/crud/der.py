@@ -8,11 +8,19 @@ from sqlmodel import Session, col, select
 
 from openderms.server.store.models import ClientResourceRow
 
-__all__ = ["insert_client_resource", "select_latest_client_resource", "select_resource_history"]
+__all__ = [
+    "DEVICE_LEVEL",
+    "insert_client_resource",
+    "select_latest_client_resource",
+    "select_resource_history",
+]
+
+#: ``der_index`` of resources that belong to the EndDevice itself, not to one of its DERs.
+DEVICE_LEVEL = 0
 
 
 def insert_client_resource(
-    session: Session, end_device_id: int, kind: str, xml: str, *, now: int, der_index: int = 0
+    session: Session, end_device_id: int, kind: str, xml: str, *, now: int, der_index: int = DEVICE_LEVEL
 ) -> ClientResourceRow:
     """Append one PUT (earlier rows stay as history)."""
     row = ClientResourceRow(
@@ -23,7 +31,7 @@ def insert_client_resource(
 
 
 def select_latest_client_resource(
-    session: Session, end_device_id: int, kind: str, *, der_index: int = 0
+    session: Session, end_device_id: int, kind: str, *, der_index: int = DEVICE_LEVEL
 ) -> ClientResourceRow | None:
     """The last PUT of `kind` for this device (and DER), if any."""
     return session.exec(
@@ -39,7 +47,7 @@ def select_latest_client_resource(
 
 
 def select_resource_history(
-    session: Session, end_device_id: int, kind: str, *, der_index: int = 0, limit: int = 100
+    session: Session, end_device_id: int, kind: str, *, der_index: int = DEVICE_LEVEL, limit: int = 100
 ) -> Sequence[ClientResourceRow]:
     """The last `limit` PUTs of `kind`, newest first."""
     return session.exec(

@@ -535,3 +535,23 @@ def test_telemetry_scaling_has_no_binary_noise() -> None:
     assert _scaled(2401, -1) == 240.1
     assert _scaled(-320, 1) == -3200
     assert _scaled(5, 0) == 5
+
+
+async def test_show_device_has_the_der_status_the_device_put(admin_env: AdminEnv) -> None:
+    """DER resources hang under /edev/{id}/der/1: show-device must read them there."""
+    import sep2_examples as ex
+
+    from openderms.server.config import ServerSettings
+    from openderms.server.scope import Scope, ServiceContext
+    from openderms.server.services.der import put_der_resource
+
+    device = await _register(admin_env, DEVICE_A)
+    scope = Scope(lfdi=DEVICE_A, sfdi=device["sfdi"])
+    ctx = ServiceContext(now=NOW, settings=ServerSettings())
+    admin_env.store.call(
+        put_der_resource, ctx, scope, device["id"], uris.DER_INDEX, ex.der_status(NOW)
+    )
+
+    _, shown = await _call(admin_env, "GET", f"/devices/{DEVICE_A}", admin_env.utility)
+
+    assert "<DERStatus" in shown["latest"]["DERStatus"]["xml"]
