@@ -19,6 +19,7 @@ from openderms.server.sep2.paging import Page
 from openderms.server.services.changes import notify_all
 from openderms.server.services.ids import new_mrid
 from openderms.server.store.crud.derp import (
+    select_latest_creation_time,
     select_live_overlapping_controls,
     select_program,
 )
@@ -245,6 +246,18 @@ def device_program(session: Session, ctx: ServiceContext, end_device_id: int) ->
     return program
 
 
+def _next_creation_time(session: Session, program_id: int, now: int) -> int:
+    """``now``, or one second after the program's newest control if that is not later.
+
+    Clients order overlapping events of a program by creationTime (IEEE 2030.5 §10.10.3.3),
+    and TimeType has whole seconds: two controls made in the same second would leave every
+    client to break the tie its own way. Keeping creationTime strictly increasing within a
+    program makes the newest control the newest for everyone.
+    """
+    latest = select_latest_creation_time(session, program_id)
+    return now if latest is None or latest < now else latest + 1
+
+
 def _insert_control(
     session: Session,
     ctx: ServiceContext,
@@ -271,7 +284,7 @@ def _insert_control(
         program_id=program_id,
         mrid=(mrid or new_mrid()).upper(),
         description=description[:32],
-        creation_time=ctx.now,
+        creation_time=_next_creation_time(session, program_id, ctx.now),
         start_time=start_time,
         duration_s=duration_s,
         randomize_start_s=randomize_start_s,

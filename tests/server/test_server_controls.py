@@ -90,6 +90,21 @@ async def test_newer_overlapping_control_supersedes_the_older(sep2_server: Sep2S
     assert [c.href for c in active.DERControl] == [base + str(new_id)]
 
 
+async def test_controls_made_in_the_same_second_have_increasing_creation_times(
+    sep2_server: Sep2Server,
+) -> None:
+    """Clients order overlapping events by creationTime: a tie in one second must not let
+    a client take the older control for the newer (seen in the control-latency benchmark)."""
+    srv = sep2_server
+    e = enroll(srv, "same-second")
+    first_id = _control(srv, e.program_id, NOW + 100, 1000, op_mod_exp_lim_w=5000.0)
+    second_id = _control(srv, e.program_id, NOW + 100, 1000, op_mod_exp_lim_w=2000.0)
+    listed = await _controls(srv, "same-second", e)
+    base = f"/edev/{e.device_id}/derp/{e.program_id}/derc/"
+    created = {c.href: c.creationTime.value for c in listed.DERControl}
+    assert created[base + str(second_id)] > created[base + str(first_id)]
+
+
 async def test_non_overlapping_controls_do_not_supersede(sep2_server: Sep2Server) -> None:
     srv = sep2_server
     e = enroll(srv, "apart")

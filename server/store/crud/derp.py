@@ -25,6 +25,7 @@ __all__ = [
     "select_controls_version",
     "select_curve",
     "select_curves",
+    "select_latest_creation_time",
     "select_latest_default_control",
     "select_live_overlapping_controls",
     "select_program",
@@ -163,6 +164,14 @@ def select_live_overlapping_controls(
             col(DERControlRow.superseded_time).is_(None),
         )
     ).all()
+
+
+def select_latest_creation_time(session: Session, program_id: int) -> int | None:
+    """The newest creationTime among the program's controls, None when it has none."""
+    latest = session.exec(
+        select(func.max(DERControlRow.creation_time)).where(DERControlRow.program_id == program_id)
+    ).one()
+    return None if latest is None else int(latest)
 
 
 def select_latest_default_control(
