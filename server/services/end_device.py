@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from openderms.schemas.sep2 import models as sep
@@ -27,6 +26,7 @@ from openderms.server.services.rates import (
     device_post_rate_s,
     server_poll_rate_s,
 )
+from openderms.server.services.unique import add_unique
 from openderms.server.store.crud.der import (
     insert_client_resource,
     select_latest_client_resource,
@@ -152,12 +152,7 @@ def register_end_device_in_band(
         registered_time=ctx.now,
         changed_time=ctx.now,
     )
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise ConflictError("this lFDI was registered concurrently") from None
+    add_unique(session, row, conflict="this lFDI was registered concurrently")
     assert row.id is not None
     ctx.changes.resource_changed(session, uris.EDEV_LIST)
     session.commit()

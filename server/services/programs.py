@@ -18,6 +18,7 @@ from openderms.server.sep2 import uris
 from openderms.server.sep2.paging import Page
 from openderms.server.services.changes import notify_all
 from openderms.server.services.ids import new_mrid
+from openderms.server.services.unique import add_unique
 from openderms.server.store.crud.derp import (
     select_latest_creation_time,
     select_live_overlapping_controls,
@@ -171,12 +172,7 @@ def create_program(
         created_time=ctx.now,
         changed_time=ctx.now,
     )
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise ConflictError("a program with this mRID exists") from None
+    add_unique(session, row, conflict="a program with this mRID exists")
     assert row.id is not None
     for group_id in group_ids:
         _link(session, ctx, group_id, row.id)
@@ -297,12 +293,7 @@ def _insert_control(
     older = select_live_overlapping_controls(
         session, program_id, start=start_time, end=end_time, now=ctx.now
     )
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise ConflictError("a DERControl with this mRID exists") from None
+    add_unique(session, row, conflict="a DERControl with this mRID exists")
     for previous in older:
         previous.superseded_time = ctx.now
         previous.superseded_by_id = row.id
@@ -445,12 +436,7 @@ def set_default_der_control(
         set_soft_grad_w=set_soft_grad_w,
         **modes.model_dump(),
     )
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise ConflictError("a DefaultDERControl with this mRID exists") from None
+    add_unique(session, row, conflict="a DefaultDERControl with this mRID exists")
     notify_all(ctx.changes, session, _program_hrefs(session, program_id, uris.default_der_control))
     session.commit()
     return row

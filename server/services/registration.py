@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from openderms.server.errors import BadRequestError, ConflictError
 from openderms.server.scope import ServiceContext
 from openderms.server.sep2 import uris
+from openderms.server.services.unique import add_unique
 from openderms.server.store.crud.end_device import (
     get_or_create_aggregator,
     select_end_device_by_lfdi,
@@ -98,12 +98,7 @@ def register_end_device(
     row.device_category = device_category.upper() if device_category else row.device_category
     row.enabled = enabled
     row.changed_time = ctx.now
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise ConflictError("the device was registered concurrently") from None
+    add_unique(session, row, conflict="the device was registered concurrently")
     ctx.changes.resource_changed(session, uris.EDEV_LIST)
     session.commit()
     return row
