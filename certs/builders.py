@@ -163,23 +163,12 @@ def build_device(
         x509.BasicConstraints(ca=False, path_length=None), critical=True
     )
     builder = builder.add_extension(
-        x509.KeyUsage(
-            digital_signature=True,
-            content_commitment=False,
-            key_encipherment=not uses_ecdh,
-            data_encipherment=False,
-            key_agreement=uses_ecdh,
-            key_cert_sign=False,
-            crl_sign=False,
-            encipher_only=False,
-            decipher_only=False,
+        _key_usage(
+            digital_signature=True, key_encipherment=not uses_ecdh, key_agreement=uses_ecdh
         ),
         critical=True,
     )
-    builder = builder.add_extension(
-        x509.CertificatePolicies([x509.PolicyInformation(oid, None) for oid in policies]),
-        critical=True,
-    )
+    builder = builder.add_extension(_policies(policies), critical=True)
     builder = builder.add_extension(
         x509.SubjectAlternativeName([hardware.to_other_name(), *extra_names]), critical=True
     )
@@ -223,6 +212,33 @@ def _ca_name(common_name: str) -> x509.Name:
     )
 
 
+def _key_usage(
+    *,
+    digital_signature: bool = False,
+    key_encipherment: bool = False,
+    key_agreement: bool = False,
+    key_cert_sign: bool = False,
+    crl_sign: bool = False,
+) -> x509.KeyUsage:
+    """keyUsage with only the named bits set (the others are never used here)."""
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=False,
+        key_encipherment=key_encipherment,
+        data_encipherment=False,
+        key_agreement=key_agreement,
+        key_cert_sign=key_cert_sign,
+        crl_sign=crl_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _policies(policies: Iterable[x509.ObjectIdentifier]) -> x509.CertificatePolicies:
+    """certificatePolicies naming each OID without qualifiers (clause 6.11.7.3)."""
+    return x509.CertificatePolicies([x509.PolicyInformation(oid, None) for oid in policies])
+
+
 def _base(
     subject: x509.Name,
     issuer_name: x509.Name,
@@ -251,24 +267,8 @@ def _add_ca_extensions(
         builder = builder.add_extension(
             x509.BasicConstraints(ca=True, path_length=None), critical=True
         )
-    builder = builder.add_extension(
-        x509.KeyUsage(
-            digital_signature=False,
-            content_commitment=False,
-            key_encipherment=False,
-            data_encipherment=False,
-            key_agreement=False,
-            key_cert_sign=True,
-            crl_sign=True,
-            encipher_only=False,
-            decipher_only=False,
-        ),
-        critical=True,
-    )
-    builder = builder.add_extension(
-        x509.CertificatePolicies([x509.PolicyInformation(oid, None) for oid in policies]),
-        critical=True,
-    )
+    builder = builder.add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+    builder = builder.add_extension(_policies(policies), critical=True)
     return _add_key_identifiers(builder, public_key, issuer)
 
 
