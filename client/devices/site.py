@@ -93,15 +93,20 @@ class Site:
     ) -> None:
         self.configs = {c.name: c for c in configs}
         links = links or {}
-        lines: dict[tuple[str, ...], tuple[Any, asyncio.Lock]] = {}
+        lines: dict[tuple[str, ...], tuple[Any, asyncio.Lock, TcpConfig | RtuConfig]] = {}
         self.drivers: dict[str, GenericDriver] = {}
         for c in configs:
             io = links.get(c.name)
             if io is None:
                 key = _line_key(c.link)
                 if key not in lines:
-                    lines[key] = (make_client(c.link), asyncio.Lock())
-                client, lock = lines[key]
+                    lines[key] = (make_client(c.link), asyncio.Lock(), c.link)
+                client, lock, first = lines[key]
+                if _line_settings(c.link) != _line_settings(first):
+                    raise MapError(
+                        f"devices[{c.name}].serial: {c.link.port} is already configured with "
+                        f"other line settings {_line_settings(first)}; one line has one setting"
+                    )
                 io = ModbusLink(c.link, client=client, lock=lock)
             self.drivers[c.name] = GenericDriver(c.map, io, c.name)
 
@@ -152,3 +157,10 @@ def _line_key(link: TcpConfig | RtuConfig) -> tuple[str, ...]:
     if isinstance(link, TcpConfig):
         return ("tcp", link.host, str(link.port))
     return ("rtu", link.port)
+
+
+def _line_settings(link: TcpConfig | RtuConfig) -> tuple[int, str, int, int] | None:
+    """What every device on one serial line must agree on (one UART, one framing)."""
+    if isinstance(link, TcpConfig):
+        return None
+    return (link.baudrate, link.parity, link.stopbits, link.bytesize)

@@ -1,4 +1,4 @@
-"""Simulated site devices over real Modbus TCP, for tests, the demo and `openderms sim`.
+"""Simulated site devices over real Modbus TCP or RTU, for tests, the demo and `openderms sim`.
 
 ::
 
@@ -13,20 +13,23 @@ The physics (:mod:`.devices`, :mod:`.site`, :mod:`.physics`) is pure with time p
 """
 
 from openderms.client.sim.config import (
+    SimBusConfig,
     SimConfig,
     SimDeviceConfig,
     default_config,
     load_config,
     parse_config,
 )
-from openderms.client.sim.server import Endpoint, RunningSite, SimServer, start_site
+from openderms.client.sim.server import Endpoint, RunningSite, SimRtuBus, SimServer, start_site
 from openderms.client.sim.site import SimSite, SiteState
 
 __all__ = [
     "Endpoint",
     "RunningSite",
+    "SimBusConfig",
     "SimConfig",
     "SimDeviceConfig",
+    "SimRtuBus",
     "SimServer",
     "SimSite",
     "SiteState",

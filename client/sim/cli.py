@@ -1,4 +1,4 @@
-"""`openderms sim`: run simulated devices as Modbus TCP servers on this machine."""
+"""`openderms sim`: run simulated devices as Modbus TCP servers or RTU buses on this machine."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ def register(subparsers: Any) -> None:
     """Add the ``sim`` verb (argparse's subparsers action has no public type)."""
     parser = subparsers.add_parser(
         "sim",
-        help="run simulated DER (PV, battery, meter, EV charger, heat pump) over Modbus TCP",
+        help="run simulated DER (PV, battery, meter, EV charger, heat pump) over Modbus TCP/RTU",
         description=(
             "Run a simulated site: each device is a real Modbus TCP server (SunSpec for the "
             "inverter, battery and meter; plain registers for the EV charger and heat pump) "
-            "with simple physics stepped by the clock. Point a gateway at the printed ports."
+            "with simple physics stepped by the clock. Point a gateway at the printed ports. "
+            "Devices naming a [[bus]] (serial = port path, baudrate, parity) answer their "
+            "unit_id over Modbus RTU on that serial line instead."
         ),
     )
     parser.add_argument("--config", help="site TOML (default: the packaged default.toml)")

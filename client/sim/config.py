@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 from openderms.client.sim.errors import SimConfigError
 
 __all__ = [
     "DEVICE_TYPES",
+    "SimBusConfig",
     "SimConfig",
     "SimDeviceConfig",
     "default_config",
@@ -40,10 +41,28 @@ class SimDeviceConfig:
     """TCP port on the host; 0 picks a free one."""
     params: Mapping[str, Any] = field(default_factory=dict)
     """Type-specific settings (rated_w, capacity_wh, ...)."""
+    bus: str | None = None
+    """Name of the RS-485 bus (``[[bus]]``) the device answers on; None: Modbus TCP."""
+    unit_id: int = 1
+    """Modbus unit id on its bus (1-247, unique per bus); a TCP device answers every id."""
 
     @property
     def map_name(self) -> str:
         return DEVICE_TYPES[self.type]
+
+
+@dataclass(frozen=True, slots=True)
+class SimBusConfig:
+    """One simulated RS-485 line: a Modbus RTU server on a serial port, shared by the
+    devices whose ``bus`` names it (each answers its own unit id, as on a real line)."""
+
+    name: str
+    serial: str
+    """Serial device the simulator opens, e.g. ``/dev/ttyUSB1`` or one end of a pty pair."""
+    baudrate: int = 9600
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: int = 1
+    bytesize: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +76,8 @@ class SimConfig:
     house_evening_peak_w: float = 1500.0
     step_s: float = 1.0
     """Physics step of the `openderms sim` runtime [s of wall time]."""
+    buses: tuple[SimBusConfig, ...] = ()
+    """RS-485 lines served over Modbus RTU."""
 
 
 _PARAMS: dict[str, dict[str, type]] = {
@@ -103,6 +124,8 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>") -> SimConfig
     for key in site:
         if key not in allowed_site:
             raise SimConfigError(f"{origin}: site.{key}: unknown key")
+    buses = _parse_buses(data.get("bus", []), origin)
+    bus_units: dict[str, set[int]] = {b.name: set() for b in buses}
     devices: list[SimDeviceConfig] = []
     names: set[str] = set()
     ports: set[int] = set()
@@ -117,9 +140,28 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>") -> SimConfig
             raise SimConfigError(f"{where}.type: expected one of {', '.join(DEVICE_TYPES)}")
         if not isinstance(port, int) or not 0 <= port <= 65535 or (port and port in ports):
             raise SimConfigError(f"{where}.port: expected a free port number or 0")
+        bus, unit_id = raw.get("bus"), raw.get("unit_id")
+        if bus is not None:
+            if bus not in bus_units:
+                raise SimConfigError(f"{where}.bus: no [[bus]] named {bus!r}")
+            if "port" in raw:
+                raise SimConfigError(f"{where}.port: a device on a bus has no TCP port")
+            unit_id = 1 if unit_id is None else unit_id
+            # Modbus over serial line V1.02 2.2: 1-247 are individual addresses (0 broadcasts).
+            if (
+                isinstance(unit_id, bool)
+                or not isinstance(unit_id, int)
+                or not 1 <= unit_id <= 247
+            ):
+                raise SimConfigError(f"{where}.unit_id: expected 1-247")
+            if unit_id in bus_units[bus]:
+                raise SimConfigError(f"{where}.unit_id: {unit_id} is taken on bus {bus!r}")
+            bus_units[bus].add(unit_id)
+        elif unit_id is not None:
+            raise SimConfigError(f"{where}.unit_id: only for a device on a bus (TCP answers any)")
         params: dict[str, Any] = {}
         for key, value in raw.items():
-            if key in ("name", "type", "port"):
+            if key in ("name", "type", "port", "bus", "unit_id"):
                 continue
             kind = _PARAMS[type_name].get(key)
             if kind is None:
@@ -133,7 +175,16 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>") -> SimConfig
         names.add(name)
         if port:
             ports.add(port)
-        devices.append(SimDeviceConfig(name=name, type=type_name, port=port, params=params))
+        devices.append(
+            SimDeviceConfig(
+                name=name,
+                type=type_name,
+                port=port,
+                params=params,
+                bus=bus,
+                unit_id=1 if unit_id is None else unit_id,
+            )
+        )
     if not devices:
         raise SimConfigError(f"{origin}: device: at least one [[device]] is required")
     return SimConfig(
@@ -145,7 +196,53 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>") -> SimConfig
             f"{origin}: site.house_evening_peak_w", site.get("house_evening_peak_w", 1500.0)
         ),
         step_s=_number(f"{origin}: site.step_s", site.get("step_s", 1.0)),
+        buses=buses,
     )
+
+
+_BUS_KEYS = {"name", "serial", "baudrate", "parity", "stopbits", "bytesize"}
+
+
+def _parse_buses(raw_buses: Any, origin: str) -> tuple[SimBusConfig, ...]:
+    if not isinstance(raw_buses, list):
+        raise SimConfigError(f"{origin}: bus: expected [[bus]] tables")
+    buses: list[SimBusConfig] = []
+    for index, raw in enumerate(raw_buses):
+        where = f"{origin}: bus[{index}]"
+        if not isinstance(raw, Mapping):
+            raise SimConfigError(f"{where}: expected a table")
+        for key in raw:
+            if key not in _BUS_KEYS:
+                raise SimConfigError(f"{where}.{key}: unknown key")
+        name, serial = raw.get("name"), raw.get("serial")
+        if not isinstance(name, str) or not name or any(b.name == name for b in buses):
+            raise SimConfigError(f"{where}.name: a unique name is required")
+        if not isinstance(serial, str) or not serial or any(b.serial == serial for b in buses):
+            raise SimConfigError(f"{where}.serial: a serial port path, one bus per port")
+        ints: dict[str, int] = {}
+        for key, default, allowed in (
+            ("baudrate", 9600, None),
+            ("stopbits", 1, (1, 2)),
+            ("bytesize", 8, (7, 8)),
+        ):
+            value = raw.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise SimConfigError(f"{where}.{key}: expected a positive integer")
+            if allowed is not None and value not in allowed:
+                raise SimConfigError(f"{where}.{key}: expected one of {allowed}")
+            ints[key] = value
+        parity = raw.get("parity", "N")
+        if parity not in ("N", "E", "O"):
+            raise SimConfigError(f"{where}.parity: expected N, E or O")
+        buses.append(
+            SimBusConfig(
+                name=name,
+                serial=serial,
+                parity=cast(Literal["N", "E", "O"], parity),
+                **ints,
+            )
+        )
+    return tuple(buses)
 
 
 def load_config(path: str | Path) -> SimConfig:

@@ -39,13 +39,15 @@ async def run_sim(
     sim0 = datetime.fromisoformat(start_iso).timestamp() if start_iso else wall0
     async with start_site(config, start=sim0) as site:
         for endpoint in site.endpoints.values():
+            if endpoint.bus is not None:
+                where = (
+                    f"modbus rtu {endpoint.bus.serial} {endpoint.bus.baudrate} "
+                    f"{endpoint.bus.bytesize}{endpoint.bus.parity}{endpoint.bus.stopbits}"
+                )
+            else:
+                where = f"modbus tcp {endpoint.host}:{endpoint.port}"
             log.info(
-                "%-10s %-18s modbus tcp %s:%d unit %d",
-                endpoint.name,
-                endpoint.map_name,
-                endpoint.host,
-                endpoint.port,
-                endpoint.unit_id,
+                "%-10s %-18s %s unit %d", endpoint.name, endpoint.map_name, where, endpoint.unit_id
             )
         while duration_s is None or clock() - wall0 < duration_s:
             now = sim0 + (clock() - wall0) * speed
