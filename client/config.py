@@ -9,6 +9,8 @@ Example ``site.toml``::
     [server]
     dcap_url = "https://utility.example:8443/dcap"
     discovery = "static"              # or "dns-sd" (see openderms.client.sep2.discovery)
+    # with "dns-sd": discovery_timeout_s = 5, discovery_subtype = "edev",
+    # discovery_instance = "openderms-head" (both filters optional)
 
     [tls]
     cert = "device.pem"               # device certificate, its chain after it
@@ -122,6 +124,12 @@ class GatewayConfig:
     """Match the server certificate's names against the host (2030.5 itself trusts the
     chain alone; turn off for servers whose certificate names no host)."""
     discovery: str = "static"
+    discovery_timeout_s: float = 5.0
+    """How long DNS-SD browses before giving up [s] (discovery = "dns-sd")."""
+    discovery_subtype: str | None = None
+    """Browse ``<subtype>._sub._smartenergy._tcp`` instead of the service."""
+    discovery_instance: str | None = None
+    """Accept only the DNS-SD instance of this label."""
     register_in_band: bool = True
     pin: int | None = None
     notifications: NotificationConfig = field(default_factory=NotificationConfig)
@@ -193,6 +201,14 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> GatewayConfig:
     dcap_url = server.get("dcap_url")
     if discovery == "static" and not (isinstance(dcap_url, str) and dcap_url.startswith("http")):
         raise ConfigError("[server] dcap_url is required (an https:// URL) with static discovery")
+    discovery_timeout_s = server.get("discovery_timeout_s", 5.0)
+    if isinstance(discovery_timeout_s, bool) or not isinstance(discovery_timeout_s, int | float):
+        raise ConfigError("[server] discovery_timeout_s must be a number")
+    if not 0 < discovery_timeout_s <= 600:
+        raise ConfigError("[server] discovery_timeout_s must be in (0, 600]")
+    for key in ("discovery_subtype", "discovery_instance"):
+        if not isinstance(server.get(key, ""), str):
+            raise ConfigError(f"[server] {key} must be a string")
     mode = registration.get("mode", "in-band")
     if mode not in ("in-band", "out-of-band"):
         raise ConfigError('[registration] mode must be "in-band" or "out-of-band"')
@@ -209,6 +225,9 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> GatewayConfig:
         name=str(gateway.get("name", "gateway")),
         dcap_url=dcap_url if isinstance(dcap_url, str) else None,
         discovery=discovery,
+        discovery_timeout_s=float(discovery_timeout_s),
+        discovery_subtype=server.get("discovery_subtype"),
+        discovery_instance=server.get("discovery_instance"),
         cert_path=path(tls, "cert", "tls"),
         key_path=path(tls, "key", "tls"),
         ca_path=path(tls, "ca", "tls"),

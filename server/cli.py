@@ -50,6 +50,11 @@ def register(subparsers: Any) -> None:  # Any: argparse's private _SubParsersAct
         "--admin-listen", metavar="HOST:PORT", help="admin API address (default: no admin API)"
     )
     parser.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
+    parser.add_argument(
+        "--advertise",
+        action="store_true",
+        help="advertise the 2030.5 listener by mDNS/DNS-SD (_smartenergy._tcp) on the LAN",
+    )
     parser.set_defaults(handler=_run)
 
 
@@ -98,10 +103,14 @@ def _run(args: argparse.Namespace) -> int:
             sys.stdout.flush()
 
         announcer = asyncio.create_task(announce())
+        advertiser = asyncio.create_task(_advertise(handle)) if args.advertise else None
         try:
             await run_server(settings, shutdown_trigger=stop.wait, handle=handle)
         finally:
             announcer.cancel()
+            if advertiser is not None:
+                advertiser.cancel()
+                await asyncio.gather(advertiser, return_exceptions=True)
 
     try:
         asyncio.run(main())
@@ -109,3 +118,27 @@ def _run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"openderms server: {exc}\n")
         return 2
     return 0
+
+
+async def _advertise(handle: Any) -> None:
+    """Register the bound 2030.5 address by DNS-SD until cancelled (``--advertise``)."""
+    import asyncio
+    import sys
+
+    from zeroconf import Error as ZeroconfError
+
+    from openderms.server.discovery import advertise
+
+    await handle.ready.wait()
+    host, port = handle.addresses["2030.5"][0]
+    try:
+        advertisement = await advertise(host, port)
+    except (OSError, ValueError, ZeroconfError) as exc:
+        sys.stderr.write(f"openderms server: cannot advertise by DNS-SD: {exc}\n")
+        return
+    sys.stdout.write(f"2030.5 advertised by DNS-SD as {advertisement.name}\n")
+    sys.stdout.flush()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await advertisement.close()

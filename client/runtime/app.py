@@ -44,7 +44,11 @@ async def open_gateway(
     openderms.client.sep2.discovery.DiscoveryError
     """
     if config.dcap_url is None:
-        dcap_url = await browse_dcap_url()
+        dcap_url = await browse_dcap_url(
+            config.discovery_timeout_s,
+            subtype=config.discovery_subtype,
+            instance=config.discovery_instance,
+        )
         config = _with_dcap(config, dcap_url)
     assert config.dcap_url is not None
     leaf = load_certificates(config.cert_path)[0]

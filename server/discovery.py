@@ -1,0 +1,130 @@
+"""Advertise the 2030.5 listener by DNS-SD so gateways on the LAN find it (IEEE 2030.5 clause 7).
+
+``openderms server --advertise`` registers one ``_smartenergy._tcp.local.`` instance over
+mDNS (RFC 6762/6763) with the TXT keys clients read: ``txtvers=1`` (first, as RFC 6763
+§6.7 asks), ``dcap`` (the DeviceCapability path), ``https`` (the TLS port) and ``level``.
+The SRV record carries the same TLS port: this server has no plain-HTTP listener.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zeroconf import ServiceInfo
+    from zeroconf.asyncio import AsyncZeroconf
+
+__all__ = ["SERVICE_TYPE", "Advertisement", "advertise", "service_properties"]
+
+SERVICE_TYPE = "_smartenergy._tcp.local."
+LEVEL = "-S1"
+"""TXT ``level``: S1 read as the IEEE 2030.5-2018 schema (an assumption, see the report)."""
+
+
+def service_properties(tls_port: int, dcap_path: str = "/dcap") -> dict[str, str]:
+    """The TXT record of the service, in order (``txtvers`` first).
+
+    Parameters
+    ----------
+    tls_port : int
+        Port of the mutual-TLS listener.
+    dcap_path : str
+        Path of DeviceCapability.
+    """
+    if not 0 < tls_port < 65536:
+        raise ValueError(f"bad TLS port {tls_port}")
+    if not dcap_path.startswith("/"):
+        raise ValueError(f"dcap path must start with '/': {dcap_path!r}")
+    return {"txtvers": "1", "dcap": dcap_path, "https": str(tls_port), "level": LEVEL}
+
+
+def _addresses(host: str) -> list[str]:
+    """The addresses to publish for a listener bound to ``host``."""
+    address = ipaddress.ip_address(host)
+    if not address.is_unspecified:
+        return [str(address)]
+    from zeroconf import get_all_addresses, get_all_addresses_v6
+
+    if address.version == 4:
+        found = get_all_addresses()
+    else:  # "::" listens on both families on Linux (dual stack)
+        found = get_all_addresses() + [a for a, _, _ in get_all_addresses_v6()]
+    # Loopback is of no use to a gateway elsewhere on the LAN.
+    return [a for a in found if not ipaddress.ip_address(a).is_loopback]
+
+
+@dataclass
+class Advertisement:
+    """A registered service; :meth:`close` withdraws it (mDNS goodbye packets)."""
+
+    zeroconf: AsyncZeroconf
+    info: ServiceInfo
+
+    @property
+    def name(self) -> str:
+        """The full instance name."""
+        return self.info.name
+
+    async def close(self) -> None:
+        """Unregister and close the mDNS sockets."""
+        await self.zeroconf.async_unregister_all_services()
+        await self.zeroconf.async_close()
+
+
+async def advertise(
+    host: str,
+    port: int,
+    *,
+    instance: str | None = None,
+    dcap_path: str = "/dcap",
+) -> Advertisement:
+    """Register the 2030.5 service for the listener at ``host:port``.
+
+    Parameters
+    ----------
+    host : str
+        The address the listener is bound to; a wildcard (0.0.0.0, ::) publishes every
+        non-loopback address of the machine and answers on every interface, a specific
+        address publishes and answers on that one only.
+    port : int
+        The bound TLS port [-].
+    instance : str, optional
+        Instance label (default ``openderms-<hostname>``); zeroconf renames on conflict.
+    dcap_path : str
+        Path of DeviceCapability.
+
+    Raises
+    ------
+    ValueError
+        No address to publish, or a bad port/path.
+    """
+    from zeroconf import InterfaceChoice, IPVersion, ServiceInfo
+    from zeroconf.asyncio import AsyncZeroconf
+
+    addresses = _addresses(host)
+    if not addresses:
+        raise ValueError(f"no address to advertise for a listener on {host}")
+    label = instance or f"openderms-{socket.gethostname().split('.')[0]}"
+    info = ServiceInfo(
+        SERVICE_TYPE,
+        f"{label}.{SERVICE_TYPE}",
+        port=port,
+        properties=service_properties(port, dcap_path),
+        server=f"{label}.local.",
+        parsed_addresses=addresses,
+    )
+    specific = not ipaddress.ip_address(host).is_unspecified
+    any_v6 = any(ipaddress.ip_address(a).version == 6 for a in addresses)
+    azc = AsyncZeroconf(
+        interfaces=[host] if specific else InterfaceChoice.All,
+        ip_version=IPVersion.All if any_v6 else IPVersion.V4Only,
+    )
+    try:
+        await azc.async_register_service(info, allow_name_change=True)
+    except BaseException:
+        await azc.async_close()
+        raise
+    return Advertisement(azc, info)
