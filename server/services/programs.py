@@ -75,6 +75,13 @@ def _program_hrefs(session: Session, program_id: int, href_of: object) -> list[s
     ]
 
 
+def _control_list_hrefs(session: Session, program_id: int) -> list[str]:
+    """The DERControlList and ActiveDERControlList of every EndDevice seeing the program."""
+    return _program_hrefs(session, program_id, uris.der_control_list) + _program_hrefs(
+        session, program_id, uris.active_der_control_list
+    )
+
+
 def _require_program(session: Session, program_id: int) -> DERProgramRow:
     program = select_program(session, program_id)
     if program is None:
@@ -298,12 +305,7 @@ def _insert_control(
         previous.superseded_time = ctx.now
         previous.superseded_by_id = row.id
         session.add(previous)
-    notify_all(
-        ctx.changes,
-        session,
-        _program_hrefs(session, program_id, uris.der_control_list)
-        + _program_hrefs(session, program_id, uris.active_der_control_list),
-    )
+    notify_all(ctx.changes, session, _control_list_hrefs(session, program_id))
     session.commit()
     return row
 
@@ -397,12 +399,7 @@ def cancel_der_control(
         row.cancelled_time = ctx.now
         row.cancel_randomized = randomized
         session.add(row)
-        notify_all(
-            ctx.changes,
-            session,
-            _program_hrefs(session, row.program_id, uris.der_control_list)
-            + _program_hrefs(session, row.program_id, uris.active_der_control_list),
-        )
+        notify_all(ctx.changes, session, _control_list_hrefs(session, row.program_id))
         session.commit()
     return row
 
