@@ -231,35 +231,20 @@ def last_contact_times(session: Session, device_ids: Sequence[int]) -> dict[int,
             if when is not None and when > out.get(device_id, -1):
                 out[device_id] = int(when)
 
-    ids = col(ClientResourceRow.end_device_id).in_(device_ids)
-    merge(
-        session.exec(
-            select(ClientResourceRow.end_device_id, func.max(ClientResourceRow.received_time))
-            .where(ids)
-            .group_by(col(ClientResourceRow.end_device_id))
-        ).all()
-    )
-    merge(
-        session.exec(
-            select(ControlResponseRow.end_device_id, func.max(ControlResponseRow.received_time))
-            .where(col(ControlResponseRow.end_device_id).in_(device_ids))
-            .group_by(col(ControlResponseRow.end_device_id))
-        ).all()
-    )
-    merge(
-        session.exec(
-            select(LogEventRow.end_device_id, func.max(LogEventRow.received_time))
-            .where(col(LogEventRow.end_device_id).in_(device_ids))
-            .group_by(col(LogEventRow.end_device_id))
-        ).all()
-    )
-    merge(
-        session.exec(
-            select(MirrorUsagePointRow.end_device_id, func.max(MirrorUsagePointRow.changed_time))
-            .where(col(MirrorUsagePointRow.end_device_id).in_(device_ids))
-            .group_by(col(MirrorUsagePointRow.end_device_id))
-        ).all()
-    )
+    # The newest row of each table a device writes to, per device.
+    for device_column, time_column in (
+        (ClientResourceRow.end_device_id, ClientResourceRow.received_time),
+        (ControlResponseRow.end_device_id, ControlResponseRow.received_time),
+        (LogEventRow.end_device_id, LogEventRow.received_time),
+        (MirrorUsagePointRow.end_device_id, MirrorUsagePointRow.changed_time),
+    ):
+        merge(
+            session.exec(
+                select(device_column, func.max(time_column))
+                .where(col(device_column).in_(device_ids))
+                .group_by(col(device_column))
+            ).all()
+        )
     merge(
         session.exec(
             select(
