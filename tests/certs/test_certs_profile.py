@@ -32,6 +32,18 @@ from openderms.certs.pki import DeviceFiles, PkiPaths
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
 
+def _openssl_verify(
+    ca: Path, untrusted: Path, cert: Path, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """``openssl verify`` of ``cert`` against root ``ca`` with intermediates ``untrusted``."""
+    return subprocess.run(
+        ["openssl", "verify", *options, "-CAfile", str(ca), "-untrusted", str(untrusted),
+         str(cert)],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+
+
 def _all_certificates(pki: PkiPaths, device: DeviceFiles) -> dict[str, x509.Certificate]:
     return {
         "serca": load_certificate(pki.serca_cert),
@@ -185,12 +197,7 @@ def test_hardware_module_name_refuses_malformed_der(der: bytes) -> None:
 
 @needs_openssl
 def test_openssl_verify_accepts_device_chain(pki: PkiPaths, device: DeviceFiles) -> None:
-    result = subprocess.run(
-        ["openssl", "verify", "-x509_strict", "-CAfile", str(pki.serca_cert),
-         "-untrusted", str(pki.chain), str(device.cert)],
-        capture_output=True,
-        text=True,
-    )  # fmt: skip
+    result = _openssl_verify(pki.serca_cert, pki.chain, device.cert, "-x509_strict")
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith(": OK")
@@ -200,12 +207,7 @@ def test_openssl_verify_accepts_device_chain(pki: PkiPaths, device: DeviceFiles)
 def test_openssl_verify_refuses_device_of_another_root(
     foreign_pki: PkiPaths, device: DeviceFiles
 ) -> None:
-    result = subprocess.run(
-        ["openssl", "verify", "-CAfile", str(foreign_pki.serca_cert),
-         "-untrusted", str(foreign_pki.chain), str(device.cert)],
-        capture_output=True,
-        text=True,
-    )  # fmt: skip
+    result = _openssl_verify(foreign_pki.serca_cert, foreign_pki.chain, device.cert)
 
     assert result.returncode != 0
 
@@ -214,12 +216,7 @@ def test_openssl_verify_refuses_device_of_another_root(
 def test_openssl_verify_refuses_chain_through_expired_mica(pki: PkiPaths, scratch: Path) -> None:
     files = device_under_expired_mica(pki, scratch)
 
-    result = subprocess.run(
-        ["openssl", "verify", "-CAfile", str(pki.serca_cert),
-         "-untrusted", str(files.cert), str(files.cert)],
-        capture_output=True,
-        text=True,
-    )  # fmt: skip
+    result = _openssl_verify(pki.serca_cert, files.cert, files.cert)
 
     assert result.returncode != 0
     assert "expired" in (result.stdout + result.stderr)
