@@ -7,8 +7,10 @@ client (via :class:`ModbusLink`) on the other; every await is bounded by a timeo
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +27,7 @@ from openderms.client.devices.transport import make_client
 from openderms.client.sim import RunningSite, SimBusConfig, parse_config, start_site
 from openderms.client.sim.errors import SimConfigError, SimError
 from openderms.client.sim.nullmodem import null_modem
+from openderms.client.sim.runtime import run_sim
 
 NOON = 12 * 3600.0
 BOUND_S = 10.0
@@ -194,3 +197,63 @@ async def test_gateway_config_points_bus_devices_at_the_gateway_end() -> None:
     assert "serial" not in by_name["meter"] and by_name["meter"]["port"] > 0
     assert endpoints["pv1"].bus is not None and endpoints["pv1"].bus.name == "rs485"
     assert endpoints["meter"].bus is None
+
+
+async def test_bus_restart_is_answered_again_on_the_same_line() -> None:
+    """Stopping the bus releases the serial port (a silent line for the gateway meanwhile);
+    starting it again serves the same devices, and the gateway needs no reconnect."""
+    async with asyncio.timeout(BOUND_S), _rtu_site() as (site, gateway_port):
+        (link,) = _links(gateway_port, 2)
+        bus = site.buses["rs485"]
+        try:
+            before = await link.read(40000, 2)
+            await bus.stop()
+            with pytest.raises(DeviceIOError, match="No response received"):
+                await link.read(40000, 2)
+            await bus.start()
+            after = await link.read(40000, 2)
+        finally:
+            await link.close()
+    assert before == after == [0x5375, 0x6E53]
+
+
+async def test_openderms_sim_serves_a_bus_from_its_toml(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`openderms sim` with a [[bus]]: a gateway reads the inverter over RTU while the
+    runtime steps it (virtual clock, real serial line), and the start-up log says where."""
+    caplog.set_level(logging.INFO, logger="openderms.client.sim.runtime")
+    async with asyncio.timeout(BOUND_S), null_modem() as cable:
+        config = tmp_path / "site.toml"
+        config.write_text(
+            "[site]\nstep_s = 10.0\n\n"
+            f'[[bus]]\nname = "rs485"\nserial = "{cable.a}"\nbaudrate = 19200\n\n'
+            '[[device]]\nname = "pv"\ntype = "inverter"\nbus = "rs485"\nunit_id = 7\n'
+            "rated_w = 4000.0\n"
+        )
+        (link,) = _links(cable.b, 7)
+        driver = GenericDriver(load_builtin_map("sunspec-inverter"), link)
+        wall = [1000.0]
+        seen: list[dict[str, Any]] = []
+
+        async def sleep_and_poll(seconds: float) -> None:
+            wall[0] += seconds
+            if not seen:
+                await driver.discover()
+            seen.append(dict(await driver.read(["rated_power_w", "active_power_w"])))
+
+        try:
+            result = await run_sim(
+                str(config),
+                start_iso="2026-06-21T12:00:00+00:00",
+                duration_s=25.0,
+                clock=lambda: wall[0],
+                sleep=sleep_and_poll,
+            )
+        finally:
+            await link.close()
+    assert result == 0
+    assert f"modbus rtu {cable.a} 19200 8N1 unit 7" in caplog.text
+    assert len(seen) == 3  # steps at 0, 10 and 20 s of wall time
+    assert all(s["rated_power_w"] == 4000.0 for s in seen)
+    assert all(isinstance(s["active_power_w"], float) and s["active_power_w"] > 0 for s in seen)
