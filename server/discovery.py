@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,13 @@ if TYPE_CHECKING:
     from zeroconf import ServiceInfo
     from zeroconf.asyncio import AsyncZeroconf
 
-__all__ = ["SERVICE_TYPE", "Advertisement", "advertise", "service_properties"]
+__all__ = [
+    "SERVICE_TYPE",
+    "Advertisement",
+    "advertise",
+    "publishable_addresses",
+    "service_properties",
+]
 
 SERVICE_TYPE = "_smartenergy._tcp.local."
 LEVEL = "-S1"
@@ -41,19 +48,36 @@ def service_properties(tls_port: int, dcap_path: str = "/dcap") -> dict[str, str
     return {"txtvers": "1", "dcap": dcap_path, "https": str(tls_port), "level": LEVEL}
 
 
-def _addresses(host: str) -> list[str]:
-    """The addresses to publish for a listener bound to ``host``."""
-    address = ipaddress.ip_address(host)
-    if not address.is_unspecified:
-        return [str(address)]
-    from zeroconf import get_all_addresses, get_all_addresses_v6
+def publishable_addresses(host: str, machine_addresses: Sequence[str]) -> list[str]:
+    """The addresses to publish for a listener bound to ``host``.
 
-    if address.version == 4:
-        found = get_all_addresses()
-    else:  # "::" listens on both families on Linux (dual stack)
-        found = get_all_addresses() + [a for a, _, _ in get_all_addresses_v6()]
-    # Loopback is of no use to a gateway elsewhere on the LAN.
-    return [a for a in found if not ipaddress.ip_address(a).is_loopback]
+    A specific address is published as it is. A wildcard publishes the machine's
+    addresses, less loopback (useless to another machine) and link-local (the A/AAAA
+    record cannot carry the zone a link-local address needs); 0.0.0.0 publishes IPv4
+    only, ``::`` both families (Linux dual stack).
+    """
+    bound = ipaddress.ip_address(host)
+    if not bound.is_unspecified:
+        return [str(bound)]
+    published = []
+    for text in machine_addresses:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+        if address.is_loopback or address.is_link_local:
+            continue
+        if address.version == 6 and bound.version == 4:
+            continue
+        published.append(str(address))
+    return published
+
+
+def _machine_addresses() -> list[str]:
+    import ifaddr  # zeroconf's own dependency for listing interfaces
+
+    return [
+        ip.ip if isinstance(ip.ip, str) else ip.ip[0]  # IPv6 comes as (address, flow, scope)
+        for adapter in ifaddr.get_adapters()
+        for ip in adapter.ips
+    ]
 
 
 @dataclass
@@ -104,7 +128,7 @@ async def advertise(
     from zeroconf import InterfaceChoice, IPVersion, ServiceInfo
     from zeroconf.asyncio import AsyncZeroconf
 
-    addresses = _addresses(host)
+    addresses = publishable_addresses(host, _machine_addresses())
     if not addresses:
         raise ValueError(f"no address to advertise for a listener on {host}")
     label = instance or f"openderms-{socket.gethostname().split('.')[0]}"

@@ -44,6 +44,7 @@ __all__ = [
 ]
 
 SERVICE_TYPE = "_smartenergy._tcp.local."
+_TYPE_PTR = 12  # RFC 1035 §3.2.2
 
 # RFC 6763 §7.1: a subtype is one label of at most 63 bytes; 2030.5 uses function-set
 # names (edev, dcap, upt, ...) and SFDI forms (edev-000000011111), letters, digits and '-'.
@@ -222,7 +223,6 @@ async def browse_servers(
     import asyncio
 
     from zeroconf import (
-        DNSPointer,
         InterfaceChoice,
         RecordUpdate,
         RecordUpdateListener,
@@ -251,12 +251,15 @@ async def browse_servers(
         ) -> None:
             for update in records:
                 record = update.new
+                # DNSPointer is not exported by zeroconf: read its public alias by name.
+                alias = getattr(record, "alias", None)
                 if (
-                    isinstance(record, DNSPointer)
+                    record.type == _TYPE_PTR
+                    and isinstance(alias, str)
                     and record.name.lower() == type_.lower()
                     and not record.is_expired(now)
                 ):
-                    names.put_nowait(record.alias)
+                    names.put_nowait(alias)
 
     def ignore(
         zeroconf: Zeroconf, service_type: str, name: str, state_change: ServiceStateChange
