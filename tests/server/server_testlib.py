@@ -15,6 +15,7 @@ from openderms.server.config import ServerSettings
 from openderms.server.scope import ServiceContext
 from openderms.server.services.changes import RecordingChangeSink
 from openderms.server.store.db import Store
+from openderms.server.store.models import ControlModeColumns, DERControlRow
 
 T = TypeVar("T")
 
@@ -139,3 +140,24 @@ def enroll(
     )
     assert program.id is not None
     return Enrolled(device.id, group.id, program.id)
+
+
+def schedule_control(
+    srv: Sep2Server,
+    program_id: int,
+    *,
+    start_time: int = NOW,
+    duration_s: int = 60,
+    modes: ControlModeColumns | None = None,
+) -> DERControlRow:
+    """Schedule a DERControl in a program; by default zero export from NOW for 60 s."""
+    from openderms.server.services import programs
+
+    return srv.store.call(
+        programs.create_der_control,
+        srv.ctx(),
+        program_id=program_id,
+        start_time=start_time,
+        duration_s=duration_s,
+        modes=ControlModeColumns(op_mod_exp_lim_w=0.0) if modes is None else modes,
+    )

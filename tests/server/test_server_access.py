@@ -4,19 +4,36 @@ groups link; an aggregator only its devices. Refused requests change nothing."""
 from __future__ import annotations
 
 import pytest
-from server_testlib import NOW, XML_HEADERS, Sep2Server, body, enroll, error_reason
+from server_testlib import (
+    NOW,
+    XML_HEADERS,
+    Sep2Server,
+    body,
+    enroll,
+    error_reason,
+    schedule_control,
+)
 from sqlalchemy import func
 from sqlmodel import select
 
 from openderms.schemas.sep2 import models as sep
-from openderms.server.services import programs
-from openderms.server.services.programs import ControlModes
 from openderms.server.store.models import ClientResourceRow, ControlResponseRow, LogEventRow
 
 
 def _count(srv: Sep2Server, model: type) -> int:
     with srv.store.session() as session:
         return session.exec(select(func.count()).select_from(model)).one()
+
+
+def _received(srv: Sep2Server, lfdi_of: str, mrid: str) -> bytes:
+    """A DERControlResponse "event received" (status 1) for the device named ``lfdi_of``."""
+    return body(
+        sep.DERControlResponse(
+            endDeviceLFDI=bytes.fromhex(srv.identity(lfdi_of).lfdi),
+            subject=sep.mRIDType(value=bytes.fromhex(mrid)),
+            status=1,
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -56,14 +73,7 @@ async def test_device_cannot_read_a_program_its_groups_do_not_link(
     srv = sep2_server
     me = enroll(srv, "curious")
     other = enroll(srv, "other-group")
-    srv.store.call(
-        programs.create_der_control,
-        srv.ctx(),
-        program_id=other.program_id,
-        start_time=NOW,
-        duration_s=60,
-        modes=ControlModes(op_mod_exp_lim_w=0.0),
-    )
+    schedule_control(srv, other.program_id)
     client = srv.client("curious")
     for suffix in ("", "/derc", "/actderc", "/dderc", "/dc", "/derc/1"):
         response = await client.get(f"/edev/{me.device_id}/derp/{other.program_id}{suffix}")
@@ -109,21 +119,8 @@ async def test_device_cannot_respond_on_behalf_of_another(sep2_server: Sep2Serve
     srv = sep2_server
     enroll(srv, "impostor")
     victim = enroll(srv, "victim-r")
-    control = srv.store.call(
-        programs.create_der_control,
-        srv.ctx(),
-        program_id=victim.program_id,
-        start_time=NOW,
-        duration_s=60,
-        modes=ControlModes(op_mod_exp_lim_w=0.0),
-    )
-    response_body = body(
-        sep.DERControlResponse(
-            endDeviceLFDI=bytes.fromhex(srv.identity("victim-r").lfdi),
-            subject=sep.mRIDType(value=bytes.fromhex(control.mrid)),
-            status=1,
-        )
-    )
+    control = schedule_control(srv, victim.program_id)
+    response_body = _received(srv, "victim-r", control.mrid)
     response = await srv.client("impostor").post(
         f"/rsps/{victim.program_id}/rsp", content=response_body, headers=XML_HEADERS
     )
@@ -135,21 +132,8 @@ async def test_device_cannot_respond_to_a_control_it_does_not_see(sep2_server: S
     srv = sep2_server
     enroll(srv, "responder")
     other = enroll(srv, "unseen")
-    control = srv.store.call(
-        programs.create_der_control,
-        srv.ctx(),
-        program_id=other.program_id,
-        start_time=NOW,
-        duration_s=60,
-        modes=ControlModes(op_mod_exp_lim_w=0.0),
-    )
-    response_body = body(
-        sep.DERControlResponse(
-            endDeviceLFDI=bytes.fromhex(srv.identity("responder").lfdi),
-            subject=sep.mRIDType(value=bytes.fromhex(control.mrid)),
-            status=1,
-        )
-    )
+    control = schedule_control(srv, other.program_id)
+    response_body = _received(srv, "responder", control.mrid)
     response = await srv.client("responder").post(
         f"/rsps/{other.program_id}/rsp", content=response_body, headers=XML_HEADERS
     )

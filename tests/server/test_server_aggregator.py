@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from server_testlib import NOW, XML_HEADERS, Sep2Server, body, enroll, parse
+from server_testlib import XML_HEADERS, Sep2Server, body, enroll, parse, schedule_control
 
 from openderms.schemas.sep2 import models as sep
-from openderms.server.services import programs
-from openderms.server.services.programs import ControlModes
 
 
 def _end_device(lfdi: str, sfdi: int) -> bytes:
@@ -41,14 +39,7 @@ async def test_aggregator_reads_controls_of_its_devices(sep2_server: Sep2Server)
     srv = sep2_server
     srv.identity("agg-2", aggregator=True)
     e = enroll(srv, "managed", aggregator="agg-2")
-    srv.store.call(
-        programs.create_der_control,
-        srv.ctx(),
-        program_id=e.program_id,
-        start_time=NOW,
-        duration_s=60,
-        modes=ControlModes(op_mod_exp_lim_w=0.0),
-    )
+    schedule_control(srv, e.program_id)
     agg = srv.client("agg-2", aggregator=True)
     listed = parse(
         await agg.get(f"/edev/{e.device_id}/derp/{e.program_id}/derc"), sep.DERControlList

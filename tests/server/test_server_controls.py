@@ -3,7 +3,7 @@ supersede, ActiveDERControlList, DefaultDERControl, primacy, curves, paging."""
 
 from __future__ import annotations
 
-from server_testlib import NOW, Enrolled, Sep2Server, enroll, parse
+from server_testlib import NOW, Enrolled, Sep2Server, enroll, parse, schedule_control
 
 from openderms.schemas.sep2 import models as sep
 from openderms.server.services import programs
@@ -11,13 +11,8 @@ from openderms.server.services.programs import ControlModes
 
 
 def _control(srv: Sep2Server, program_id: int, start: int, duration: int, **modes: float) -> int:
-    row = srv.store.call(
-        programs.create_der_control,
-        srv.ctx(),
-        program_id=program_id,
-        start_time=start,
-        duration_s=duration,
-        modes=ControlModes(**modes),
+    row = schedule_control(
+        srv, program_id, start_time=start, duration_s=duration, modes=ControlModes(**modes)
     )
     assert row.id is not None
     return row.id
@@ -120,12 +115,9 @@ async def test_every_csip_aus_limit_reaches_the_client(sep2_server: Sep2Server) 
     """Export/import/generation/load limits, target W, fixed W, ramp, connect, energize."""
     srv = sep2_server
     e = enroll(srv, "aus")
-    srv.store.call(
-        programs.create_der_control,
-        srv.ctx(),
-        program_id=e.program_id,
-        start_time=NOW,
-        duration_s=60,
+    schedule_control(
+        srv,
+        e.program_id,
         modes=ControlModes(
             op_mod_exp_lim_w=1500.0,
             op_mod_imp_lim_w=40000.0,
@@ -223,12 +215,10 @@ async def test_curve_mode_links_the_curve(sep2_server: Sep2Server) -> None:
     )
     assert curve.id is not None
     _control(srv, e.program_id, NOW, 60)
-    srv.store.call(
-        programs.create_der_control,
-        srv.ctx(),
-        program_id=e.program_id,
+    schedule_control(
+        srv,
+        e.program_id,
         start_time=NOW + 100,
-        duration_s=60,
         modes=ControlModes(curve_ids={"opModVoltVar": curve.id}),
     )
     client = srv.client("curvy")

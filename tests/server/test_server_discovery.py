@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import httpx
-from server_testlib import NOW, Sep2Server
+from server_testlib import NOW, Sep2Server, schedule_control
 
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.codec import SEP_XML, decode
@@ -29,10 +29,9 @@ async def test_device_walks_from_dcap_to_its_der_control(sep2_server: Sep2Server
     srv.store.call(programs.assign_devices, srv.ctx(), group.id, [device.id])
     program = srv.store.call(programs.create_program, srv.ctx(), primacy=2, group_ids=[group.id])
     assert program.id is not None
-    srv.store.call(
-        programs.create_der_control,
-        srv.ctx(),
-        program_id=program.id,
+    schedule_control(
+        srv,
+        program.id,
         start_time=NOW + 60,
         duration_s=1800,
         modes=ControlModes(op_mod_exp_lim_w=1500.0),

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from server_testlib import NOW, XML_HEADERS, Sep2Server, body, enroll, parse
+from server_testlib import NOW, XML_HEADERS, Sep2Server, body, enroll, parse, schedule_control
 
 from openderms.schemas.sep2 import models as sep
-from openderms.server.services import programs
-from openderms.server.services.programs import ControlModes
 from openderms.server.store.crud.events import select_responses
 
 
@@ -14,14 +12,7 @@ async def test_client_response_to_reply_to_is_stored(sep2_server: Sep2Server) ->
     """The client POSTs a DERControlResponse to the control's replyTo: 201 + Location."""
     srv = sep2_server
     e = enroll(srv, "responsive")
-    control = srv.store.call(
-        programs.create_der_control,
-        srv.ctx(),
-        program_id=e.program_id,
-        start_time=NOW,
-        duration_s=60,
-        modes=ControlModes(op_mod_exp_lim_w=0.0),
-    )
+    control = schedule_control(srv, e.program_id)
     client = srv.client("responsive")
     listed = parse(
         await client.get(f"/edev/{e.device_id}/derp/{e.program_id}/derc"), sep.DERControlList
