@@ -591,6 +591,25 @@ TELEMETRY_HEADER = (
 )
 
 
+def _lfdis_in_scope(
+    session: Session, *, aggregator_id: int | None, lfdi: str | None
+) -> dict[int, str]:
+    """LFDI by device id: of the one device ``lfdi`` names, or of every device in scope.
+
+    Raises
+    ------
+    DashboardNotFoundError
+        ``lfdi`` names no device in the caller's scope.
+    """
+    if lfdi is not None:
+        device = q.device_in_scope(session, lfdi=lfdi, aggregator_id=aggregator_id)
+        if device is None or device.id is None:
+            raise DashboardNotFoundError(f"no device with LFDI {lfdi} in your scope")
+        return {device.id: device.lfdi}
+    _, rows = q.scoped_devices(session, aggregator_id=aggregator_id, start=0, limit=100_000)
+    return {d.id: d.lfdi for d in rows if d.id is not None}
+
+
 def telemetry_rows(
     session: Session,
     *,
@@ -600,14 +619,7 @@ def telemetry_rows(
     limit: int,
 ) -> list[tuple[Any, ...]]:
     """Readings of one device (or every device in scope) in ``rng``, time order."""
-    if lfdi is not None:
-        device = q.device_in_scope(session, lfdi=lfdi, aggregator_id=aggregator_id)
-        if device is None or device.id is None:
-            raise DashboardNotFoundError(f"no device with LFDI {lfdi} in your scope")
-        devices = {device.id: device.lfdi}
-    else:
-        _, rows = q.scoped_devices(session, aggregator_id=aggregator_id, start=0, limit=100_000)
-        devices = {d.id: d.lfdi for d in rows if d.id is not None}
+    devices = _lfdis_in_scope(session, aggregator_id=aggregator_id, lfdi=lfdi)
     series = {s.mmr.id or 0: s for s in q.series_of_devices(session, list(devices))}
     out: list[tuple[Any, ...]] = []
     labels = {
@@ -659,14 +671,7 @@ def response_rows(
     limit: int,
 ) -> list[tuple[Any, ...]]:
     """Responses to controls received in ``rng``, of one device or every device in scope."""
-    if lfdi is not None:
-        device = q.device_in_scope(session, lfdi=lfdi, aggregator_id=aggregator_id)
-        if device is None or device.id is None:
-            raise DashboardNotFoundError(f"no device with LFDI {lfdi} in your scope")
-        devices = {device.id: device.lfdi}
-    else:
-        _, rows = q.scoped_devices(session, aggregator_id=aggregator_id, start=0, limit=100_000)
-        devices = {d.id: d.lfdi for d in rows if d.id is not None}
+    devices = _lfdis_in_scope(session, aggregator_id=aggregator_id, lfdi=lfdi)
     responses = q.control_responses(
         session,
         list(devices),
