@@ -54,6 +54,23 @@ async def _register(env: AdminEnv, lfdi: str, token: str | None = None) -> dict[
     return body
 
 
+async def _group_with_program(
+    env: AdminEnv, lfdis: list[str], *, primacy: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A new group holding ``lfdis`` and a new program listed in it (as the utility)."""
+    status, group = await _call(env, "POST", "/groups", env.utility, {})
+    assert status == 201, group
+    status, added = await _call(
+        env, "POST", f"/groups/{group['id']}/devices", env.utility, {"lfdis": lfdis}
+    )
+    assert status == 200, added
+    status, program = await _call(
+        env, "POST", "/programs", env.utility, {"primacy": primacy, "group_ids": [group["id"]]}
+    )
+    assert status == 201, program
+    return group, program
+
+
 def test_every_route_of_the_app_is_in_the_openapi_document(admin_env: AdminEnv) -> None:
     from openderms.server.admin.openapi import build_openapi
 
@@ -143,21 +160,7 @@ async def test_aggregator_sees_and_changes_only_its_own_devices(admin_env: Admin
 
 async def test_aggregator_cannot_cancel_a_control_others_see(admin_env: AdminEnv) -> None:
     await _register(admin_env, DEVICE_A, admin_env.aggregator)
-    _, group = await _call(admin_env, "POST", "/groups", admin_env.utility, {})
-    await _call(
-        admin_env,
-        "POST",
-        f"/groups/{group['id']}/devices",
-        admin_env.utility,
-        {"lfdis": [DEVICE_A]},
-    )
-    await _call(
-        admin_env,
-        "POST",
-        "/programs",
-        admin_env.utility,
-        {"primacy": 5, "group_ids": [group["id"]]},
-    )
+    group, _ = await _group_with_program(admin_env, [DEVICE_A], primacy=5)
     _, control = await _call(
         admin_env,
         "POST",
@@ -273,21 +276,7 @@ async def test_group_control_reports_every_member_control_list(admin_env: AdminE
     """Services report each member's DERControlList href to the change sink (§12.8)."""
     a = await _register(admin_env, DEVICE_A)
     b = await _register(admin_env, DEVICE_B)
-    _, group = await _call(admin_env, "POST", "/groups", admin_env.utility, {})
-    await _call(
-        admin_env,
-        "POST",
-        f"/groups/{group['id']}/devices",
-        admin_env.utility,
-        {"lfdis": [DEVICE_A, DEVICE_B]},
-    )
-    _, program = await _call(
-        admin_env,
-        "POST",
-        "/programs",
-        admin_env.utility,
-        {"primacy": 5, "group_ids": [group["id"]]},
-    )
+    group, program = await _group_with_program(admin_env, [DEVICE_A, DEVICE_B], primacy=5)
     admin_env.changes.hrefs.clear()
     status, _ = await _call(
         admin_env,
@@ -486,21 +475,7 @@ async def test_program_and_device_views_list_controls_with_their_status(
 ) -> None:
     """Cancelled controls stay listed (2030.5 §12.1.3); a device's programs by primacy."""
     await _register(admin_env, DEVICE_A)
-    _, group = await _call(admin_env, "POST", "/groups", admin_env.utility, {})
-    await _call(
-        admin_env,
-        "POST",
-        f"/groups/{group['id']}/devices",
-        admin_env.utility,
-        {"lfdis": [DEVICE_A]},
-    )
-    _, program = await _call(
-        admin_env,
-        "POST",
-        "/programs",
-        admin_env.utility,
-        {"primacy": 50, "group_ids": [group["id"]]},
-    )
+    _, program = await _group_with_program(admin_env, [DEVICE_A], primacy=50)
     _, control = await _call(
         admin_env,
         "POST",
