@@ -3,7 +3,8 @@
 What ``socat pty,raw,echo=0 pty,raw,echo=0`` does, in pure Python (POSIX only), so the
 simulator can serve a Modbus RTU bus on one end while a gateway opens the other end as if
 both were RS-485 adapters. Both ends are real ttys: pyserial configures them as it would a
-USB adapter (the baud rate is accepted and ignored, bytes arrive at once).
+USB adapter (the baud rate is accepted and ignored, bytes arrive at once; Linux ptys also
+ignore parity).
 """
 
 from __future__ import annotations
@@ -11,30 +12,34 @@ from __future__ import annotations
 import asyncio
 import os
 import tty
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 __all__ = ["NullModem", "null_modem"]
 
 
-@dataclass(frozen=True, slots=True)
 class NullModem:
     """The two ends of the cable, as device paths (``/dev/pts/N``)."""
 
-    a: str
-    b: str
+    def __init__(self, a: str, b: str) -> None:
+        self.a = a
+        self.b = b
+        self.delay_to_b: Callable[[bytes], float] | None = None
+        """Test hook: seconds to hold each chunk travelling from ``a`` to ``b`` (e.g. the
+        replies of one slow unit, keyed on the chunk's first byte, its unit id) [s]."""
 
 
-def _relay(source: int, target: int) -> None:
+def _read(source: int) -> bytes:
     try:
-        data = os.read(source, 4096)
+        return os.read(source, 4096)
     except OSError:  # EIO while no one holds the far end open: nothing to relay
-        return
+        return b""
+
+
+def _write(target: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        written = os.write(target, view)
-        view = view[written:]
+        view = view[os.write(target, view) :]
 
 
 @asynccontextmanager
@@ -48,13 +53,31 @@ async def null_modem() -> AsyncIterator[NullModem]:
     master_a, slave_a = os.openpty()
     master_b, slave_b = os.openpty()
     fds = (master_a, slave_a, master_b, slave_b)
+    modem = NullModem(os.ttyname(slave_a), os.ttyname(slave_b))
+    held: list[asyncio.TimerHandle] = []
+
+    def a_to_b() -> None:
+        data = _read(master_a)
+        delay_s = modem.delay_to_b(data) if data and modem.delay_to_b else 0.0
+        if delay_s > 0:
+            held.append(loop.call_later(delay_s, _write, master_b, data))
+        elif data:
+            _write(master_b, data)
+
+    def b_to_a() -> None:
+        data = _read(master_b)
+        if data:
+            _write(master_a, data)
+
     try:
         for fd in fds:
             tty.setraw(fd)
-        loop.add_reader(master_a, _relay, master_a, master_b)
-        loop.add_reader(master_b, _relay, master_b, master_a)
-        yield NullModem(os.ttyname(slave_a), os.ttyname(slave_b))
+        loop.add_reader(master_a, a_to_b)
+        loop.add_reader(master_b, b_to_a)
+        yield modem
     finally:
+        for handle in held:
+            handle.cancel()
         loop.remove_reader(master_a)
         loop.remove_reader(master_b)
         for fd in fds:

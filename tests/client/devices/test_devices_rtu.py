@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 
 from openderms.client.devices import Site, load_builtin_map
-from openderms.client.devices.errors import MapError
+from openderms.client.devices.errors import DeviceIOError, MapError
 from openderms.client.devices.site import DeviceConfig
 from openderms.client.devices.sunspec import ModelInstance
 from openderms.client.devices.transport import ModbusLink, RtuConfig
 from openderms.client.sim import RunningSite, parse_config, start_site
 from openderms.client.sim.devices import INVERTER_MODELS
-from openderms.client.sim.nullmodem import null_modem
+from openderms.client.sim.nullmodem import NullModem, null_modem
 
 NOON = 12 * 3600.0
 BOUND_S = 10.0
@@ -41,7 +41,9 @@ BUS_SITE: dict[str, Any] = {
 
 
 @asynccontextmanager
-async def rtu_site(*extra: dict[str, Any]) -> AsyncIterator[tuple[RunningSite, Site]]:
+async def rtu_site(
+    *extra: dict[str, Any],
+) -> AsyncIterator[tuple[RunningSite, Site, NullModem]]:
     """The simulated bus on one end of a null modem, a gateway :class:`Site` on the other.
 
     ``extra`` gateway device entries (e.g. a unit nobody answers) join the same line.
@@ -56,13 +58,13 @@ async def rtu_site(*extra: dict[str, Any]) -> AsyncIterator[tuple[RunningSite, S
                 entry.update(timeout_s=TIMEOUT_S, retries=0)
             site = Site.from_config({"devices": entries})
             try:
-                yield sim, site
+                yield sim, site, cable
             finally:
                 await site.close()
 
 
 async def test_sunspec_discovery_over_rtu_finds_the_model_chain() -> None:
-    async with rtu_site() as (_sim, site):
+    async with rtu_site() as (_sim, site, _cable):
         found = await site.discover()
     for name in ("pv1", "pv2"):
         chain = found[name]
@@ -73,7 +75,7 @@ async def test_sunspec_discovery_over_rtu_finds_the_model_chain() -> None:
 
 
 async def test_wmaxlimpct_with_revert_timer_reaches_the_inverter_over_rtu() -> None:
-    async with rtu_site() as (sim, site):
+    async with rtu_site() as (sim, site, _cable):
         await site.discover()
         pv2 = site.drivers["pv2"]
         result = await pv2.write("power_limit_pct", 25.0, revert_s=30)
@@ -98,7 +100,7 @@ async def test_wmaxlimpct_with_revert_timer_reaches_the_inverter_over_rtu() -> N
 async def test_two_units_on_one_line_share_one_client_and_its_lock() -> None:
     """One serial port, one owner: the units' requests queue on one lock and never
     interleave, so concurrent polls each get their own device's answer."""
-    async with rtu_site() as (_sim, site):
+    async with rtu_site() as (_sim, site, _cable):
         first, second = (site.drivers[n].io for n in ("pv1", "pv2"))
         assert isinstance(first, ModbusLink) and isinstance(second, ModbusLink)
         shared_client = first.client is second.client
@@ -117,7 +119,7 @@ async def test_two_units_on_one_line_share_one_client_and_its_lock() -> None:
 
 async def test_silent_unit_times_out_on_its_own_and_the_other_units_still_answer() -> None:
     ghost = {"name": "ghost", "map": "sunspec-inverter", "unit_id": 9}
-    async with rtu_site(ghost) as (_sim, site):
+    async with rtu_site(ghost) as (_sim, site, _cable):
         found = await site.discover()
         started = time.monotonic()
         telemetry = await site.read_telemetry(now=NOON)
@@ -144,3 +146,30 @@ async def test_units_on_one_line_must_agree_on_its_settings() -> None:
     ]
     with pytest.raises(MapError, match=r"devices\[b\]\.serial: /dev/ttyUSB0"):
         Site(configs)
+
+
+async def test_late_answer_of_a_slow_unit_is_never_taken_for_another_units() -> None:
+    """Unit 1's reply reaches the gateway after it gave up, while unit 2's request is
+    pending. RTU frames carry no transaction id, only the unit id tells them apart: a
+    unit-2 read may be lost to the collision (an error), but never returns unit 1's data."""
+    async with rtu_site() as (_sim, site, cable):
+        await site.discover()
+        late_s = TIMEOUT_S + 0.15
+        cable.delay_to_b = lambda chunk: late_s if chunk[:1] == b"\x01" else 0.0
+        pv1, pv2 = site.drivers["pv1"], site.drivers["pv2"]
+        with pytest.raises(DeviceIOError, match="No response received"):
+            await pv1.read(["rated_power_w"])
+        started = time.monotonic()
+        seen: list[object] = []
+        while time.monotonic() - started < 0.4:  # spans the stale frame's arrival
+            try:
+                seen.append((await pv2.read(["rated_power_w"]))["rated_power_w"])
+            except DeviceIOError as exc:
+                seen.append(exc)
+        cable.delay_to_b = None
+        await asyncio.sleep(late_s)  # let anything still held reach the gateway
+        recovered = await pv1.read(["rated_power_w"])
+    answers = [s for s in seen if not isinstance(s, DeviceIOError)]
+    assert len(answers) >= 3
+    assert answers == [3000.0] * len(answers)
+    assert recovered == {"rated_power_w": 6000.0}
