@@ -44,7 +44,8 @@ class DeviceConfig:
         """Build from a gateway config entry.
 
         ``{name, map, host, port, unit_id, timeout_s, retries}`` for Modbus TCP or
-        ``{name, map, serial: {port, baudrate, parity, stopbits}, unit_id, ...}`` for RTU;
+        ``{name, map, serial: {port, baudrate, parity, stopbits, bytesize}, unit_id, ...}``
+        for RTU (devices on one ``port`` share the line and must agree on its settings);
         ``map`` is a built-in map name or a path to a YAML file.
         """
         name = raw.get("name")
@@ -66,11 +67,18 @@ class DeviceConfig:
             serial = raw["serial"]
             if not isinstance(serial, Mapping) or "port" not in serial:
                 raise MapError(f"devices[{name}].serial.port: required")
+            parity = serial.get("parity", "N")
+            if parity not in ("N", "E", "O"):
+                raise MapError(f"devices[{name}].serial.parity: expected N, E or O")
+            stopbits, bytesize = int(serial.get("stopbits", 1)), int(serial.get("bytesize", 8))
+            if stopbits not in (1, 2) or bytesize not in (7, 8):
+                raise MapError(f"devices[{name}].serial: stopbits 1 or 2, bytesize 7 or 8")
             link = RtuConfig(
                 port=str(serial["port"]),
                 baudrate=int(serial.get("baudrate", 9600)),
-                parity=serial.get("parity", "N"),
-                stopbits=int(serial.get("stopbits", 1)),
+                parity=parity,
+                stopbits=stopbits,
+                bytesize=bytesize,
                 **common,  # type: ignore[arg-type]  # keys and types fixed above
             )
         else:

@@ -173,3 +173,40 @@ async def test_late_answer_of_a_slow_unit_is_never_taken_for_another_units() -> 
     assert len(answers) >= 3
     assert answers == [3000.0] * len(answers)
     assert recovered == {"rated_power_w": 6000.0}
+
+
+@pytest.mark.parametrize(
+    ("serial", "message"),
+    [
+        ({"port": "/dev/ttyUSB0", "parity": "M"}, r"serial\.parity: expected N, E or O"),
+        ({"port": "/dev/ttyUSB0", "stopbits": 3}, r"serial: stopbits 1 or 2"),
+        ({"port": "/dev/ttyUSB0", "bytesize": 6}, r"serial: stopbits 1 or 2, bytesize 7 or 8"),
+        ({"baudrate": 9600}, r"serial\.port: required"),
+    ],
+)
+def test_bad_serial_line_settings_are_rejected_at_load(
+    serial: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(MapError, match=message):
+        DeviceConfig.from_mapping({"name": "pv", "map": "sunspec-inverter", "serial": serial})
+
+
+def test_serial_line_settings_are_loaded() -> None:
+    config = DeviceConfig.from_mapping(
+        {
+            "name": "pv",
+            "map": "sunspec-inverter",
+            "unit_id": 3,
+            "serial": {"port": "/dev/ttyUSB0", "baudrate": 19200, "parity": "E", "bytesize": 7},
+        }
+    )
+    assert config.link == RtuConfig(
+        "/dev/ttyUSB0",
+        baudrate=19200,
+        parity="E",
+        stopbits=1,
+        bytesize=7,
+        unit_id=3,
+        timeout_s=2.0,
+        retries=1,
+    )
