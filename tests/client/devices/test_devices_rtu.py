@@ -210,3 +210,19 @@ def test_serial_line_settings_are_loaded() -> None:
         timeout_s=2.0,
         retries=1,
     )
+
+
+async def test_missing_serial_adapter_is_an_error_of_its_devices_only() -> None:
+    """An unplugged adapter fails its line's devices at connect; the bus on the other
+    port keeps answering in the same poll."""
+    unplugged = {
+        "name": "unplugged",
+        "map": "sunspec-inverter",
+        "serial": {"port": "/nonexistent/ttyUSB7"},
+    }
+    async with rtu_site(unplugged) as (_sim, site, _cable):
+        telemetry = await site.read_telemetry(now=NOON)
+    error = telemetry.devices["unplugged"].error
+    assert error is not None and "cannot connect" in error
+    assert telemetry.devices["pv1"].get("rated_power_w") == 6000.0
+    assert telemetry.devices["pv2"].get("rated_power_w") == 3000.0
