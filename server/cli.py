@@ -81,6 +81,10 @@ def _run(args: argparse.Namespace) -> int:
     except ServerError as exc:
         sys.stderr.write(f"openderms server: {exc}\n")
         return 2
+    if args.advertise and settings.tls_terminated_by_proxy:
+        # The TXT https key would name a plain-HTTP port: advertise the proxy instead.
+        sys.stderr.write("openderms server: --advertise needs the server's own TLS listener\n")
+        return 2
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -146,8 +146,7 @@ def server_from_service(
     addresses : sequence of str
         The instance host's addresses (A/AAAA records).
     txt : mapping
-        TXT record keys (lower case, as zeroconf gives them) and values; a key
-        without ``=`` maps to None.
+        TXT record keys (any case) and values; a key without ``=`` maps to None.
 
     Raises
     ------
@@ -155,6 +154,11 @@ def server_from_service(
         ``txtvers`` is not 1, ``dcap`` is missing, there is no ``https`` key (HTTP-only
         server), the port is bad or no address is usable.
     """
+    # RFC 6763 §6.4: keys are case-insensitive and the first of a repeated key wins.
+    lowered: dict[bytes, bytes | None] = {}
+    for key, value in txt.items():
+        lowered.setdefault(key.lower(), value)
+    txt = lowered
     txtvers = txt.get(b"txtvers")
     if txtvers != b"1":
         raise DiscoveryError(f"txtvers is {txtvers!r}, not 1")

@@ -96,3 +96,23 @@ async def test_gateway_finds_server_started_with_advertise(
             process.kill()
             await process.wait()
     assert url == f"https://127.0.0.1:{port}/dcap"
+
+
+def test_advertise_is_refused_behind_a_tls_proxy(tmp_path: Path) -> None:
+    """The listener speaks plain HTTP then: a TXT https key would send gateways astray."""
+    import subprocess
+
+    config = tmp_path / "server.toml"
+    config.write_text(
+        'tls_terminated_by_proxy = true\ntrusted_proxies = ["127.0.0.1"]\n', encoding="utf-8"
+    )
+    command = [sys.executable, "-m", "openderms.cli", "server", "--config", str(config)]
+    # A subprocess with a timeout: were the check lost, the server would run, not hang us.
+    done = subprocess.run(
+        [*command, "--listen", "127.0.0.1:0", "--db", str(tmp_path / "s.db"), "--advertise"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "--advertise needs the server's own TLS listener" in done.stderr

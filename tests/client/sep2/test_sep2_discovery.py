@@ -56,6 +56,13 @@ def test_txtvers_other_than_1_is_refused(txtvers: bytes | None) -> None:
         server_from_service(NAME, ["192.0.2.7"], txt)
 
 
+def test_txt_keys_are_case_insensitive() -> None:
+    """RFC 6763 §6.4: ``TxtVers`` and ``DCAP`` are the keys ``txtvers`` and ``dcap``."""
+    txt = {b"TxtVers": b"1", b"DCAP": b"/sep/dcap", b"Https": b"9443"}
+    url = server_from_service(NAME, ["192.0.2.7"], txt).dcap_url
+    assert url == "https://192.0.2.7:9443/sep/dcap"
+
+
 def test_missing_txtvers_is_refused() -> None:
     txt = {k: v for k, v in GOOD_TXT.items() if k != b"txtvers"}
     with pytest.raises(DiscoveryError, match="txtvers"):
@@ -254,3 +261,34 @@ async def test_nothing_found_fails_within_the_timeout() -> None:
             browse_dcap_url(0.5, subtype=_unique("none"), interfaces=LOOPBACK), 10
         )
     assert time.monotonic() - started < 3.0
+
+
+async def test_closing_the_advertisement_withdraws_it_from_browsers() -> None:
+    """``Advertisement.close`` sends goodbyes (TTL 0, RFC 6762 §10.1): browsers drop it now."""
+    from zeroconf import ServiceStateChange, Zeroconf
+    from zeroconf.asyncio import AsyncServiceBrowser, AsyncZeroconf
+
+    advertisement = await asyncio.wait_for(
+        advertise("127.0.0.1", 8443, instance=_unique("bye")), 10
+    )
+    changes: asyncio.Queue[ServiceStateChange] = asyncio.Queue()
+
+    def on_change(
+        zeroconf: Zeroconf, service_type: str, name: str, state_change: ServiceStateChange
+    ) -> None:
+        if name == advertisement.name:
+            changes.put_nowait(state_change)
+
+    azc = AsyncZeroconf(interfaces=LOOPBACK)
+    browser = AsyncServiceBrowser(azc.zeroconf, [SERVICE_TYPE], handlers=[on_change])
+    try:
+        assert await asyncio.wait_for(changes.get(), 5) is ServiceStateChange.Added
+        await asyncio.wait_for(advertisement.close(), 10)
+        while (change := await asyncio.wait_for(changes.get(), 5)) is not (
+            ServiceStateChange.Removed
+        ):
+            assert change is ServiceStateChange.Updated
+    finally:
+        await browser.async_cancel()
+        await azc.async_close()
+        await asyncio.wait_for(advertisement.close(), 10)
