@@ -18,7 +18,8 @@ def register(subparsers: Any) -> None:
             "inverter, battery and meter; plain registers for the EV charger and heat pump) "
             "with simple physics stepped by the clock. Point a gateway at the printed ports. "
             "Devices naming a [[bus]] (serial = port path, baudrate, parity) answer their "
-            "unit_id over Modbus RTU on that serial line instead."
+            'unit_id over Modbus RTU on that serial line instead (serial = "pty": a virtual '
+            "cable; the log names the end for the gateway)."
         ),
     )
     parser.add_argument("--config", help="site TOML (default: the packaged default.toml)")

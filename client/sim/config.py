@@ -13,6 +13,7 @@ from openderms.client.sim.errors import SimConfigError
 
 __all__ = [
     "DEVICE_TYPES",
+    "VIRTUAL_SERIAL",
     "SimBusConfig",
     "SimConfig",
     "SimDeviceConfig",
@@ -29,6 +30,10 @@ DEVICE_TYPES: dict[str, str] = {
     "heatpump": "heatpump-sgready",
 }
 """Simulated device type -> the built-in device map that drives it."""
+
+VIRTUAL_SERIAL = "pty"
+"""A bus ``serial`` asking `openderms sim` for a virtual cable (a pty pair): the simulator
+serves one end and logs the other for the gateway; no adapter or socat needed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +63,8 @@ class SimBusConfig:
 
     name: str
     serial: str
-    """Serial device the simulator opens, e.g. ``/dev/ttyUSB1`` or one end of a pty pair."""
+    """Serial device the simulator opens, e.g. ``/dev/ttyUSB1`` or one end of a pty pair;
+    ``"pty"`` (:data:`VIRTUAL_SERIAL`) asks `openderms sim` to make a virtual cable."""
     baudrate: int = 9600
     parity: Literal["N", "E", "O"] = "N"
     stopbits: int = 1
@@ -217,7 +223,8 @@ def _parse_buses(raw_buses: Any, origin: str) -> tuple[SimBusConfig, ...]:
         name, serial = raw.get("name"), raw.get("serial")
         if not isinstance(name, str) or not name or any(b.name == name for b in buses):
             raise SimConfigError(f"{where}.name: a unique name is required")
-        if not isinstance(serial, str) or not serial or any(b.serial == serial for b in buses):
+        taken = serial != VIRTUAL_SERIAL and any(b.serial == serial for b in buses)
+        if not isinstance(serial, str) or not serial or taken:
             raise SimConfigError(f"{where}.serial: a serial port path, one bus per port")
         ints: dict[str, int] = {}
         for key, default, allowed in (

@@ -6,9 +6,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import replace
 from datetime import datetime
 
-from openderms.client.sim.config import SimConfig, default_config, load_config
+from openderms.client.sim.config import VIRTUAL_SERIAL, SimConfig, default_config, load_config
+from openderms.client.sim.nullmodem import null_modem
 from openderms.client.sim.server import start_site
 
 __all__ = ["run_sim"]
@@ -37,7 +40,17 @@ async def run_sim(
         logging.getLogger("pymodbus").setLevel(logging.WARNING)
     wall0 = clock()
     sim0 = datetime.fromisoformat(start_iso).timestamp() if start_iso else wall0
-    async with start_site(config, start=sim0) as site:
+    async with AsyncExitStack() as stack:
+        buses = []
+        for bus in config.buses:
+            if bus.serial == VIRTUAL_SERIAL:
+                cable = await stack.enter_async_context(null_modem())
+                log.info("bus %s: virtual cable, gateway serial port %s", bus.name, cable.b)
+                buses.append(replace(bus, serial=cable.a))
+            else:
+                buses.append(bus)
+        config = replace(config, buses=tuple(buses))
+        site = await stack.enter_async_context(start_site(config, start=sim0))
         for endpoint in site.endpoints.values():
             if endpoint.bus is not None:
                 where = (

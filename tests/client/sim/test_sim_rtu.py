@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -257,3 +258,58 @@ async def test_openderms_sim_serves_a_bus_from_its_toml(
     assert len(seen) == 3  # steps at 0, 10 and 20 s of wall time
     assert all(s["rated_power_w"] == 4000.0 for s in seen)
     assert all(isinstance(s["active_power_w"], float) and s["active_power_w"] > 0 for s in seen)
+
+
+async def test_openderms_sim_makes_a_virtual_cable_for_serial_pty(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``serial = "pty"``: no adapter or socat; the log names the gateway's end of the
+    cable, and a gateway opening it reads the simulated inverter over RTU."""
+    caplog.set_level(logging.INFO, logger="openderms.client.sim.runtime")
+    config = tmp_path / "site.toml"
+    config.write_text(
+        '[[bus]]\nname = "rs485"\nserial = "pty"\n\n'
+        '[[device]]\nname = "pv"\ntype = "inverter"\nbus = "rs485"\nunit_id = 4\n'
+        "rated_w = 5000.0\n"
+    )
+    wall = [1000.0]
+    seen: list[object] = []
+
+    async def sleep_and_poll(seconds: float) -> None:
+        wall[0] += seconds
+        found = re.search(r"bus rs485: virtual cable, gateway serial port (\S+)", caplog.text)
+        assert found, caplog.text
+        (link,) = _links(found.group(1), 4)
+        driver = GenericDriver(load_builtin_map("sunspec-inverter"), link)
+        try:
+            await driver.discover()
+            seen.append((await driver.read(["rated_power_w"]))["rated_power_w"])
+        finally:
+            await link.close()
+
+    async with asyncio.timeout(BOUND_S):
+        result = await run_sim(
+            str(config), duration_s=0.5, clock=lambda: wall[0], sleep=sleep_and_poll
+        )
+    assert result == 0
+    assert seen == [5000.0]
+
+
+def test_several_buses_may_each_ask_for_a_virtual_cable() -> None:
+    config = parse_config(
+        {
+            "bus": [{"name": "a", "serial": "pty"}, {"name": "b", "serial": "pty"}],
+            "device": [{"name": "pv", "type": "inverter", "bus": "a"}],
+        }
+    )
+    assert [b.serial for b in config.buses] == ["pty", "pty"]
+    with pytest.raises(SimConfigError, match="one bus per port"):
+        parse_config(
+            {
+                "bus": [
+                    {"name": "a", "serial": "/dev/ttyS0"},
+                    {"name": "b", "serial": "/dev/ttyS0"},
+                ],
+                "device": [{"name": "pv", "type": "inverter", "bus": "a"}],
+            }
+        )
