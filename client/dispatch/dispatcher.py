@@ -133,8 +133,9 @@ class Dispatcher:
                 margin_w=self.margin_w,
                 phase_limit_a=self.phase_limit_a,
             )
+            # Debug: a binding limit clamps on every cycle; the report carries the lines.
             for line in decision.clamped if decision is not None else ():
-                log.info("%s target clamped: %s", targets.source, line)
+                log.debug("%s target clamped: %s", targets.source, line)
         plan = plan_commands(
             limits,
             telemetry,
