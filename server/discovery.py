@@ -86,6 +86,7 @@ class Advertisement:
 
     zeroconf: AsyncZeroconf
     info: ServiceInfo
+    closed: bool = False
 
     @property
     def name(self) -> str:
@@ -93,7 +94,10 @@ class Advertisement:
         return self.info.name
 
     async def close(self) -> None:
-        """Unregister and close the mDNS sockets."""
+        """Unregister and close the mDNS sockets (a second call does nothing)."""
+        if self.closed:
+            return
+        self.closed = True
         await self.zeroconf.async_unregister_all_services()
         await self.zeroconf.async_close()
 

@@ -1,4 +1,7 @@
-"""Finding the server: DNS-SD of ``_smartenergy._tcp`` (IEEE 2030.5-2018 clause 7, RFC 6763).
+"""Finding the server: DNS-SD of ``_smartenergy._tcp`` (IEEE 2030.5-2018 "Discovery", RFC 6763).
+
+The key rules below are as public secondary sources state the standard's Discovery
+clause (§7.4/§7.5 of the 2018 edition); the IEEE text itself was not at hand.
 
 A 2030.5 server advertises the service ``_smartenergy._tcp`` (optionally also under a
 subtype, ``<subtype>._sub._smartenergy._tcp``) with TXT keys:
@@ -37,6 +40,7 @@ __all__ = [
     "DiscoveredServer",
     "DiscoveryError",
     "browse_dcap_url",
+    "browse_servers",
     "browse_type",
     "dcap_url_from_service",
     "instance_label",
