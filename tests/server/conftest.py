@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from server_testlib import DeviceCerts, FakeClock, Sep2Server
+from server_testlib import (
+    DeviceCerts,
+    FakeClock,
+    Sep2Server,
+    fresh_postgres_schema,
+    postgres_url,
+)
 from sqlalchemy import inspect, text
 
 from openderms.certs.hypercorn_tls import hypercorn_config
@@ -19,18 +23,7 @@ from openderms.server.app import create_app
 from openderms.server.config import ServerSettings
 from openderms.server.runner import Listener, ServingHandle, serve
 from openderms.server.services.changes import RecordingChangeSink
-from openderms.server.store.db import Store, make_engine
-
-PG_ENV = "OPENDERMS_TEST_POSTGRES_URL"
-
-
-def _postgres_url() -> str:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {PG_ENV} is not set")
-        pytest.skip(f"{PG_ENV} is not set (PostgreSQL tests need it)")
-    return url
+from openderms.server.store.db import Store
 
 
 @pytest.fixture(scope="session")
@@ -44,23 +37,10 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def _postgres_schema() -> Iterator[tuple[str, str]]:
     """A fresh PostgreSQL schema migrated to head once per session, dropped at the end."""
-    url = _postgres_url()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # unreachable server: fail in CI, else skip
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL at {PG_ENV} unreachable: {exc}")
-        pytest.skip(f"PostgreSQL at {PG_ENV} unreachable: {exc}")
-    Store.open(url, schema=schema).dispose()
-    try:
+    url = postgres_url()
+    with fresh_postgres_schema(url) as schema:
+        Store.open(url, schema=schema).dispose()
         yield url, schema
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

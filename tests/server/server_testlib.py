@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 import httpx
+import pytest
+from sqlalchemy import text
 
 from openderms.certs.identity import DeviceIdentity
 from openderms.certs.pki import DeviceFiles, PkiPaths, issue_device
@@ -14,10 +20,47 @@ from openderms.schemas.sep2.codec import SEP_XML
 from openderms.server.config import ServerSettings
 from openderms.server.scope import ServiceContext
 from openderms.server.services.changes import RecordingChangeSink
-from openderms.server.store.db import Store
+from openderms.server.store.db import Store, make_engine
 from openderms.server.store.models import ControlModeColumns, DERControlRow
 
 T = TypeVar("T")
+
+#: The PostgreSQL server of the tests (CI sets it; see the brief's rules on skipping).
+PG_ENV = "OPENDERMS_TEST_POSTGRES_URL"
+
+
+def postgres_url() -> str:
+    """$OPENDERMS_TEST_POSTGRES_URL; skips when unset, fails instead when CI=true."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {PG_ENV} is not set")
+        pytest.skip(f"{PG_ENV} is not set (PostgreSQL tests need it)")
+    return url
+
+
+@contextmanager
+def fresh_postgres_schema(url: str) -> Iterator[str]:
+    """A new empty schema on ``url``, dropped with everything in it afterwards.
+
+    An unreachable server skips the test, or fails it when CI=true.
+    """
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = make_engine(url)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # unreachable server: fail in CI, else skip
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at {PG_ENV} unreachable: {exc}")
+        pytest.skip(f"PostgreSQL at {PG_ENV} unreachable: {exc}")
+    try:
+        yield schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
 
 # --- a real head-end over mutual TLS on loopback -------------------------------------------
 

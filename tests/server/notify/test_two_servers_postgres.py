@@ -8,9 +8,7 @@ listener exactly once, and every subscriber must end with the final list.
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +19,7 @@ import pytest
 from notify_listener import NotificationListener
 from notify_pki import NotifyPki, make_notify_pki
 from server_process import ServerProcess, admin_call
-from sqlalchemy import text
+from server_testlib import fresh_postgres_schema, postgres_url
 from sqlmodel import select
 
 from openderms.certs.pki import issue_device
@@ -31,44 +29,23 @@ from openderms.schemas.sep2 import models as sep
 from openderms.server.admin.tokens import create_token
 from openderms.server.sep2 import uris
 from openderms.server.store.admin import AdminRole
-from openderms.server.store.db import Store, make_engine
+from openderms.server.store.db import Store
 from openderms.server.store.outbox import NotificationOutbox, OutboxStatus
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-PG_ENV = "OPENDERMS_TEST_POSTGRES_URL"
 CONTROLS = 6
 DEVICES = 5
-
-
-def _pg_url() -> str:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {PG_ENV} is not set")
-        pytest.skip(f"{PG_ENV} is not set (PostgreSQL tests need it)")
-    return url
 
 
 @pytest.fixture
 def pg_schema_url() -> Iterator[tuple[str, str]]:
     """(URL whose connections use a fresh schema, schema name); dropped afterwards."""
-    url = _pg_url()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL at {PG_ENV} unreachable: {exc}")
-        pytest.skip(f"PostgreSQL at {PG_ENV} unreachable: {exc}")
-    separator = "&" if "?" in url else "?"
-    # libpq's `options` puts the schema first on every connection's search_path.
-    yield f"{url}{separator}options={quote(f'-csearch_path={schema}')}", schema
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    url = postgres_url()
+    with fresh_postgres_schema(url) as schema:
+        separator = "&" if "?" in url else "?"
+        # libpq's `options` puts the schema first on every connection's search_path.
+        yield f"{url}{separator}options={quote(f'-csearch_path={schema}')}", schema
 
 
 def _all_delivered(store: Store) -> bool:
@@ -85,7 +62,7 @@ def test_two_servers_on_one_database_deliver_each_notification_once(
     notify_pki: NotifyPki = make_notify_pki(pki_dir)
     devices = [notify_pki.client] + [issue_device(pki_dir, f"dev{i}") for i in range(DEVICES - 1)]
     # Migrate once up front so the two processes do not race to create the schema.
-    store = Store.open(_pg_url(), schema=schema)
+    store = Store.open(postgres_url(), schema=schema)
     token = store.call(
         create_token, name="ops", role=AdminRole.UTILITY, aggregator_lfdi=None, now=1
     ).token
