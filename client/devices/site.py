@@ -93,7 +93,7 @@ class Site:
 
     Devices behind one connection (several unit ids on one RS485 line, or behind one
     Modbus TCP gateway) share one pymodbus client, whose lock keeps their requests from
-    interleaving on the wire; the first device's timeout and retries apply to the line.
+    interleaving on the wire; each device's own timeout and retries apply to its requests.
     """
 
     def __init__(

@@ -126,7 +126,20 @@ class ModbusLink:
             return f"{self.config.host}:{self.config.port}/{self.config.unit_id}"
         return f"{self.config.port}/{self.config.unit_id}"
 
+    def _use_own_timing(self) -> None:
+        """Apply this device's timeout and retries to the (possibly shared) client.
+
+        Called with :attr:`lock` held: units on one RS-485 line share a client, yet a unit
+        known to be slow or absent gets its own timeout. pymodbus 3.16 reads both from its
+        transaction manager (``ctx``) at every request.
+        """
+        ctx = getattr(self._client, "ctx", None)
+        if ctx is not None:
+            ctx.comm_params.timeout_connect = self.config.timeout_s
+            ctx.retries = self.config.retries
+
     async def _ensure_connected(self) -> None:
+        self._use_own_timing()
         if self._client.connected:
             return
         try:

@@ -55,7 +55,8 @@ async def rtu_site(
             entries = [*gateway["devices"], *extra]
             for entry in entries:
                 entry.setdefault("serial", gateway["devices"][0]["serial"])
-                entry.update(timeout_s=TIMEOUT_S, retries=0)
+                entry.setdefault("timeout_s", TIMEOUT_S)
+                entry.setdefault("retries", 0)
             site = Site.from_config({"devices": entries})
             try:
                 yield sim, site, cable
@@ -226,3 +227,19 @@ async def test_missing_serial_adapter_is_an_error_of_its_devices_only() -> None:
     assert error is not None and "cannot connect" in error
     assert telemetry.devices["pv1"].get("rated_power_w") == 6000.0
     assert telemetry.devices["pv2"].get("rated_power_w") == 3000.0
+
+
+async def test_each_unit_on_a_shared_line_keeps_its_own_timeout() -> None:
+    """One client serves the line, but a unit known to be absent may give up sooner, and
+    that short timeout must not cut off a slower unit that does answer."""
+    ghost = {"name": "ghost", "map": "sunspec-inverter", "unit_id": 9, "timeout_s": 0.05}
+    async with rtu_site(ghost) as (_sim, site, cable):
+        await site.discover()
+        cable.delay_to_b = lambda chunk: 0.15 if chunk[:1] == b"\x01" else 0.0  # unit 1: slow
+        started = time.monotonic()
+        with pytest.raises(DeviceIOError, match="No response received"):
+            await site.drivers["ghost"].read(["rated_power_w"])
+        ghost_s = time.monotonic() - started
+        slow = await site.drivers["pv1"].read(["rated_power_w"])
+    assert ghost_s < 0.25, "the ghost waited for the line's other timeout (0.3 s)"
+    assert slow == {"rated_power_w": 6000.0}, "pv1 answers within its own 0.3 s"
