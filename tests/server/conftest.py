@@ -14,6 +14,7 @@ from server_testlib import (
     Sep2Server,
     fresh_postgres_schema,
     postgres_url,
+    wait_until_serving,
 )
 from sqlalchemy import inspect, text
 
@@ -109,10 +110,7 @@ async def sep2_server(
     task = asyncio.create_task(
         serve([Listener(app, config, "2030.5")], shutdown_trigger=stop.wait, handle=handle)
     )
-    ready = asyncio.create_task(handle.ready.wait())
-    await asyncio.wait({task, ready}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
-    if task.done():
-        task.result()  # raises the start-up error
+    await wait_until_serving(task, handle)
     host, port = handle.addresses["2030.5"][0]
     server = Sep2Server(
         base_url=f"https://{host}:{port}",

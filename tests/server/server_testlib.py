@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from openderms.certs.pki import DeviceFiles, PkiPaths, issue_device
 from openderms.certs.tls import client_context
 from openderms.schemas.sep2.codec import SEP_XML
 from openderms.server.config import ServerSettings
+from openderms.server.runner import ServingHandle
 from openderms.server.scope import ServiceContext
 from openderms.server.services.changes import RecordingChangeSink
 from openderms.server.store.db import Store, make_engine
@@ -204,3 +206,13 @@ def schedule_control(
         duration_s=duration_s,
         modes=ControlModeColumns(op_mod_exp_lim_w=0.0) if modes is None else modes,
     )
+
+
+async def wait_until_serving(
+    task: asyncio.Task[None], handle: ServingHandle, *, timeout_s: float = 10
+) -> None:
+    """Wait until the server ``task`` listens; re-raise its error if it failed to start."""
+    ready = asyncio.create_task(handle.ready.wait())
+    await asyncio.wait({task, ready}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        task.result()  # raises the start-up error

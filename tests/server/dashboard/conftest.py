@@ -10,7 +10,7 @@ import httpx
 import pytest
 from dashboard_testlib import AGGREGATOR_LFDI, DashboardServer, seed
 from hypercorn.config import Config
-from server_testlib import NOW, FakeClock
+from server_testlib import NOW, FakeClock, wait_until_serving
 
 from openderms.certs.pki import PkiPaths
 from openderms.server.admin.app import create_admin_app
@@ -48,10 +48,7 @@ async def dashboard(store: Store, server_pki: PkiPaths) -> AsyncIterator[Dashboa
     task = asyncio.create_task(
         serve([Listener(app, config, "admin")], shutdown_trigger=stop.wait, handle=handle)
     )
-    ready = asyncio.create_task(handle.ready.wait())
-    await asyncio.wait({task, ready}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
-    if task.done():
-        task.result()
+    await wait_until_serving(task, handle)
     host, port = handle.addresses["admin"][0]
     trust = ssl.create_default_context(cafile=str(server_pki.serca_cert))
     trust.check_hostname = False  # the 2030.5 server certificate names no host

@@ -7,7 +7,7 @@ import ssl
 from pathlib import Path
 
 import httpx
-from server_testlib import NOW
+from server_testlib import NOW, wait_until_serving
 
 from openderms.certs.pki import PkiPaths
 from openderms.server.admin.tokens import create_token
@@ -37,10 +37,7 @@ async def test_run_server_serves_the_dashboard_beside_the_admin_api(
     task = asyncio.create_task(
         run_server(settings, shutdown_trigger=stop.wait, handle=handle, clock=lambda: NOW)
     )
-    ready = asyncio.create_task(handle.ready.wait())
-    await asyncio.wait({task, ready}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
-    if task.done():
-        task.result()
+    await wait_until_serving(task, handle)
     port = handle.addresses["admin"][0][1]
     trust = ssl.create_default_context(cafile=str(server_pki.serca_cert))
     trust.check_hostname = False
