@@ -243,3 +243,19 @@ async def test_each_unit_on_a_shared_line_keeps_its_own_timeout() -> None:
         slow = await site.drivers["pv1"].read(["rated_power_w"])
     assert ghost_s < 0.25, "the ghost waited for the line's other timeout (0.3 s)"
     assert slow == {"rated_power_w": 6000.0}, "pv1 answers within its own 0.3 s"
+
+
+async def test_a_unit_silent_for_many_polls_never_takes_the_line_down() -> None:
+    """pymodbus counts consecutive timeouts towards closing a connection; on a shared
+    serial line the other units keep answering poll after poll regardless."""
+    ghost = {"name": "ghost", "map": "sunspec-inverter", "unit_id": 9, "timeout_s": 0.05}
+    async with rtu_site(ghost) as (_sim, site, _cable):
+        await site.discover()
+        for _ in range(6):  # more than pymodbus's retries + 3 consecutive misses
+            with pytest.raises(DeviceIOError):
+                await site.drivers["ghost"].read(["rated_power_w"])
+        polls = [await site.read_telemetry(now=NOON + i) for i in range(3)]
+    for telemetry in polls:
+        assert telemetry.devices["ghost"].error is not None
+        assert telemetry.devices["pv1"].get("rated_power_w") == 6000.0
+        assert telemetry.devices["pv2"].get("rated_power_w") == 3000.0
