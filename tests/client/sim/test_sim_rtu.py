@@ -313,3 +313,19 @@ def test_several_buses_may_each_ask_for_a_virtual_cable() -> None:
                 "device": [{"name": "pv", "type": "inverter", "bus": "a"}],
             }
         )
+
+
+async def test_write_to_a_read_only_register_is_refused_over_rtu() -> None:
+    """The exception response (code 2, illegal data address) crosses the serial line and
+    names the unit that refused; the line stays usable."""
+    async with asyncio.timeout(BOUND_S), _rtu_site() as (_site, gateway_port):
+        (link,) = _links(gateway_port, 2)
+        try:
+            with pytest.raises(DeviceIOError) as info:
+                await link.write(40002, [1])  # model 1 ID
+            header = await link.read(40000, 2)
+        finally:
+            await link.close()
+    assert info.value.exception_code == 2
+    assert "/2:" in str(info.value)
+    assert header == [0x5375, 0x6E53]
