@@ -20,7 +20,13 @@ DEVICE_LEVEL = 0
 
 
 def insert_client_resource(
-    session: Session, end_device_id: int, kind: str, xml: str, *, now: int, der_index: int = DEVICE_LEVEL
+    session: Session,
+    end_device_id: int,
+    kind: str,
+    xml: str,
+    *,
+    now: int,
+    der_index: int = DEVICE_LEVEL,
 ) -> ClientResourceRow:
     """Append one PUT (earlier rows stay as history)."""
     row = ClientResourceRow(
@@ -34,20 +40,17 @@ def select_latest_client_resource(
     session: Session, end_device_id: int, kind: str, *, der_index: int = DEVICE_LEVEL
 ) -> ClientResourceRow | None:
     """The last PUT of `kind` for this device (and DER), if any."""
-    return session.exec(
-        select(ClientResourceRow)
-        .where(
-            ClientResourceRow.end_device_id == end_device_id,
-            ClientResourceRow.der_index == der_index,
-            ClientResourceRow.kind == kind,
-        )
-        .order_by(col(ClientResourceRow.id).desc())
-        .limit(1)
-    ).first()
+    latest = select_resource_history(session, end_device_id, kind, der_index=der_index, limit=1)
+    return latest[0] if latest else None
 
 
 def select_resource_history(
-    session: Session, end_device_id: int, kind: str, *, der_index: int = DEVICE_LEVEL, limit: int = 100
+    session: Session,
+    end_device_id: int,
+    kind: str,
+    *,
+    der_index: int = DEVICE_LEVEL,
+    limit: int = 100,
 ) -> Sequence[ClientResourceRow]:
     """The last `limit` PUTs of `kind`, newest first."""
     return session.exec(
