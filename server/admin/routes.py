@@ -199,7 +199,19 @@ def _made_control(call: AdminCall, row: DERControlRow) -> dict[str, Any]:
     return control_json(row)
 
 
-def _made_default(call: AdminCall, row: DefaultDERControlRow) -> dict[str, Any]:
+def _create_control_in(
+    session: Session, call: AdminCall, program: DERProgramRow, body: CreateControlBody
+) -> dict[str, Any]:
+    row = fleet.create_control(
+        session, call.ctx, program=program, spec=_control_spec(body, call.ctx.now)
+    )
+    return _made_control(call, row)
+
+
+def _set_default_in(
+    session: Session, call: AdminCall, program: DERProgramRow, body: DefaultControlBody
+) -> dict[str, Any]:
+    row = fleet.set_default_control(session, call.ctx, program=program, spec=_default_spec(body))
     call.made["default_control_id"] = row.id
     return default_control_json(row)
 
@@ -263,8 +275,7 @@ def set_device_default_control(session: Session, call: AdminCall) -> Any:
     body = call.body_as(DefaultControlBody)
     _reject_program_id(body.program_id)
     program = fleet.device_private_program(session, call.ctx, _device(session, call))
-    row = fleet.set_default_control(session, call.ctx, program=program, spec=_default_spec(body))
-    return _made_default(call, row)
+    return _set_default_in(session, call, program, body)
 
 
 def list_groups(session: Session, call: AdminCall) -> Any:
@@ -290,17 +301,13 @@ def assign_devices(session: Session, call: AdminCall) -> Any:
 def create_group_control(session: Session, call: AdminCall) -> Any:
     body = call.body_as(CreateControlBody)
     program = fleet.program_for_group(session, int(call.params["group_id"]), body.program_id)
-    row = fleet.create_control(
-        session, call.ctx, program=program, spec=_control_spec(body, call.ctx.now)
-    )
-    return _made_control(call, row)
+    return _create_control_in(session, call, program, body)
 
 
 def set_group_default_control(session: Session, call: AdminCall) -> Any:
     body = call.body_as(DefaultControlBody)
     program = fleet.program_for_group(session, int(call.params["group_id"]), body.program_id)
-    row = fleet.set_default_control(session, call.ctx, program=program, spec=_default_spec(body))
-    return _made_default(call, row)
+    return _set_default_in(session, call, program, body)
 
 
 def create_program(session: Session, call: AdminCall) -> Any:
@@ -320,18 +327,14 @@ def create_program_control(session: Session, call: AdminCall) -> Any:
     body = call.body_as(CreateControlBody)
     _reject_program_id(body.program_id)
     program = fleet.get_program(session, int(call.params["program_id"]))
-    row = fleet.create_control(
-        session, call.ctx, program=program, spec=_control_spec(body, call.ctx.now)
-    )
-    return _made_control(call, row)
+    return _create_control_in(session, call, program, body)
 
 
 def set_program_default_control(session: Session, call: AdminCall) -> Any:
     body = call.body_as(DefaultControlBody)
     _reject_program_id(body.program_id)
     program = fleet.get_program(session, int(call.params["program_id"]))
-    row = fleet.set_default_control(session, call.ctx, program=program, spec=_default_spec(body))
-    return _made_default(call, row)
+    return _set_default_in(session, call, program, body)
 
 
 def cancel_control(session: Session, call: AdminCall) -> Any:
