@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 import httpx
 import pytest
 from hypercorn.config import Config
-from server_testlib import DeviceCerts, Sep2Server, parse
+from server_testlib import DeviceCerts, Sep2Server, parse, wait_until_serving
 
 from openderms.schemas.sep2 import models as sep
 from openderms.server.app import create_app
@@ -44,9 +45,9 @@ async def test_tls_peer_certificate_reaches_the_request(sep2_server: Sep2Server)
     assert [d.lFDI for d in listed.EndDevice] == [bytes.fromhex(ident.lfdi)]
 
 
-async def _plain_server(
-    store: Store, settings: ServerSettings
-) -> tuple[str, asyncio.Event, asyncio.Task[None]]:
+@asynccontextmanager
+async def _plain_server(store: Store, settings: ServerSettings) -> AsyncIterator[str]:
+    """The app served as plain HTTP on 127.0.0.1 (a free port) until the block ends."""
     config = Config()
     config.bind = ["127.0.0.1:0"]
     config.accesslog = None
@@ -57,29 +58,29 @@ async def _plain_server(
     task = asyncio.create_task(
         serve([Listener(app, config, "2030.5")], shutdown_trigger=stop.wait, handle=handle)
     )
-    await asyncio.wait_for(handle.ready.wait(), timeout=10)
+    await wait_until_serving(task, handle)
     host, port = handle.addresses["2030.5"][0]
-    return f"http://{host}:{port}", stop, task
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
 
 
 @pytest.fixture
 async def proxied(store: Store) -> AsyncIterator[str]:
     """The app as plain HTTP behind a proxy at 127.0.0.1 (trusted)."""
     settings = ServerSettings(tls_terminated_by_proxy=True, trusted_proxies=("127.0.0.1",))
-    url, stop, task = await _plain_server(store, settings)
-    yield url
-    stop.set()
-    await asyncio.wait_for(task, timeout=10)
+    async with _plain_server(store, settings) as url:
+        yield url
 
 
 @pytest.fixture
 async def untrusting(store: Store) -> AsyncIterator[str]:
     """The app as plain HTTP trusting a proxy address that is not ours."""
     settings = ServerSettings(tls_terminated_by_proxy=True, trusted_proxies=("192.0.2.1",))
-    url, stop, task = await _plain_server(store, settings)
-    yield url
-    stop.set()
-    await asyncio.wait_for(task, timeout=10)
+    async with _plain_server(store, settings) as url:
+        yield url
 
 
 async def test_certificate_header_from_trusted_proxy_is_believed(
