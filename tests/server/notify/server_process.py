@@ -13,6 +13,11 @@ from pathlib import Path
 
 import httpx
 
+from openderms.certs.pki import DeviceFiles
+from openderms.certs.tls import client_context
+from openderms.schemas.sep2 import encode
+from openderms.schemas.sep2 import models as sep
+
 
 class ServerProcess:
     """`openderms server` in a subprocess; reads its announced addresses."""
@@ -95,3 +100,31 @@ def admin_call(server: ServerProcess, token: str, method: str, path: str, body: 
     assert response.is_success, response.text
     result: dict = response.json()  # type: ignore[type-arg]
     return result
+
+
+def subscribe(
+    server: ServerProcess,
+    device: DeviceFiles,
+    serca: Path,
+    edev: int,
+    resource: str,
+    *,
+    notification_uri: str,
+    limit: int,
+) -> None:
+    """POST a Subscription to ``resource`` (XML, level +S1) as ``device`` over mutual TLS."""
+    subscription = sep.Subscription(
+        subscribedResource=resource,
+        encoding=0,
+        level="+S1",
+        limit=limit,
+        notificationURI=notification_uri,
+    )
+    tls = client_context(device.cert, device.key, serca)
+    with httpx.Client(verify=tls, timeout=10) as client:
+        posted = client.post(
+            f"{server.sep2_url}/edev/{edev}/sub",
+            content=encode(subscription),
+            headers={"Content-Type": "application/sep+xml"},
+        )
+    assert posted.status_code == 201, posted.text

@@ -12,15 +12,13 @@ import socket
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 from notify_listener import NotificationListener
 from notify_pki import make_notify_pki
-from server_process import ServerProcess, admin_call
+from server_process import ServerProcess, admin_call, subscribe
 from sqlmodel import select
 
-from openderms.certs.tls import client_context
-from openderms.schemas.sep2 import decode, encode
+from openderms.schemas.sep2 import decode
 from openderms.schemas.sep2 import models as sep
 from openderms.server.admin.tokens import create_token
 from openderms.server.sep2 import uris
@@ -71,23 +69,15 @@ def test_notification_left_by_a_killed_server_is_delivered_by_the_next_one(
         program = admin_call(
             first, token, "POST", "/programs", {"primacy": 1, "group_ids": [group]}
         )["id"]
-        subscription = sep.Subscription(
-            subscribedResource=uris.der_control_list(edev, program),
-            encoding=0,
-            level="+S1",
+        subscribe(
+            first,
+            notify_pki.client,
+            notify_pki.paths.serca_cert,
+            edev,
+            uris.der_control_list(edev, program),
+            notification_uri=f"https://127.0.0.1:{port}/notify",
             limit=10,
-            notificationURI=f"https://127.0.0.1:{port}/notify",
         )
-        tls = client_context(
-            notify_pki.client.cert, notify_pki.client.key, notify_pki.paths.serca_cert
-        )
-        with httpx.Client(verify=tls, timeout=10) as client:
-            posted = client.post(
-                f"{first.sep2_url}/edev/{edev}/sub",
-                content=encode(subscription),
-                headers={"Content-Type": "application/sep+xml"},
-            )
-        assert posted.status_code == 201, posted.text
         admin_call(
             first,
             token,

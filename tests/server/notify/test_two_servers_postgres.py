@@ -14,17 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-import httpx
 import pytest
 from notify_listener import NotificationListener
 from notify_pki import NotifyPki, make_notify_pki
-from server_process import ServerProcess, admin_call
+from server_process import ServerProcess, admin_call, subscribe
 from server_testlib import fresh_postgres_schema, postgres_url
 from sqlmodel import select
 
 from openderms.certs.pki import issue_device
-from openderms.certs.tls import client_context
-from openderms.schemas.sep2 import decode, encode
+from openderms.schemas.sep2 import decode
 from openderms.schemas.sep2 import models as sep
 from openderms.server.admin.tokens import create_token
 from openderms.server.sep2 import uris
@@ -80,21 +78,15 @@ def test_two_servers_on_one_database_deliver_each_notification_once(
                 two, token, "POST", "/programs", {"primacy": 5, "group_ids": [group]}
             )["id"]
             for index, (device, edev) in enumerate(zip(devices, edevs, strict=True)):
-                subscription = sep.Subscription(
-                    subscribedResource=uris.der_control_list(edev, program),
-                    encoding=0,
-                    level="+S1",
+                subscribe(
+                    servers[index % 2],
+                    device,
+                    notify_pki.paths.serca_cert,
+                    edev,
+                    uris.der_control_list(edev, program),
+                    notification_uri=f"{listener.url}/notify/{index}",
                     limit=50,
-                    notificationURI=f"{listener.url}/notify/{index}",
                 )
-                tls = client_context(device.cert, device.key, notify_pki.paths.serca_cert)
-                with httpx.Client(verify=tls, timeout=10) as client:
-                    posted = client.post(
-                        f"{servers[index % 2].sep2_url}/edev/{edev}/sub",
-                        content=encode(subscription),
-                        headers={"Content-Type": "application/sep+xml"},
-                    )
-                assert posted.status_code == 201, posted.text
 
             now = int(time.time())
             for i in range(CONTROLS):
