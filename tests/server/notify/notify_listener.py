@@ -42,6 +42,7 @@ class NotificationListener:
         self._arrived = threading.Condition(self._lock)
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.Server | None = None
+        self._handlers: set[asyncio.Task[None]] = set()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self.port = 0
 
@@ -85,15 +86,27 @@ class NotificationListener:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
+        if self._server is None:
+            return
+        self._server.close()
+        # Server.close() leaves open connections to their handlers: end them here, or they
+        # are torn down by the garbage collector after the loop has closed (and Python 3.12's
+        # wait_closed() would wait for them forever).
+        handlers = list(self._handlers)
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
+        await self._server.wait_closed()
 
     def _next_status(self) -> int:
         with self._lock:
             return self._statuses.popleft() if self._statuses else 201
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
         ssl_object = writer.get_extra_info("ssl_object")
         peer_der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
         fingerprint = hashlib.sha256(peer_der).hexdigest().upper() if peer_der else ""
