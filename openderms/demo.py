@@ -9,7 +9,7 @@ Everything runs in this one process on 127.0.0.1 with nothing but the package in
    with one program and a DefaultDERControl (a 5 kW export limit);
 4. per site, the simulated devices of ``openderms sim`` (PV, battery, meter, EV charger,
    heat pump, each a Modbus TCP server) and a gateway (``openderms client``) that
-   subscribes to its controls;
+   subscribes to its controls; site-1's gateway also runs the local optimizer;
 5. a scenario through the admin API: a fleet export limit, a disconnect of one site, the
    cancellation of the export limit; then the sites run until Ctrl-C (or ``--duration``).
 """
@@ -338,6 +338,7 @@ class _Demo:
 
     def _gateway_config(self, pki_dir: Path, name: str) -> Any:
         from openderms.client.config import GatewayConfig, NotificationConfig, TimingConfig
+        from openderms.client.optimizer_settings import OptimizerSettings
 
         return GatewayConfig(
             name=name,
@@ -359,6 +360,9 @@ class _Demo:
                 request_timeout_s=5.0,
                 comms_loss_timeout_s=300.0,
             ),
+            # The first site also runs the local optimizer inside its granted limits; the
+            # others dispatch the envelope alone, so the two can be compared side by side.
+            optimizer=OptimizerSettings(enabled=name == "site-1"),
         )
 
     # -- running -------------------------------------------------------------------------
