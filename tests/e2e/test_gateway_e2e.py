@@ -63,6 +63,14 @@ class Rig:
         assert response.is_success, response.text
         return response.json()
 
+    async def control(
+        self, modes: dict[str, Any], *, duration_s: int, starts_in_s: int = 0
+    ) -> Any:
+        """Schedule a DERControl for this gateway's device through the admin API."""
+        start = int(self.clock.now_s) + starts_in_s
+        body = {"start": start, "duration_s": duration_s, "modes": modes}
+        return await self.admin_json("POST", f"/devices/{self.lfdi}/controls", body)
+
 
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
@@ -162,15 +170,7 @@ async def test_server_down_for_minutes_then_back(tmp_path: Path) -> None:
             await gateway.start()
             rig = Rig(clock, server, site, gateway, lfdi)
             await rig.run_for(2)
-            await rig.admin_json(
-                "POST",
-                f"/devices/{lfdi}/controls",
-                {
-                    "start": int(clock.now_s),
-                    "duration_s": 3600,
-                    "modes": {"op_mod_gen_lim_w": 4000},
-                },
-            )
+            await rig.control({"op_mod_gen_lim_w": 4000}, duration_s=3600)
             await rig.run_for(15)
             assert 39.0 <= site.sim.devices["pv"].limit_pct() <= 40.0
             outage_start = clock.now_s
@@ -254,29 +254,13 @@ async def test_subscription_notification_brings_a_control_before_the_next_poll(
         try:
             await rig.run_for(3)
             # A group program makes the FSA and program lists exist to subscribe to.
-            await rig.admin_json(
-                "POST",
-                f"/devices/{lfdi}/controls",
-                {
-                    "start": int(clock.now_s) + 3600,
-                    "duration_s": 60,
-                    "modes": {"op_mod_connect": True},
-                },
-            )
+            await rig.control({"op_mod_connect": True}, duration_s=60, starts_in_s=3600)
             await rig.run_for(3)
             assert gateway.subscriptions, "the gateway subscribed"
             fetched_before = {
                 job: gateway.schedule.jobs[job].last_success for job in (Job.WALK, Job.REFRESH)
             }
-            await rig.admin_json(
-                "POST",
-                f"/devices/{lfdi}/controls",
-                {
-                    "start": int(clock.now_s),
-                    "duration_s": 600,
-                    "modes": {"op_mod_gen_lim_w": 5000},
-                },
-            )
+            await rig.control({"op_mod_gen_lim_w": 5000}, duration_s=600)
             for _ in range(100):  # up to ~5 s of wall time, 0.05 s of virtual time each
                 await asyncio.sleep(0.05)
                 await rig.run_for(0.05, tick_s=0.05)
@@ -319,15 +303,7 @@ async def test_gateway_restart_keeps_schedule_and_unposted_readings(tmp_path: Pa
             first = await new_gateway(dcap_url)
             rig = Rig(clock, server, site, first, lfdi)
             await rig.run_for(2)
-            control = await rig.admin_json(
-                "POST",
-                f"/devices/{lfdi}/controls",
-                {
-                    "start": int(clock.now_s),
-                    "duration_s": 3600,
-                    "modes": {"op_mod_gen_lim_w": 6000},
-                },
-            )
+            control = await rig.control({"op_mod_gen_lim_w": 6000}, duration_s=3600)
             await rig.run_for(15)
             answered = len((await rig.admin_json("GET", f"/devices/{lfdi}"))["responses"])
             assert answered >= 2  # received, started
@@ -388,15 +364,7 @@ async def test_restarted_gateway_moves_its_subscriptions_to_its_new_listener(
         first = await started()
         rig = Rig(clock, server, site, first, lfdi)
         await rig.run_for(3)
-        await rig.admin_json(
-            "POST",
-            f"/devices/{lfdi}/controls",
-            {
-                "start": int(clock.now_s) + 3600,
-                "duration_s": 60,
-                "modes": {"op_mod_connect": True},
-            },
-        )
+        await rig.control({"op_mod_connect": True}, duration_s=60, starts_in_s=3600)
         for _ in range(20):
             await asyncio.sleep(0.05)
             await rig.run_for(1)
