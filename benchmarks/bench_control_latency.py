@@ -28,16 +28,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
-
-from gateway_testlib import fast_timing, gateway_config, make_pki
-from server_harness import running_server
-
 from openderms.certs.identity import identity_from_pem
 from openderms.client.runtime.app import open_gateway
 from openderms.client.runtime.devices_site import DevicesSite
 from openderms.client.sim.config import SimConfig, SimDeviceConfig
 from openderms.client.sim.server import start_site
+from openderms.testing.gateway import fast_timing, gateway_config, make_pki
+from openderms.testing.head_end import running_server
 
 RATED_W = 10_000.0
 LIMITS_W = (3000.0, 6000.0)

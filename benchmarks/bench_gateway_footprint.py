@@ -24,13 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
-
-from gateway_testlib import make_pki
-from server_harness import running_server
-
 from openderms.client.sim.config import default_config
 from openderms.client.sim.server import start_site
+from openderms.testing.gateway import make_pki
+from openderms.testing.head_end import running_server
 
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 # The gateway verb alone, without the other verbs `openderms` registers (their imports are

@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-from gateway_testlib import make_pki, small_site
-from server_harness import running_server
 from sqlmodel import select
 
 from openderms.client.sim.server import start_site
 from openderms.server.store.models import EndDeviceRow, MirrorReadingRow
+from openderms.testing.gateway import make_pki, small_site
+from openderms.testing.head_end import running_server
 
 
 def site_toml(pki_dir: Path, dcap_url: str, devices: list[dict[str, object]]) -> str:

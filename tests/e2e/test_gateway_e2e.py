@@ -10,13 +10,9 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import pytest
-from gateway_testlib import NOON_S, VirtualClock, fast_timing, gateway_config, make_pki, small_site
-from server_harness import RunningServer, running_server
 from sqlmodel import select
 
 from openderms.certs.identity import identity_from_pem
@@ -25,88 +21,20 @@ from openderms.client.runtime.app import open_gateway
 from openderms.client.runtime.devices_site import DevicesSite
 from openderms.client.runtime.gateway import GatewayRuntime
 from openderms.client.sep2.schedule import Job
-from openderms.client.sim.server import RunningSite, start_site
+from openderms.client.sim.server import start_site
 from openderms.schemas.sep2.enums import ResponseStatus
 from openderms.server.store.models import ClientResourceRow, LogEventRow, MirrorReadingRow
 from openderms.server.store.subscriptions import SubscriptionRecord
-
-PIN = 123455
-
-
-def quick_devices(site: RunningSite) -> list[dict[str, Any]]:
-    """The site's device entries with short Modbus timeouts (a vanished device costs
-    little wall time)."""
-    return [
-        {**entry, "timeout_s": 0.3, "retries": 0} for entry in site.gateway_config()["devices"]
-    ]
-
-
-@dataclass
-class Rig:
-    clock: VirtualClock
-    server: RunningServer
-    site: RunningSite
-    gateway: GatewayRuntime
-    lfdi: str
-
-    async def run_for(self, seconds: float, tick_s: float = 1.0) -> None:
-        """Advance the shared clock, stepping the gateway and the site physics."""
-        end = self.clock.now_s + seconds
-        while self.clock.now_s < end:
-            self.clock.advance(tick_s)
-            await self.gateway.step(self.clock.now_s)
-            self.site.step(self.clock.now_s)
-
-    async def admin_json(self, method: str, path: str, body: Any = None) -> Any:
-        async with self.server.admin() as admin:
-            response = await admin.request(method, path, json=body)
-        assert response.is_success, response.text
-        return response.json()
-
-    async def control(
-        self, modes: dict[str, Any], *, duration_s: int, starts_in_s: int = 0
-    ) -> Any:
-        """Schedule a DERControl for this gateway's device through the admin API."""
-        start = int(self.clock.now_s) + starts_in_s
-        body = {"start": start, "duration_s": duration_s, "modes": modes}
-        return await self.admin_json("POST", f"/devices/{self.lfdi}/controls", body)
+from openderms.testing.clock import NOON_S, VirtualClock
+from openderms.testing.gateway import fast_timing, gateway_config, make_pki, small_site
+from openderms.testing.head_end import running_server
+from openderms.testing.rig import Rig, open_rig, quick_devices
 
 
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    pki_dir = make_pki(tmp_path / "pki", "gw1")
-    lfdi = identity_from_pem((pki_dir / "gw1.pem").read_bytes()).lfdi
-    clock = VirtualClock(NOON_S)
-    async with (
-        running_server(
-            pki_dir, tmp_path / "server.sqlite", clock=clock.server, poll_rate_s=10, post_rate_s=10
-        ) as server,
-        start_site(small_site(), start=clock.now_s) as site,
-    ):
-        async with server.admin() as admin:
-            registered = await admin.post("/devices", json={"lfdi": lfdi, "pin": PIN})
-            assert registered.status_code == 201, registered.text
-        config = gateway_config(
-            pki_dir,
-            "gw1",
-            server.dcap_url,
-            tmp_path / "gw1.sqlite",
-            # Defaults the server's rates (10 s) must override.
-            timing=fast_timing(poll_s=900.0, post_s=900.0),
-            pin=PIN,
-        )
-        config = replace(config, register_in_band=False)
-        gateway = await open_gateway(
-            config,
-            DevicesSite.from_config(quick_devices(site)),
-            clock=clock,
-            rng=random.Random(3),
-        )
-        await gateway.start()
-        try:
-            yield Rig(clock, server, site, gateway, lfdi)
-        finally:
-            await gateway.close()
+    async with open_rig(tmp_path) as opened:
+        yield opened
 
 
 async def test_control_from_admin_api_reaches_inverter_and_responses_reach_server(

@@ -10,23 +10,21 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from gateway_testlib import (
-    NOON_S,
-    closed_port,
-    der_control,
-    der_program,
-    fast_timing,
-    gateway_config,
-    make_pki,
-    small_site,
-)
-
 from openderms.client.envelope import EnvelopeLimits
 from openderms.client.runtime.app import open_gateway
 from openderms.client.runtime.devices_site import DevicesSite
 from openderms.client.sim.server import start_site
 from openderms.client.store import GatewayStore, ScheduleDocument
 from openderms.schemas.sep2 import codec
+from openderms.testing.clock import NOON_S
+from openderms.testing.gateway import (
+    closed_port,
+    fast_timing,
+    gateway_config,
+    make_pki,
+    small_site,
+)
+from openderms.testing.sep2_builders import der_control, der_program
 
 PROGRAM = "/edev/1/derp/1"
 

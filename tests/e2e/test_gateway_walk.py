@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from gateway_testlib import NOON_S, VirtualClock, make_pki
-from server_harness import RunningServer, running_server
 
 from openderms.certs import tls
 from openderms.certs.identity import DeviceIdentity, identity_from_pem
 from openderms.client.sep2.errors import PinMismatchError, RegistrationError
 from openderms.client.sep2.http import Sep2Http, origin_of
 from openderms.client.sep2.walker import walk
+from openderms.testing.clock import NOON_S, VirtualClock
+from openderms.testing.gateway import make_pki
+from openderms.testing.head_end import RunningServer, running_server
 
 
 @dataclass

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from sep2_xsd import xsd_dir
+
+from openderms.testing.xsd import xsd_dir
 
 
 def _load(tmp: Path, entry: str) -> etree.XMLSchema:

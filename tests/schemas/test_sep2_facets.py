@@ -7,9 +7,11 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from sep2_xsd import REPO, xsd_dir
 
 from openderms.schemas.sep2.bindings import csipaus12_facets, csipaus13_facets
+from openderms.testing.xsd import xsd_dir
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _generator() -> ModuleType:

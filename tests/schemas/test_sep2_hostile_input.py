@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-import sep2_examples as ex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +20,7 @@ from openderms.schemas.sep2.errors import (
     SepXmlError,
     WrongRootError,
 )
+from openderms.testing import sep2_examples as ex
 
 NS = b'xmlns="urn:ieee:std:2030.5:ns"'
 

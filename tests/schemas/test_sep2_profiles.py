@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import sep2_examples as ex
 from lxml import etree
 
 from openderms.schemas.sep2 import models as sep
@@ -11,6 +10,7 @@ from openderms.schemas.sep2.bindings import csipaus13
 from openderms.schemas.sep2.codec import decode, encode, root_class
 from openderms.schemas.sep2.errors import MalformedXmlError, WrongRootError
 from openderms.schemas.sep2.profiles import DEFAULT_PROFILE, Profile
+from openderms.testing import sep2_examples as ex
 
 V13 = "https://csipaus.org/ns/v1.3"
 

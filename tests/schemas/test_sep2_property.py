@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sep2_examples as ex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -11,6 +10,7 @@ from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.codec import decode, encode
 from openderms.schemas.sep2.enums import EventStatusCode
 from openderms.schemas.sep2.values import active_power, time_type
+from openderms.testing import sep2_examples as ex
 
 INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 WATTS = st.floats(min_value=-3e12, max_value=3e12, allow_nan=False)

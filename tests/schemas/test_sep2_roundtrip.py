@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-import sep2_examples as ex
 from lxml import etree
 
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.codec import SEP_XML, decode, encode
 from openderms.schemas.sep2.values import to_watts
+from openderms.testing import sep2_examples as ex
 
 EXAMPLES = sorted(ex.ALL_EXAMPLES.items())
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import sep2_examples as ex
 
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.codec import decode, encode
 from openderms.schemas.sep2.enums import EventStatusCode, ResponseStatus
 from openderms.schemas.sep2.errors import InvalidValueError, WrongRootError
 from openderms.schemas.sep2.validation import validate
+from openderms.testing import sep2_examples as ex
 
 
 def test_encode_refuses_event_status_outside_the_standard() -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 
-import sep2_examples as ex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
 from openderms.schemas.sep2.codec import decode, encode
 from openderms.schemas.sep2.errors import InvalidValueError, SepXmlError
+from openderms.testing import sep2_examples as ex
 
 _INTEGER = re.compile(r"-?\d+")
 _DOCUMENTS = {name: encode(build()) for name, build in sorted(ex.ALL_EXAMPLES.items())}

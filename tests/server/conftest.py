@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from server_testlib import (
-    DeviceCerts,
-    FakeClock,
-    Sep2Server,
-    fresh_postgres_schema,
-    postgres_url,
-    wait_until_serving,
-)
+from server_testlib import fresh_postgres_schema, postgres_url
 from sqlalchemy import inspect, text
 
-from openderms.certs.hypercorn_tls import hypercorn_config
 from openderms.certs.pki import PkiPaths, init_pki
-from openderms.server.app import create_app
 from openderms.server.config import ServerSettings
-from openderms.server.runner import Listener, ServingHandle, serve
-from openderms.server.services.changes import RecordingChangeSink
 from openderms.server.store.db import Store
+from openderms.testing.head_end import DeviceCerts, Sep2Server, serve_sep2
 
 
 @pytest.fixture(scope="session")
@@ -98,33 +87,5 @@ async def sep2_server(
     server_settings: ServerSettings,
 ) -> AsyncIterator[Sep2Server]:
     """The 2030.5 app served by hypercorn over mutual TLS on 127.0.0.1 (a free port)."""
-    clock = FakeClock()
-    changes = RecordingChangeSink()
-    app = create_app(server_settings, store, changes=changes, clock=clock)
-    config = hypercorn_config(server_pki.server_cert, server_pki.server_key, server_pki.serca_cert)
-    config.bind = ["127.0.0.1:0"]
-    config.accesslog = None
-    config.graceful_timeout = 1
-    handle = ServingHandle()
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        serve([Listener(app, config, "2030.5")], shutdown_trigger=stop.wait, handle=handle)
-    )
-    await wait_until_serving(task, handle)
-    host, port = handle.addresses["2030.5"][0]
-    server = Sep2Server(
-        base_url=f"https://{host}:{port}",
-        store=store,
-        clock=clock,
-        settings=server_settings,
-        pki=server_pki,
-        changes=changes,
-        _certs=device_certs,
-    )
-    try:
+    async with serve_sep2(store, server_pki, device_certs, server_settings) as server:
         yield server
-    finally:
-        for client in server._clients:
-            await client.aclose()
-        stop.set()
-        await asyncio.wait_for(task, timeout=10)

@@ -4,8 +4,13 @@ groups link; an aggregator only its devices. Refused requests change nothing."""
 from __future__ import annotations
 
 import pytest
-from server_testlib import (
-    NOW,
+from sqlalchemy import func
+from sqlmodel import select
+
+from openderms.schemas.sep2 import models as sep
+from openderms.server.store.models import ClientResourceRow, ControlResponseRow, LogEventRow
+from openderms.testing.clock import NOW
+from openderms.testing.head_end import (
     XML_HEADERS,
     Sep2Server,
     body,
@@ -13,11 +18,6 @@ from server_testlib import (
     error_reason,
     schedule_control,
 )
-from sqlalchemy import func
-from sqlmodel import select
-
-from openderms.schemas.sep2 import models as sep
-from openderms.server.store.models import ClientResourceRow, ControlResponseRow, LogEventRow
 
 
 def _count(srv: Sep2Server, model: type) -> int:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from server_testlib import XML_HEADERS, Sep2Server, body, enroll, parse, schedule_control
-
 from openderms.schemas.sep2 import models as sep
+from openderms.testing.head_end import (
+    XML_HEADERS,
+    Sep2Server,
+    body,
+    enroll,
+    parse,
+    schedule_control,
+)
 
 
 def _end_device(lfdi: str, sfdi: int) -> bytes:

@@ -3,11 +3,11 @@ supersede, ActiveDERControlList, DefaultDERControl, primacy, curves, paging."""
 
 from __future__ import annotations
 
-from server_testlib import NOW, Enrolled, Sep2Server, enroll, parse, schedule_control
-
 from openderms.schemas.sep2 import models as sep
 from openderms.server.services import programs
 from openderms.server.services.programs import ControlModes
+from openderms.testing.clock import NOW
+from openderms.testing.head_end import Enrolled, Sep2Server, enroll, parse, schedule_control
 
 
 def _control(srv: Sep2Server, program_id: int, start: int, duration: int, **modes: float) -> int:

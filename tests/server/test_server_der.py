@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from server_testlib import NOW, XML_HEADERS, Sep2Server, body, enroll, parse
-
 from openderms.schemas.sep2 import models as sep
 from openderms.server.store.crud.der import select_resource_history
+from openderms.testing.clock import NOW
+from openderms.testing.head_end import XML_HEADERS, Sep2Server, body, enroll, parse
 
 
 def _status(soc_pct: int, at: int) -> bytes:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import httpx
-from server_testlib import NOW, Sep2Server, schedule_control
 
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.codec import SEP_XML, decode
 from openderms.server.services import programs, registration
 from openderms.server.services.programs import ControlModes
+from openderms.testing.clock import NOW
+from openderms.testing.head_end import Sep2Server, schedule_control
 
 
 def _get(response: httpx.Response, cls: type) -> object:

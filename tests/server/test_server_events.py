@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from server_testlib import NOW, XML_HEADERS, Sep2Server, body, enroll, parse, schedule_control
-
 from openderms.schemas.sep2 import models as sep
 from openderms.server.store.crud.events import select_responses
+from openderms.testing.clock import NOW
+from openderms.testing.head_end import (
+    XML_HEADERS,
+    Sep2Server,
+    body,
+    enroll,
+    parse,
+    schedule_control,
+)
 
 
 async def test_client_response_to_reply_to_is_stored(sep2_server: Sep2Server) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from server_testlib import XML_HEADERS, Sep2Server, enroll, error_reason
 from sqlalchemy import func
 from sqlmodel import select
 
 from openderms.server.config import ServerSettings
 from openderms.server.store.models import ClientResourceRow, EndDeviceRow
+from openderms.testing.head_end import XML_HEADERS, Sep2Server, enroll, error_reason
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;">]>

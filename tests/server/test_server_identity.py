@@ -12,7 +12,6 @@ from urllib.parse import quote
 import httpx
 import pytest
 from hypercorn.config import Config
-from server_testlib import DeviceCerts, Sep2Server, parse, wait_until_serving
 
 from openderms.schemas.sep2 import models as sep
 from openderms.server.app import create_app
@@ -21,6 +20,7 @@ from openderms.server.identity import CLIENT_CERT_DER, TLS_EXTENSION, client_cer
 from openderms.server.runner import Listener, ServingHandle, serve
 from openderms.server.services import registration
 from openderms.server.store.db import Store
+from openderms.testing.head_end import DeviceCerts, Sep2Server, parse, wait_until_serving
 
 HEADER = "X-SSL-Client-Cert"
 

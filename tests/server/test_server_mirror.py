@@ -3,10 +3,10 @@ batched; readings are stored as a time series."""
 
 from __future__ import annotations
 
-from server_testlib import NOW, XML_HEADERS, Sep2Server, body, enroll, parse
-
 from openderms.schemas.sep2 import models as sep
 from openderms.server.store.crud.mirror import select_mmr_by_mrid, select_readings
+from openderms.testing.clock import NOW
+from openderms.testing.head_end import XML_HEADERS, Sep2Server, body, enroll, parse
 
 MUP_MRID = b"\x10" * 16
 MMR_MRID = b"\x20" * 16

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from server_testlib import NOW, XML_HEADERS, Sep2Server, body, enroll, parse
-
 from openderms.schemas.sep2 import models as sep
 from openderms.server.services.admin_fleet import set_rates
 from openderms.server.store.models import EndDeviceRow
+from openderms.testing.clock import NOW
+from openderms.testing.head_end import XML_HEADERS, Sep2Server, body, enroll, parse
 
 
 async def test_server_poll_rate_reaches_device_capability(sep2_server: Sep2Server) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from server_testlib import XML_HEADERS, Sep2Server, body, error_reason, parse
 from sqlmodel import select
 
 from openderms.schemas.sep2 import models as sep
@@ -11,6 +10,7 @@ from openderms.server.config import ServerSettings
 from openderms.server.errors import BadRequestError, ConflictError
 from openderms.server.services import registration
 from openderms.server.store.models import EndDeviceRow
+from openderms.testing.head_end import XML_HEADERS, Sep2Server, body, error_reason, parse
 
 
 def _end_device(lfdi: str | None, sfdi: int) -> bytes:

@@ -514,11 +514,10 @@ def test_telemetry_scaling_has_no_binary_noise() -> None:
 
 async def test_show_device_has_the_der_status_the_device_put(admin_env: AdminEnv) -> None:
     """DER resources hang under /edev/{id}/der/1: show-device must read them there."""
-    import sep2_examples as ex
-
     from openderms.server.config import ServerSettings
     from openderms.server.scope import Scope, ServiceContext
     from openderms.server.services.der import put_der_resource
+    from openderms.testing import sep2_examples as ex
 
     device = await _register(admin_env, DEVICE_A)
     scope = Scope(lfdi=DEVICE_A, sfdi=device["sfdi"])

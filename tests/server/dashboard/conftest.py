@@ -10,7 +10,6 @@ import httpx
 import pytest
 from dashboard_testlib import AGGREGATOR_LFDI, DashboardServer, seed
 from hypercorn.config import Config
-from server_testlib import NOW, FakeClock, wait_until_serving
 
 from openderms.certs.pki import PkiPaths
 from openderms.server.admin.app import create_admin_app
@@ -19,6 +18,8 @@ from openderms.server.dashboard import mount_dashboard
 from openderms.server.runner import Listener, ServingHandle, serve
 from openderms.server.store.admin import AdminRole
 from openderms.server.store.db import Store
+from openderms.testing.clock import NOW, FakeClock
+from openderms.testing.head_end import wait_until_serving
 
 
 @pytest.fixture

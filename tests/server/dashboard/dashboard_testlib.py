@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
-from server_testlib import NOW, FakeClock
 
 from openderms.certs.identity import sfdi_from_lfdi
 from openderms.client.sep2 import messages, readings
@@ -21,6 +20,7 @@ from openderms.server.sep2 import uris
 from openderms.server.services import der, events, mirror, programs, registration
 from openderms.server.services.changes import RecordingChangeSink
 from openderms.server.store.db import Store
+from openderms.testing.clock import NOW, FakeClock
 
 #: The utility's own device and the aggregator's device (LFDIs, 40 hex digits).
 UTILITY_DEVICE = "1A" * 20

@@ -15,7 +15,6 @@ from dashboard_testlib import (
     DashboardServer,
     service_ctx,
 )
-from server_testlib import NOW
 from sqlmodel import Session
 
 from openderms.server.admin.tokens import hash_token
@@ -24,6 +23,7 @@ from openderms.server.dashboard.session import COOKIE_NAME
 from openderms.server.services import programs
 from openderms.server.store.admin import revoke_admin_token, select_active_token_by_hash
 from openderms.server.store.outbox import OutboxStatus, enqueue_notification
+from openderms.testing.clock import NOW
 
 PAGES = (
     "/dashboard/",

@@ -7,7 +7,6 @@ import ssl
 from pathlib import Path
 
 import httpx
-from server_testlib import NOW, wait_until_serving
 
 from openderms.certs.pki import PkiPaths
 from openderms.server.admin.tokens import create_token
@@ -16,6 +15,8 @@ from openderms.server.main import run_server
 from openderms.server.runner import ServingHandle
 from openderms.server.store.admin import AdminRole
 from openderms.server.store.db import Store
+from openderms.testing.clock import NOW
+from openderms.testing.head_end import wait_until_serving
 
 
 async def test_run_server_serves_the_dashboard_beside_the_admin_api(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import httpx
-from server_testlib import Sep2Server
 
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.codec import SEP_XML, decode, encode
 from openderms.server.sep2 import uris
 from openderms.server.services import programs, registration
+from openderms.testing.head_end import Sep2Server
 
 
 def _setup(srv: Sep2Server, name: str) -> tuple[int, int]:

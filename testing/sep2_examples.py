@@ -1,10 +1,9 @@
 """Example 2030.5 + CSIP-AUS resources, valid by construction, for every team's tests.
 
-Import as ``import sep2_examples as ex`` (pytest puts tests/schemas on sys.path, see
-``pythonpath`` in pyproject.toml). Every builder takes ``now`` (epoch seconds) where
-time matters and returns a fresh object, so a test may mutate it. ``ALL_EXAMPLES`` lists
-one builder per resource the server or the client exchanges; the schema tests round-trip
-each one and validate it against the XSD.
+Import as ``from openderms.testing import sep2_examples as ex``. Every builder takes ``now``
+(epoch seconds) where time matters and returns a fresh object, so a test may mutate it.
+``ALL_EXAMPLES`` lists one builder per resource the server or the client exchanges; the
+schema tests round-trip each one and validate it against the XSD.
 """
 
 from __future__ import annotations
