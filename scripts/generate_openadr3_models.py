@@ -20,8 +20,8 @@ memory (`curate`), because generation alone is poor in these places:
   YAML); it is null;
 - inline schemas get titles, so their classes have names instead of ``ObjectType4``.
 
-Usage: python scripts/generate_openadr3_models.py [--output PATH] [YAML] (needs datamodel-code-generator,
-from the dev extra).
+Usage: python scripts/generate_openadr3_models.py [--output PATH] [YAML]
+(needs datamodel-code-generator, from the dev extra).
 """
 
 from __future__ import annotations

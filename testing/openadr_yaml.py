@@ -1,4 +1,4 @@
-"""The OpenADR 3.1 YAML for tests, and documents built from its own examples.
+"""The OpenADR 3.1 YAML for tests and benchmarks, and documents built from its examples.
 
 The YAML (Apache-2.0, OpenADR Alliance) is not in the repository: it is read from
 $OPENDERMS_OPENADR_YAML or ../shared/schemas/openadr3/openadr3.yaml beside the repository.
@@ -15,33 +15,38 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pytest
+__all__ = ["OpenAdrYamlMissingError", "example_document", "openadr_document", "openadr_yaml_path"]
+
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+#: The source checkout this package runs from (editable install).
+SOURCE_TREE = Path(__file__).resolve().parents[1]
+YAML_NAME = "openadr3.yaml"
 
 
 def openadr_yaml_path() -> Path | None:
     """$OPENDERMS_OPENADR_YAML or ../shared/schemas/openadr3/openadr3.yaml, if it exists."""
     candidates = [os.environ.get("OPENDERMS_OPENADR_YAML", "")]
-    candidates.append(str(REPO.parent / "shared" / "schemas" / "openadr3" / "openadr3.yaml"))
+    candidates.append(
+        str(SOURCE_TREE.parent / "shared" / "schemas" / "openadr3" / "openadr3.yaml")
+    )
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     return None
 
 
-def require_openadr_yaml() -> Path:
-    """The YAML's path, or skip the test."""
-    path = openadr_yaml_path()
-    if path is None:
-        pytest.skip("openadr3.yaml not found: set OPENDERMS_OPENADR_YAML or provide ../shared")
-    return path
+class OpenAdrYamlMissingError(LookupError):
+    """Neither $OPENDERMS_OPENADR_YAML nor ../shared holds openadr3.yaml."""
 
 
 @functools.cache
 def openadr_document() -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load(require_openadr_yaml().read_text("utf-8"))
+    """The parsed YAML (raises `OpenAdrYamlMissingError`)."""
+    path = openadr_yaml_path()
+    if path is None:
+        raise OpenAdrYamlMissingError("set OPENDERMS_OPENADR_YAML or provide ../shared")
+    document: dict[str, Any] = yaml.safe_load(path.read_text("utf-8"))
     return document
 
 
