@@ -35,6 +35,7 @@ from openderms.client.devices.errors import (
     UnsupportedCapabilityError,
     WriteVerifyError,
 )
+from openderms.client.devices.kinds import DeviceKind
 from openderms.client.devices.site import DeviceConfig, Site
 from openderms.client.devices.telemetry import DeviceTelemetry, SiteTelemetry
 from openderms.client.devices.transport import ModbusLink, RtuConfig, TcpConfig
@@ -44,6 +45,7 @@ __all__ = [
     "DeviceConfig",
     "DeviceError",
     "DeviceIOError",
+    "DeviceKind",
     "DeviceMap",
     "DeviceTelemetry",
     "DiscoveryError",

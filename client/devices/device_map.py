@@ -41,10 +41,10 @@ import yaml
 from openderms.client.devices.capabilities import CAPABILITIES
 from openderms.client.devices.codec import POINT_TYPES
 from openderms.client.devices.errors import CodecError, MapError
+from openderms.client.devices.kinds import DeviceKind
 from openderms.client.devices.sunspec_models import layout, parse_point_ref
 
 __all__ = [
-    "DEVICE_KINDS",
     "DeviceMap",
     "Enable",
     "RegisterTarget",
@@ -56,8 +56,6 @@ __all__ = [
     "load_map",
     "parse_map",
 ]
-
-DEVICE_KINDS = ("pv", "battery", "meter", "evcharger", "heatpump")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +122,7 @@ class DeviceMap:
     """A validated device profile."""
 
     name: str
-    kind: str
+    kind: DeviceKind
     description: str
     capabilities: Mapping[str, tuple[Source, ...]]
 
@@ -287,8 +285,8 @@ def parse_map(data: Any, origin: str = "<map>") -> DeviceMap:
     if not isinstance(name, str) or not name:
         raise ctx.fail("name", "required string")
     kind = data.get("kind")
-    if kind not in DEVICE_KINDS:
-        raise ctx.fail("kind", f"expected one of {', '.join(DEVICE_KINDS)}, got {kind!r}")
+    if kind not in set(DeviceKind):
+        raise ctx.fail("kind", f"expected one of {', '.join(DeviceKind)}, got {kind!r}")
     caps_raw = data.get("capabilities")
     if not isinstance(caps_raw, Mapping) or not caps_raw:
         raise ctx.fail("capabilities", "required mapping")
@@ -310,7 +308,7 @@ def parse_map(data: Any, origin: str = "<map>") -> DeviceMap:
                 raise ctx.fail(f"capabilities.{cap_name}.pct_of", f"map has no {source.pct_of!r}")
     return DeviceMap(
         name=name,
-        kind=str(kind),
+        kind=DeviceKind(kind),
         description=str(data.get("description", "")),
         capabilities=capabilities,
     )

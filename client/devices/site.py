@@ -14,6 +14,7 @@ from typing import Any
 from openderms.client.devices.device_map import DeviceMap, load_builtin_map, load_map
 from openderms.client.devices.driver import GenericDriver, describe_error
 from openderms.client.devices.errors import DeviceError, MapError
+from openderms.client.devices.kinds import DeviceKind
 from openderms.client.devices.sunspec import ModelInstance
 from openderms.client.devices.telemetry import DeviceTelemetry, SiteTelemetry
 from openderms.client.devices.transport import (
@@ -124,10 +125,10 @@ class Site:
         entries = config.get("devices", [])
         return cls([DeviceConfig.from_mapping(e) for e in entries])
 
-    def kind(self, name: str) -> str:
+    def kind(self, name: str) -> DeviceKind:
         return self.configs[name].map.kind
 
-    def of_kind(self, kind: str) -> list[GenericDriver]:
+    def of_kind(self, kind: DeviceKind) -> list[GenericDriver]:
         return [d for n, d in self.drivers.items() if self.kind(n) == kind]
 
     async def discover(self) -> dict[str, list[ModelInstance] | DeviceError]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from openderms.client.devices.kinds import DeviceKind
+
 __all__ = ["CapabilityValue", "DeviceTelemetry", "SiteTelemetry"]
 
 CapabilityValue = float | bool | int | None
@@ -19,7 +21,7 @@ class DeviceTelemetry:
     """One device's readings, or why there are none."""
 
     name: str
-    kind: str
+    kind: DeviceKind
     values: Mapping[str, CapabilityValue] = field(default_factory=dict)
     error: str | None = None
 
@@ -39,7 +41,7 @@ class SiteTelemetry:
     now: float
     devices: Mapping[str, DeviceTelemetry]
 
-    def _sum(self, kind: str, capability: str) -> float | None:
+    def _sum(self, kind: DeviceKind, capability: str) -> float | None:
         values = [d.get(capability) for d in self.devices.values() if d.kind == kind]
         known = [v for v in values if v is not None]
         return sum(known) if known else None
@@ -47,21 +49,21 @@ class SiteTelemetry:
     @property
     def site_power_w(self) -> float | None:
         """At the connection point from the site meter, + import [W]; None without a meter."""
-        return self._sum("meter", "active_power_w")
+        return self._sum(DeviceKind.METER, "active_power_w")
 
     @property
     def pv_power_w(self) -> float | None:
         """PV generation [W]."""
-        return self._sum("pv", "active_power_w")
+        return self._sum(DeviceKind.PV, "active_power_w")
 
     @property
     def battery_power_w(self) -> float | None:
         """Battery power, + discharging [W]."""
-        return self._sum("battery", "active_power_w")
+        return self._sum(DeviceKind.BATTERY, "active_power_w")
 
     @property
     def voltage_v(self) -> float | None:
-        for kind in ("meter", "pv", "battery"):
+        for kind in (DeviceKind.METER, DeviceKind.PV, DeviceKind.BATTERY):
             for d in self.devices.values():
                 if d.kind == kind and d.get("voltage_v") is not None:
                     return d.get("voltage_v")
@@ -69,7 +71,7 @@ class SiteTelemetry:
 
     @property
     def frequency_hz(self) -> float | None:
-        for kind in ("meter", "pv"):
+        for kind in (DeviceKind.METER, DeviceKind.PV):
             for d in self.devices.values():
                 if d.kind == kind and d.get("frequency_hz") is not None:
                     return d.get("frequency_hz")
@@ -85,7 +87,7 @@ class SiteTelemetry:
         rows = [
             (d.get("soc_pct"), d.get("capacity_wh") or 1.0)
             for d in self.devices.values()
-            if d.kind == "battery" and d.get("soc_pct") is not None
+            if d.kind == DeviceKind.BATTERY and d.get("soc_pct") is not None
         ]
         if not rows:
             return None
@@ -95,13 +97,17 @@ class SiteTelemetry:
     @property
     def energy_imported_wh(self) -> float | None:
         """Site meter's lifetime import [Wh]."""
-        return self._sum("meter", "energy_imported_wh")
+        return self._sum(DeviceKind.METER, "energy_imported_wh")
 
     @property
     def energy_exported_wh(self) -> float | None:
         """Site meter's lifetime export [Wh]."""
-        return self._sum("meter", "energy_exported_wh")
+        return self._sum(DeviceKind.METER, "energy_exported_wh")
 
     def der_power_w(self) -> dict[str, float | None]:
         """Active power of every device that is not the meter, by name [W]."""
-        return {n: d.get("active_power_w") for n, d in self.devices.items() if d.kind != "meter"}
+        return {
+            n: d.get("active_power_w")
+            for n, d in self.devices.items()
+            if d.kind != DeviceKind.METER
+        }

@@ -29,9 +29,10 @@ back as :class:`~.report.Unmet`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from openderms.client.devices.kinds import DeviceKind
 from openderms.client.devices.telemetry import SiteTelemetry
 from openderms.client.dispatch.report import Command, Unmet
 from openderms.client.dispatch.site_limits import (
@@ -44,7 +45,7 @@ from openderms.client.dispatch.site_limits import (
 from openderms.client.dispatch.site_targets import TargetDecision
 from openderms.client.envelope import EnvelopeLimits
 
-__all__ = ["DeviceInfo", "Plan", "device_infos", "plan_commands"]
+__all__ = ["DeviceInfo", "Plan", "plan_commands"]
 
 NOMINAL_V = 230.0
 MIN_EV_CURRENT_A = 6.0
@@ -56,7 +57,7 @@ class DeviceInfo:
     """What the planner needs to know of a device besides its telemetry."""
 
     name: str
-    kind: str
+    kind: DeviceKind
     capabilities: frozenset[str]
     phases: int = 3
 
@@ -100,10 +101,10 @@ def plan_commands(
     """
     commands: list[Command] = []
     unmet: list[Unmet] = []
-    by_kind: dict[str, list[DeviceInfo]] = {}
+    by_kind: dict[DeviceKind, list[DeviceInfo]] = {}
     for info in devices:
         by_kind.setdefault(info.kind, []).append(info)
-    pvs, batteries = by_kind.get("pv", []), by_kind.get("battery", [])
+    pvs, batteries = by_kind.get(DeviceKind.PV, []), by_kind.get(DeviceKind.BATTERY, [])
     site_w = telemetry.site_power_w
     plan_battery_w = (
         decision.battery_power_w
@@ -213,12 +214,12 @@ def plan_commands(
     headroom = None
     if limits.import_limit_w is not None and site_w is not None:
         headroom = limits.import_limit_w - site_w - margin_w
-    for info in by_kind.get("evcharger", []):
+    for info in by_kind.get(DeviceKind.EV_CHARGER, []):
         if decision is not None and info.name in decision.ev_current_a:
             commands.extend(_dlm_commands(info, decision.ev_current_a[info.name]))
             continue
         commands.extend(_charger_commands(info, telemetry, headroom, limits.load_limit_w))
-    for info in by_kind.get("heatpump", []):
+    for info in by_kind.get(DeviceKind.HEAT_PUMP, []):
         if "sg_ready_mode" not in info.capabilities:
             continue
         mode = 1 if headroom is not None and headroom < 0 else (3 if curtailing else 2)
@@ -346,13 +347,3 @@ def _dlm_commands(info: DeviceInfo, current_a: float) -> list[Command]:
 def connect_allowed(limits: EnvelopeLimits) -> bool:
     """False when the envelope tells the DER to disconnect or not energize."""
     return limits.connect is not False and limits.energize is not False
-
-
-def device_infos(
-    kinds: Mapping[str, str], capabilities: Mapping[str, Sequence[str]], phases: Mapping[str, int]
-) -> list[DeviceInfo]:
-    """Build :class:`DeviceInfo` rows from plain mappings keyed by device name."""
-    return [
-        DeviceInfo(name, kinds[name], frozenset(capabilities[name]), phases.get(name, 3))
-        for name in kinds
-    ]

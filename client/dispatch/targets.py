@@ -30,6 +30,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from openderms.client.devices.kinds import DeviceKind
 from openderms.client.devices.telemetry import SiteTelemetry
 from openderms.client.dispatch.plan import DeviceInfo
 from openderms.client.dispatch.site_targets import SiteTargets, TargetDecision
@@ -322,7 +323,8 @@ def decide_targets(
     batteries = [
         d
         for d in devices
-        if d.kind == "battery" and {"charge_limit_w", "discharge_limit_w"} <= d.capabilities
+        if d.kind == DeviceKind.BATTERY
+        and {"charge_limit_w", "discharge_limit_w"} <= d.capabilities
     ]
     battery_now_w = sum(value(b.name, "active_power_w") or 0.0 for b in batteries)
     max_charge = _sum_known([value(b.name, "max_charge_w") for b in batteries])
@@ -345,7 +347,9 @@ def decide_targets(
         return site_w + battery_now_w - new_w
 
     chargers = [
-        d for d in devices if d.kind == "evcharger" and "current_limit_a" in d.capabilities
+        d
+        for d in devices
+        if d.kind == DeviceKind.EV_CHARGER and "current_limit_a" in d.capabilities
     ]
     ev_a = ev_currents_a(
         limits,
@@ -383,7 +387,9 @@ def decide_targets(
             battery_w = second
 
     modes: dict[str, int] = {}
-    heat_pumps = [d for d in devices if d.kind == "heatpump" and "sg_ready_mode" in d.capabilities]
+    heat_pumps = [
+        d for d in devices if d.kind == DeviceKind.HEAT_PUMP and "sg_ready_mode" in d.capabilities
+    ]
     if heat_pumps:
         after_w = site_after_battery(battery_w)
         headroom: float | None = None

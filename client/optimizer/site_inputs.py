@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from openderms.client.devices.kinds import DeviceKind
 from openderms.client.devices.telemetry import SiteTelemetry
 from openderms.client.dispatch.site_targets import SiteTargets
 from openderms.client.forecast import ForecastError, forecast_load
@@ -97,11 +98,11 @@ def planner_site(
         if device.error is not None:
             continue
         caps = capabilities.get(name, frozenset())
-        if device.kind == "pv":
+        if device.kind == DeviceKind.PV:
             rated = device.get("rated_power_w")
             if rated:
                 pv.append(PvSpec(name, rated))
-        elif device.kind == "battery":
+        elif device.kind == DeviceKind.BATTERY:
             capacity = device.get("capacity_wh")
             charge = device.get("max_charge_w")
             discharge = device.get("max_discharge_w")
@@ -112,7 +113,7 @@ def planner_site(
                 and {"charge_limit_w", "discharge_limit_w"} <= caps
             ):
                 batteries.append(BatterySpec(name, capacity, charge, discharge))
-        elif device.kind == "evcharger" and "current_limit_a" in caps:
+        elif device.kind == DeviceKind.EV_CHARGER and "current_limit_a" in caps:
             max_a = device.get("max_current_a") or 16.0
             chargers.append(
                 EvChargerSpec(
