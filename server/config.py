@@ -10,11 +10,21 @@ from typing import Any
 
 from openderms.server.errors import ServerError
 
-__all__ = ["ConfigError", "ServerSettings", "load_settings", "parse_host_port"]
+__all__ = [
+    "AGGREGATOR_REGISTRATION_POLICIES",
+    "ConfigError",
+    "ServerSettings",
+    "load_settings",
+    "parse_host_port",
+]
 
 
 class ConfigError(ServerError):
     """The configuration file or an option is invalid."""
+
+
+#: Values of `ServerSettings.aggregator_registration`.
+AGGREGATOR_REGISTRATION_POLICIES = ("assigned", "open")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +51,11 @@ class ServerSettings:
         Time.quality: 3 = external authoritative source (NTP), 4 = level 3, 7 = uncertain.
     allow_in_band_registration : bool
         Let a device with a valid certificate register itself by POSTing its EndDevice.
+    aggregator_registration : str
+        What an aggregator certificate may register in band: ``"assigned"`` (default) only
+        devices the utility registered under that aggregator; ``"open"`` also LFDIs that
+        nobody registered yet (the utility can still reclaim them, see the admin API's
+        ``reassignDevice``).
     max_body_bytes : int
         Largest request body accepted before parsing [bytes].
     page_limit_max : int
@@ -74,6 +89,7 @@ class ServerSettings:
     dst_end_time: int = 0
     time_quality: int = 4
     allow_in_band_registration: bool = True
+    aggregator_registration: str = "assigned"
     max_body_bytes: int = 256 * 1024
     page_limit_max: int = 500
     list_limit_default: int = 1
@@ -84,6 +100,13 @@ class ServerSettings:
     trusted_proxies: tuple[str, ...] = ()
     client_cert_header: str = "X-SSL-Client-Cert"
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.aggregator_registration not in AGGREGATOR_REGISTRATION_POLICIES:
+            raise ConfigError(
+                f"aggregator_registration is one of {AGGREGATOR_REGISTRATION_POLICIES}, "
+                f"got {self.aggregator_registration!r}"
+            )
 
     def replace(self, **changes: Any) -> ServerSettings:
         """A copy with `changes` applied (None values are ignored)."""

@@ -18,6 +18,7 @@ __all__ = ["register"]
 _EPILOG = """examples:
   export OPENDERMS_ADMIN_TOKEN=$(cat data/admin-token)
   openderms admin register-device --ca pki/serca.pem --lfdi <LFDI> --pin 123455
+  openderms admin reassign-device --lfdi <LFDI>           # the utility reclaims a device
   openderms admin create-group --description "feeder 12"
   openderms admin assign --group 1 --lfdi 3E4F45AB31EDFE5B67E343E5E4562E31984E23E5
   openderms admin create-program --primacy 10 --group 1 --description "export limits"
@@ -89,6 +90,8 @@ def _request(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None]
             if getattr(args, key) is not None:
                 body[key] = getattr(args, key)
         return "POST", "/devices", body
+    if verb == "reassign-device":
+        return "PUT", f"/devices/{args.lfdi}/aggregator", {"aggregator_lfdi": args.aggregator_lfdi}
     if verb == "create-group":
         return "POST", "/groups", {"description": args.description}
     if verb == "assign":
@@ -242,6 +245,16 @@ def register(subparsers: Any) -> None:  # Any: argparse's private _SubParsersAct
     p.add_argument("--sfdi", type=int, help="checked against the LFDI (derived if omitted)")
     p.add_argument("--pin", type=int, help="registration PIN (up to 6 digits)")
     p.add_argument("--aggregator-lfdi", dest="aggregator_lfdi", help="manage under aggregator")
+
+    p = verb(
+        "reassign-device",
+        "move a device to an aggregator, or reclaim it for the utility",
+        "reassign-device --lfdi <LFDI> [--aggregator-lfdi <AGG-LFDI>]",
+    )
+    p.add_argument("--lfdi", required=True, help="the device's LFDI")
+    p.add_argument(
+        "--aggregator-lfdi", dest="aggregator_lfdi", help="the new aggregator (omit: the utility)"
+    )
 
     p = verb("create-group", "create a group of devices", 'create-group --description "feeder 12"')
     p.add_argument("--description", default="", help="up to 32 characters")

@@ -25,6 +25,7 @@ from openderms.server.admin.schemas import (
     CreateProgramBody,
     CreateTokenBody,
     DefaultControlBody,
+    ReassignDeviceBody,
     RegisterDeviceBody,
     SetRatesBody,
 )
@@ -257,6 +258,19 @@ def register_device(session: Session, call: AdminCall) -> Any:
     return device_json(row)
 
 
+def reassign_device(session: Session, call: AdminCall) -> Any:
+    body = call.body_as(ReassignDeviceBody)
+    device = _device(session, call)
+    aggregator_id = (
+        fleet.register_aggregator(session, call.ctx, body.aggregator_lfdi)
+        if body.aggregator_lfdi
+        else None
+    )
+    return device_json(
+        fleet.reassign_device(session, call.ctx, device, aggregator_id=aggregator_id)
+    )
+
+
 def show_device(session: Session, call: AdminCall) -> Any:
     row = _device(session, call)
     return {**device_json(row), **fleet.device_overview(session, row)}
@@ -341,7 +355,10 @@ def cancel_control(session: Session, call: AdminCall) -> Any:
     body = call.body_as(CancelControlBody)
     control = fleet.get_control(session, int(call.params["control_id"]))
     if call.aggregator_id is not None:
-        # An aggregator may cancel only controls that no device outside its scope sees.
+        # An aggregator may cancel only device controls (never a utility's group or
+        # program control) that no device outside its scope sees.
+        if not fleet.control_is_device_private(session, control):
+            raise NotFoundError(f"no DERControl {control.id}")
         seen_by = fleet.control_device_ids(session, control)
         visible = {
             row.id
@@ -481,6 +498,16 @@ ROUTES: tuple[AdminRoute, ...] = (
         "showDevice",
         "A device with its latest status, settings, telemetry resources and control responses",
         show_device,
+    ),
+    AdminRoute(
+        "PUT",
+        "/devices/<lfdi>/aggregator",
+        "reassignDevice",
+        "Move a device to an aggregator, or reclaim it for the utility (null)",
+        reassign_device,
+        body=ReassignDeviceBody,
+        utility_only=True,
+        changes=True,
     ),
     AdminRoute(
         "POST",

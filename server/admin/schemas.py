@@ -21,6 +21,7 @@ __all__ = [
     "CreateProgramBody",
     "CreateTokenBody",
     "DefaultControlBody",
+    "ReassignDeviceBody",
     "RegisterDeviceBody",
     "SetRatesBody",
 ]
@@ -48,6 +49,14 @@ class RegisterDeviceBody(_Body):
     )
     aggregator_lfdi: Lfdi | None = Field(
         default=None, description="utility tokens only: register under this aggregator"
+    )
+
+
+class ReassignDeviceBody(_Body):
+    """Put a registered device under an aggregator, or back under the utility (null)."""
+
+    aggregator_lfdi: Lfdi | None = Field(
+        description="the aggregator that manages the device from now on; null: the utility"
     )
 
 

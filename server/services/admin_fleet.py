@@ -153,6 +153,21 @@ def register_device(
     return row
 
 
+def reassign_device(
+    session: Session, ctx: ServiceContext, device: EndDeviceRow, *, aggregator_id: int | None
+) -> EndDeviceRow:
+    """Put a device under another aggregator (None: the utility itself) and commit.
+
+    The utility's way to reclaim a device an aggregator registered: the old aggregator
+    loses it at once (its certificate and tokens see it no more).
+    """
+    device.aggregator_id = aggregator_id
+    device.changed_time = ctx.now
+    session.add(device)
+    session.commit()
+    return device
+
+
 def register_aggregator(session: Session, ctx: ServiceContext, lfdi: str) -> int:
     """The id of the aggregator with this certificate LFDI (made if new; no commit)."""
     row = get_or_create_aggregator(session, lfdi.upper(), now=ctx.now)
@@ -309,6 +324,20 @@ def get_control(session: Session, control_id: int) -> DERControlRow:
 def control_device_ids(session: Session, control: DERControlRow) -> Sequence[int]:
     """The devices that see a control (through its program)."""
     return select_end_device_ids_seeing_program(session, control.program_id)
+
+
+def control_is_device_private(session: Session, control: DERControlRow) -> bool:
+    """Whether the control's program is listed only in devices' private groups.
+
+    Controls of shared groups and programs are the utility's (only utility tokens make
+    them), even when every member happens to be one aggregator's.
+    """
+    group_device_ids = session.exec(
+        select(FunctionSetAssignmentsRow.end_device_id)
+        .join(FsaProgram, col(FsaProgram.fsa_id) == col(FunctionSetAssignmentsRow.id))
+        .where(FsaProgram.program_id == control.program_id)
+    ).all()
+    return bool(group_device_ids) and all(d is not None for d in group_device_ids)
 
 
 def create_group(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from openderms.certs.identity import sfdi_from_lfdi
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.codec import encode
-from openderms.server.errors import ConflictError, ForbiddenError, NotFoundError
+from openderms.server.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from openderms.server.mappers.common import lfdi_hex
 from openderms.server.mappers.end_device import (
     map_connection_point,
@@ -102,15 +103,23 @@ def register_end_device_in_band(
     """Register the EndDevice a client POSTed; returns (its href, whether it is new).
 
     A device may register only itself: the body's sFDI (and lFDI when present) must be
-    those of its certificate. An aggregator registers devices under itself, giving their
-    lFDI; an lFDI already registered to someone else is refused (409).
+    those of its certificate. An aggregator gives the lFDI of the device, whose sFDI must
+    be the one that lFDI gives (IEEE 2030.5 §6.3.3). Under the default policy
+    (``aggregator_registration = "assigned"``) an aggregator registers only devices the
+    utility put under it; any other lFDI is refused with 403 whether it is registered or
+    not, so the answer tells nothing about other owners' devices. Under ``"open"`` it may
+    also register lFDIs nobody holds (the utility can reclaim them), and an lFDI held by
+    someone else is 409.
 
     Raises
     ------
+    BadRequestError
+        The aggregator's sFDI does not belong to the lFDI it gives.
     ForbiddenError
-        In-band registration is off, or a device tries to register another identity.
+        In-band registration is off, a device tries to register another identity, or an
+        aggregator an lFDI the utility did not assign to it.
     ConflictError
-        The lFDI belongs to a device the caller does not manage.
+        ``"open"`` policy: the lFDI belongs to a device the caller does not manage.
     """
     if not ctx.settings.allow_in_band_registration:
         raise ForbiddenError("in-band registration is disabled on this server")
@@ -122,6 +131,8 @@ def register_end_device_in_band(
             raise ForbiddenError("an aggregator must give the lFDI of the device it registers")
         if body_lfdi == scope.lfdi:
             raise ForbiddenError("an aggregator certificate is not an EndDevice")
+        if sfdi != sfdi_from_lfdi(body_lfdi):
+            raise BadRequestError("the sFDI is not the one the lFDI gives (IEEE 2030.5 §6.3.3)")
         aggregator_id = get_or_create_aggregator(session, scope.lfdi, now=ctx.now).id
         lfdi = body_lfdi
     else:
@@ -129,6 +140,9 @@ def register_end_device_in_band(
             raise ForbiddenError("a device may register only its own lFDI/sFDI")
         lfdi = scope.lfdi
     existing = select_end_device_by_lfdi(session, lfdi)
+    assigned = existing is not None and existing.aggregator_id == aggregator_id
+    if scope.is_aggregator and not assigned and ctx.settings.aggregator_registration != "open":
+        raise ForbiddenError("the utility has not assigned this device to this aggregator")
     if existing is not None:
         if existing.aggregator_id != aggregator_id and existing.lfdi != scope.lfdi:
             raise ConflictError("this lFDI is registered to another owner")

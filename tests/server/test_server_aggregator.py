@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from openderms.schemas.sep2 import models as sep
+from openderms.server.config import ServerSettings
+from openderms.server.services import registration
 from openderms.testing.head_end import (
     XML_HEADERS,
     Sep2Server,
@@ -23,12 +27,10 @@ def _end_device(lfdi: str, sfdi: int) -> bytes:
     )
 
 
-async def test_aggregator_registers_and_lists_its_devices(sep2_server: Sep2Server) -> None:
-    srv = sep2_server
-    agg = srv.client("agg-1", aggregator=True)
-    srv.identity("agg-1", aggregator=True)
+async def _register_and_list(srv: Sep2Server, agg_name: str) -> None:
+    agg = srv.client(agg_name, aggregator=True)
     hrefs = []
-    for name in ("site-1", "site-2"):
+    for name in (f"{agg_name}-site-1", f"{agg_name}-site-2"):
         ident = srv.identity(name)
         response = await agg.post(
             "/edev", content=_end_device(ident.lfdi, ident.sfdi), headers=XML_HEADERS
@@ -38,7 +40,38 @@ async def test_aggregator_registers_and_lists_its_devices(sep2_server: Sep2Serve
     listed = parse(await agg.get("/edev"), sep.EndDeviceList)
     assert sorted(d.href for d in listed.EndDevice if d.href) == sorted(hrefs)
     # The managed device's own certificate still reaches its EndDevice.
-    assert (await srv.client("site-1").get(hrefs[0])).status_code == 200
+    assert (await srv.client(f"{agg_name}-site-1").get(hrefs[0])).status_code == 200
+
+
+async def test_aggregator_registers_and_lists_its_devices(sep2_server: Sep2Server) -> None:
+    """Default policy: the devices the utility assigned to the aggregator."""
+    srv = sep2_server
+    agg_lfdi = srv.identity("agg-1", aggregator=True).lfdi
+    for name in ("agg-1-site-1", "agg-1-site-2"):
+        srv.store.call(
+            registration.register_end_device,
+            srv.ctx(),
+            lfdi=srv.identity(name).lfdi,
+            aggregator_lfdi=agg_lfdi,
+        )
+    await _register_and_list(srv, "agg-1")
+
+
+class TestOpenRegistration:
+    @pytest.fixture
+    def server_settings(self) -> ServerSettings:
+        return ServerSettings(list_limit_default=100, aggregator_registration="open")
+
+    async def test_aggregator_registers_and_lists_its_devices(
+        self, sep2_server: Sep2Server
+    ) -> None:
+        """Open policy: LFDIs nobody registered yet, without the utility's assignment."""
+        await _register_and_list(sep2_server, "agg-1o")
+
+    async def test_aggregator_cannot_take_over_a_registered_device(
+        self, sep2_server: Sep2Server
+    ) -> None:
+        await _take_over_a_registered_device(sep2_server, expected_status=409)
 
 
 async def test_aggregator_reads_controls_of_its_devices(sep2_server: Sep2Server) -> None:
@@ -66,9 +99,8 @@ async def test_aggregator_cannot_reach_another_aggregators_device(sep2_server: S
     assert parse(await agg.get("/edev"), sep.EndDeviceList).all == 0
 
 
-async def test_aggregator_cannot_take_over_a_registered_device(sep2_server: Sep2Server) -> None:
-    """Registering an LFDI that belongs to someone else: 409, ownership unchanged."""
-    srv = sep2_server
+async def _take_over_a_registered_device(srv: Sep2Server, *, expected_status: int) -> None:
+    """Registering an LFDI that belongs to someone else is refused, ownership unchanged."""
     srv.identity("agg-5", aggregator=True)
     enroll(srv, "owned")
     ident = srv.identity("owned")
@@ -76,8 +108,13 @@ async def test_aggregator_cannot_take_over_a_registered_device(sep2_server: Sep2
     response = await agg.post(
         "/edev", content=_end_device(ident.lfdi, ident.sfdi), headers=XML_HEADERS
     )
-    assert response.status_code == 409
+    assert response.status_code == expected_status
     assert parse(await agg.get("/edev"), sep.EndDeviceList).all == 0
+
+
+async def test_aggregator_cannot_take_over_a_registered_device(sep2_server: Sep2Server) -> None:
+    """Default policy: 403, as for any LFDI not assigned to the aggregator (no oracle)."""
+    await _take_over_a_registered_device(sep2_server, expected_status=403)
 
 
 async def test_plain_device_certificate_cannot_register_others(sep2_server: Sep2Server) -> None:
