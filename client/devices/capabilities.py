@@ -37,6 +37,7 @@ CAPABILITIES: dict[str, Capability] = {
         # measurements
         _c("active_power_w", "W", False, doc="DER: + generates; meter: + imports"),
         _c("reactive_power_var", "var", False),
+        _c("power_factor", "", False, doc="displacement power factor, signed as active power"),
         _c("voltage_v", "V", False),
         _c("frequency_hz", "Hz", False),
         _c("current_a", "A", False),

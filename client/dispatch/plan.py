@@ -140,8 +140,14 @@ def plan_commands(
         for info in devices:
             device = telemetry.devices.get(info.name)
             reported = None if device is None else device.values.get("connected")
-            if "connect" in info.capabilities and reported is False:
+            if reported is not False:
+                continue
+            if "connect" in info.capabilities:
                 commands.append(Command(info.name, "connect", True, "connect restored"))
+            if "battery_connect" in info.capabilities:
+                # The disconnect opened the bank's contactor: close it, or the battery sits
+                # at 0 W after the control ends, its SoC frozen.
+                commands.append(Command(info.name, "battery_connect", True, "connect restored"))
 
     # 2. PV curtailment
     battery_power = sum(_value(telemetry, b.name, "active_power_w") or 0.0 for b in batteries)

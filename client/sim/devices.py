@@ -210,6 +210,8 @@ class SimInverter(_Clocked):
             m.set("W", w)
             m.set("VA", w)
             m.set("Var", 0)
+            # Active power only (Var 0): displacement PF 1, as a ratio in 701.
+            m.set("PF", 1.0)
             m.set("A", round(amps, 1))
             m.set("LNV", NOMINAL_V)
             m.set("LLV", 400.0)
@@ -228,6 +230,7 @@ class SimInverter(_Clocked):
             m.set("W", w)
             m.set("VA", w)
             m.set("VAr", 0)
+            m.set("PF", 100.0)  # 1xx models give PF in percent
             m.set("A", round(self.power_w / NOMINAL_V, 1))
             for phase in phases:
                 m.set(f"Aph{phase}", round(self.power_w / NOMINAL_V / len(phases), 1))
@@ -391,6 +394,8 @@ class SimBattery(_Clocked):
         status = 5 if full else (4 if self.power_w < 0 else (3 if self.power_w > 0 else 6))
         if 802 in b:
             m = b[802]
+            # 802 State follows SetOp: the bank opens its contactor on DISCONNECT (2).
+            m.set("State", 1 if m.raw("SetOp") == 2 else 3)  # DISCONNECTED / CONNECTED
             m.set("SoC", soc)
             m.set("W", round(self.power_w))
             m.set("V", 400.0)

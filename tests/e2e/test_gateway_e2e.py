@@ -360,3 +360,18 @@ async def test_export_limit_holds_at_the_connection_point(rig: Rig) -> None:
     )
     await rig.run_for(30)
     assert rig.site.sim.state.site_w >= -1000 - 50  # the dispatcher's margin is below this
+
+
+async def test_battery_resumes_after_a_disconnect_control_ends(rig: Rig) -> None:
+    """Issue 13, seen in every demo run: once a disconnect ended, PV returned but the battery
+    stayed at 0 W with its SoC frozen. At the end of opModConnect false the DER returns to
+    normal operation, the battery bank included."""
+    await rig.run_for(2)
+    await rig.control({"op_mod_connect": False}, duration_s=30)
+    await rig.run_for(15)
+    assert rig.site.sim.state.pv_w == 0.0 and rig.site.sim.state.battery_w == 0.0
+    soc_during = rig.site.sim.devices["battery"].soc_pct
+    await rig.run_for(45)  # the control ended 30 s after it started
+    assert rig.site.sim.state.pv_w > 0.0
+    assert rig.site.sim.state.battery_w < -1000.0, "charging from the noon surplus again"
+    assert rig.site.sim.devices["battery"].soc_pct > soc_during

@@ -8,8 +8,11 @@ from openderms.client.devices import GenericDriver, ModbusLink, TcpConfig, load_
 from openderms.client.devices.capabilities import CAPABILITIES
 from openderms.client.devices.device_map import builtin_map_names
 from openderms.client.devices.errors import DiscoveryError
-from openderms.client.sim import RunningSite
+from openderms.client.sim import RunningSite, parse_config, start_site
 from openderms.client.sim.registers import SunSpecRegisters
+
+NOON = 12 * 3600.0
+"""Solar noon of the simulated site (UTC) [s]."""
 
 # A value each control accepts on the simulator, in the capability's unit.
 SAMPLE_WRITES: dict[str, float | bool | int] = {
@@ -110,3 +113,30 @@ async def test_moved_model_chain_is_rediscovered_not_written_blindly(
         await driver.io.close()
     assert [m for m in driver.models] == [1, 120, 123, 103]
     assert "rated_power_w" in values
+
+
+@pytest.mark.parametrize(
+    ("models", "point"),
+    [((1, 701, 702, 703, 704), "701:PF"), ((1, 103, 120, 123), "103:PF")],
+    ids=["7xx", "legacy-1xx"],
+)
+async def test_inverter_at_full_power_reports_unity_power_factor(
+    models: tuple[int, ...], point: str
+) -> None:
+    """Issue 13: the simulated inverter reported power factor 0 at full power. It makes
+    only active power (Var 0), so its displacement power factor is 1 (701 PF as a ratio,
+    103 PF in percent), read over Modbus TCP through the shipped map."""
+    config = {
+        "site": {"house_base_w": 400.0, "house_evening_peak_w": 0.0},
+        "device": [{"name": "pv", "type": "inverter", "rated_w": 10000.0, "models": list(models)}],
+    }
+    async with start_site(parse_config(config), start=NOON) as site:
+        driver = _driver(site, "sunspec-inverter")
+        try:
+            await driver.discover()
+            values = await driver.read(["active_power_w", "reactive_power_var", "power_factor"])
+        finally:
+            await driver.io.close()
+    assert values["active_power_w"] == pytest.approx(10000.0, abs=1)
+    assert values["reactive_power_var"] == 0.0
+    assert values["power_factor"] == pytest.approx(1.0), point

@@ -128,6 +128,34 @@ async def test_inverter_reconnects_when_the_disconnect_ends(
     assert state.pv_w > 0.0
 
 
+async def test_battery_resumes_when_the_disconnect_ends() -> None:
+    """Found in every demo run (issue 13): after a disconnect control ended, PV came back
+    but the battery stayed at 0 W with its SoC frozen, because 802 SetOp stayed DISCONNECT:
+    the end of a disconnect must reconnect the battery bank too (IEEE 2030.5 opModConnect:
+    without the control the DER returns to normal operation)."""
+    async with start_site(parse_config(_config(soc_pct=50.0)), start=NOON) as site:
+        gateway = await _gateway(site)
+        dispatcher = Dispatcher(gateway)
+        try:
+            await dispatcher.apply(EnvelopeLimits(connect=False), NOON)
+            during = site.step(NOON + 1)
+            soc_during = site.sim.devices["battery"].soc_pct
+            await dispatcher.apply(EnvelopeLimits(), NOON + 2)
+            site.step(NOON + 3)
+            report = await dispatcher.apply(EnvelopeLimits(), NOON + 4)
+            after = site.step(NOON + 60)
+            again = await dispatcher.apply(EnvelopeLimits(), NOON + 61)
+        finally:
+            await gateway.close()
+    assert during.pv_w == 0.0 and during.battery_w == 0.0
+    assert report.ok, report.failures
+    assert after.pv_w > 0.0
+    assert after.battery_w == pytest.approx(-3000.0), "charging from the PV surplus again"
+    assert site.sim.devices["battery"].soc_pct > soc_during
+    # A connected battery is not rewritten every cycle.
+    assert not any(r.command.capability == "battery_connect" for r in again.results)
+
+
 async def test_device_that_vanishes_mid_write_is_reported_while_others_continue() -> None:
     extra = [{"name": "ev", "type": "evcharger", "car_connected": True}]
     async with start_site(parse_config(_config(soc_pct=100.0, extra=extra)), start=NOON) as site:
