@@ -1,14 +1,20 @@
 """The notification delivery worker: the asyncio adapter around the outbox.
 
-One pass: claim due outbox rows (a lease), render the Notification of each row queued for a
-Subscription (the resource as its device would GET it now), POST every document to its
-``notificationURI`` over mutual TLS (the server's own certificate as the client
-certificate, IEEE 2030.5-2018 §12.8 and §6.11), and record all outcomes in one
-transaction. This is the only notification code that reads the clock or does I/O; the
-retry schedule is the pure :class:`~openderms.server.notify.backoff.RetryPolicy`.
+Deliveries are independent. :meth:`DeliveryWorker.run_forever` keeps up to
+``concurrency`` of them in flight: whenever slots are free it claims that many due outbox
+rows (one statement, a lease), renders those queued for a Subscription (the resource as
+its device would GET it now) and starts one task per row that POSTs the document to its
+URL over mutual TLS (the server's own certificate as the client certificate, IEEE
+2030.5-2018 §12.8 and §6.11). Each exchange, connect to last response byte, has one
+deadline (``timeout_s``), so a listener that trickles its answer costs only its own slot
+for at most that long; outcomes are recorded in batches as they finish. A peer that keeps
+failing is backed off as a whole (:class:`~openderms.server.notify.backoff.PeerBackoff`):
+its rows are put back without an attempt instead of tying up slots.
 
-Database calls are synchronous SQLAlchemy and run in a thread (``Store.run``) so the
-event loop keeps serving while the database works.
+A delivery is protocol-neutral: a URL, the TLS context, a body and its content type. This
+is the only notification code that reads the clock or does I/O; retry schedules are pure
+(:mod:`openderms.server.notify.backoff`). Database calls are synchronous SQLAlchemy and run
+in a thread (``Store.run``) so the event loop keeps serving while the database works.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import random
 import ssl
 import time
 import uuid
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -26,7 +33,12 @@ import httpx
 from sqlmodel import Session
 
 from openderms.server.config import ServerSettings
-from openderms.server.notify.backoff import RetryPolicy, is_retryable_status
+from openderms.server.notify.backoff import (
+    PeerBackoff,
+    RetryPolicy,
+    is_retryable_status,
+    peer_of,
+)
 from openderms.server.notify.errors import NotificationGoneError
 from openderms.server.notify.sink import render_notification
 from openderms.server.store.db import Store
@@ -34,6 +46,7 @@ from openderms.server.store.outbox import (
     ClaimedNotification,
     claim_due_notifications,
     record_attempt_failed,
+    record_deferred,
     record_delivered,
     record_given_up,
 )
@@ -41,6 +54,9 @@ from openderms.server.store.outbox import (
 __all__ = ["DeliveryReport", "DeliveryWorker"]
 
 logger = logging.getLogger(__name__)
+
+#: Deliveries in flight to one peer at once; its further claimed rows wait in line here.
+_PER_PEER_IN_FLIGHT = 2
 
 
 @dataclass(slots=True)
@@ -51,17 +67,20 @@ class DeliveryReport:
     retrying: int = 0
     given_up: int = 0
     lost_claim: int = 0
+    #: Put back untried (peer backed off or busy); not an attempt.
+    deferred: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
     def claimed(self) -> int:
-        return self.delivered + self.retrying + self.given_up + self.lost_claim
+        return self.delivered + self.retrying + self.given_up + self.lost_claim + self.deferred
 
     def add(self, other: DeliveryReport) -> None:
         self.delivered += other.delivered
         self.retrying += other.retrying
         self.given_up += other.given_up
         self.lost_claim += other.lost_claim
+        self.deferred += other.deferred
         self.errors.extend(other.errors)
 
 
@@ -77,6 +96,16 @@ class _Attempt:
         return self.status_code is not None and 200 <= self.status_code <= 299
 
 
+@dataclass(frozen=True, slots=True)
+class _Deferred:
+    """Not tried: due again at ``retry_at`` [s] with its attempt count unchanged."""
+
+    retry_at: float
+
+
+_Outcome = _Attempt | _Deferred
+
+
 class DeliveryWorker:
     """Deliver outbox Notifications; run one per server process.
 
@@ -90,19 +119,25 @@ class DeliveryWorker:
     settings
         Server settings the read services use when rendering a subscribed resource.
     policy
-        Retry schedule.
+        Retry schedule of one row.
     rng
         Jitter source.
     batch_size
-        Rows claimed (and POSTed concurrently) per pass.
+        Most rows claimed by one statement.
+    concurrency
+        Most deliveries in flight at once (also the HTTP connection pool size).
     lease_s
         Claim lease [s]; must exceed ``timeout_s`` so a live worker keeps its rows.
     timeout_s
-        Per-request timeout for connect, read and write [s].
+        Deadline of one whole delivery exchange: connect, TLS, request, response [s].
     poll_interval_s
         Idle wait between passes when nothing was due [s].
     clock
         Wall clock [s since the epoch]; replaced in tests that need a virtual time.
+    peers
+        Backoff of failing peers (default: three failures in a row, then ``policy``'s steps).
+    shutdown_grace_s
+        On stop, how long deliveries in flight may still finish [s]; the rest are put back.
     """
 
     def __init__(
@@ -113,25 +148,40 @@ class DeliveryWorker:
         settings: ServerSettings | None = None,
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
-        batch_size: int = 50,
+        batch_size: int = 200,
+        concurrency: int = 256,
         lease_s: float = 120.0,
         timeout_s: float = 30.0,
         poll_interval_s: float = 1.0,
         clock: Callable[[], float] = time.time,
+        peers: PeerBackoff | None = None,
+        shutdown_grace_s: float = 5.0,
     ) -> None:
         if lease_s <= timeout_s:
             raise ValueError("lease_s must exceed timeout_s, or two workers may both deliver")
+        if batch_size < 1 or concurrency < 1:
+            raise ValueError("batch_size and concurrency must be at least 1")
         self._store = store
         self._ssl_context = ssl_context
         self._settings = settings or ServerSettings()
         self._policy = policy or RetryPolicy()
         self._rng = rng or random.Random()  # noqa: S311  # jitter, not cryptography
         self._batch_size = batch_size
+        self._concurrency = concurrency
         self._lease_s = lease_s
         self._timeout_s = timeout_s
         self._poll_interval_s = poll_interval_s
         self._clock = clock
+        self._peers = peers or PeerBackoff(policy=self._policy)
+        self._shutdown_grace_s = shutdown_grace_s
+        self._claim_threshold = min(batch_size, max(1, concurrency // 8))
         self._wakeup = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._per_peer: Counter[str] = Counter()
+        #: Claimed rows waiting for a busy peer: (row, body, monotonic time of the claim).
+        self._waiting: dict[str, deque[tuple[ClaimedNotification, bytes, float]]] = {}
+        #: Finished outcomes not yet recorded.
+        self._finished: list[tuple[ClaimedNotification, _Outcome]] = []
 
     def wake(self) -> None:
         """Ask a sleeping :meth:`run_forever` loop to look for due rows now."""
@@ -139,44 +189,35 @@ class DeliveryWorker:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set; errors in one pass are logged, not fatal."""
+        report = DeliveryReport()
         async with self._client() as client:
-            while not stop.is_set():
-                try:
-                    report = await self.run_once(client=client)
-                except Exception:  # keep the worker alive across database hiccups
-                    logger.exception("notification delivery pass failed")
-                    report = DeliveryReport()
-                if report.claimed:
-                    continue  # there may be more due rows
-                self._wakeup.clear()
-                waiters = [
-                    asyncio.ensure_future(stop.wait()),
-                    asyncio.ensure_future(self._wakeup.wait()),
-                ]
-                await asyncio.wait(
-                    waiters, timeout=self._poll_interval_s, return_when=asyncio.FIRST_COMPLETED
-                )
-                for waiter in waiters:
-                    waiter.cancel()
+            try:
+                while not stop.is_set():
+                    started = 0
+                    try:
+                        free = self._concurrency - self._held()
+                        # Claim in batches: a few freed slots wait for more (or for idle).
+                        if free >= self._claim_threshold or not self._in_flight:
+                            started = await self._start_batch(client, min(free, self._batch_size))
+                        await self._record_finished(report)
+                    except Exception:  # keep the worker alive across database hiccups
+                        logger.exception("notification delivery pass failed")
+                        started = 0
+                    if started and self._held() < self._concurrency:
+                        continue  # there may be more due rows
+                    await self._idle(stop)
+            finally:
+                await self._shut_down(report)
 
     async def run_once(self, *, client: httpx.AsyncClient | None = None) -> DeliveryReport:
-        """Claim one batch of due rows, render, deliver concurrently, record outcomes."""
-        claimed = await self._store.run(
-            claim_due_notifications,
-            now=self._clock(),
-            limit=self._batch_size,
-            lease_s=self._lease_s,
-            claim_token=uuid.uuid4().hex,
-        )
-        if not claimed:
-            return DeliveryReport()
-        bodies = await self._store.run(self._render_all, claimed)
+        """Claim one batch of due rows, deliver them concurrently, record every outcome."""
+        report = DeliveryReport()
         if client is None:
             async with self._client() as own_client:
-                attempts = await self._post_all(own_client, claimed, bodies)
+                await self._one_pass(own_client, report)
         else:
-            attempts = await self._post_all(client, claimed, bodies)
-        return await self._store.run(self._record_all, claimed, attempts)
+            await self._one_pass(client, report)
+        return report
 
     async def drain(self, *, max_passes: int = 100) -> DeliveryReport:
         """Run passes until a pass claims nothing (rows waiting for a retry stay)."""
@@ -189,13 +230,153 @@ class DeliveryWorker:
                 total.add(report)
         return total
 
+    async def _one_pass(self, client: httpx.AsyncClient, report: DeliveryReport) -> None:
+        await self._start_batch(client, self._batch_size)
+        while self._in_flight:  # a finished delivery may start the next one to its peer
+            await asyncio.wait(self._in_flight)
+        await self._record_finished(report)
+
     def _client(self) -> httpx.AsyncClient:
         verify: ssl.SSLContext | bool = self._ssl_context if self._ssl_context else True
         return httpx.AsyncClient(
             verify=verify,
             timeout=httpx.Timeout(self._timeout_s),
+            limits=httpx.Limits(
+                max_connections=self._concurrency, max_keepalive_connections=self._concurrency
+            ),
             follow_redirects=False,
         )
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Wait for a new row (wake), a finished delivery, stop, or the poll interval."""
+        self._wakeup.clear()
+        waiters: list[asyncio.Future[object]] = [
+            asyncio.ensure_future(stop.wait()),
+            asyncio.ensure_future(self._wakeup.wait()),
+        ]
+        deliveries: list[asyncio.Future[object]] = list(self._in_flight)  # type: ignore[arg-type]
+        try:
+            await asyncio.wait(
+                [*waiters, *deliveries],
+                timeout=self._poll_interval_s,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _shut_down(self, report: DeliveryReport) -> None:
+        """Let deliveries in flight finish briefly, put the rest back, record everything."""
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, timeout=self._shutdown_grace_s)
+        self._release_waiting(None, self._clock())
+        for task in list(self._in_flight):
+            task.cancel()
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
+        try:
+            await self._record_finished(report)
+        except Exception:  # the leases expire instead; nothing is lost
+            logger.exception("could not record notification outcomes at shutdown")
+
+    async def _start_batch(self, client: httpx.AsyncClient, limit: int) -> int:
+        """Claim up to ``limit`` due rows and start delivering them; rows claimed."""
+        claimed_at = time.monotonic()
+        claimed = await self._store.run(
+            claim_due_notifications,
+            now=self._clock(),
+            limit=limit,
+            lease_s=self._lease_s,
+            claim_token=uuid.uuid4().hex,
+        )
+        if not claimed:
+            return 0
+        bodies = await self._store.run(self._render_all, claimed)
+        now = self._clock()
+        for item, body in zip(claimed, bodies, strict=True):
+            peer = peer_of(item.notification_uri)
+            blocked_until = self._peers.blocked_until(peer, now)
+            if isinstance(body, NotificationGoneError):
+                outcome: _Outcome = _Attempt(None, f"gone: {body}", permanent=True)
+            elif blocked_until is not None:
+                outcome = _Deferred(blocked_until)
+            elif self._per_peer[peer] >= _PER_PEER_IN_FLIGHT:
+                self._waiting.setdefault(peer, deque()).append((item, body, claimed_at))
+                continue
+            else:
+                self._begin(client, item, body, peer)
+                continue
+            self._finished.append((item, outcome))
+        return len(claimed)
+
+    def _held(self) -> int:
+        """Claimed rows this worker holds: in flight or waiting for their peer."""
+        return len(self._in_flight) + sum(len(line) for line in self._waiting.values())
+
+    def _begin(
+        self, client: httpx.AsyncClient, item: ClaimedNotification, body: bytes, peer: str
+    ) -> None:
+        self._per_peer[peer] += 1
+        task = asyncio.create_task(self._deliver(client, item, body, peer))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    def _next_for(self, client: httpx.AsyncClient, peer: str) -> None:
+        """A slot to ``peer`` freed: start its next waiting row, or put its rows back."""
+        line = self._waiting.get(peer)
+        now = self._clock()
+        blocked_until = self._peers.blocked_until(peer, now)
+        if blocked_until is not None:
+            self._release_waiting(peer, blocked_until)
+            return
+        while line:
+            item, body, claimed_at = line.popleft()
+            # Only start it if our lease outlasts its whole deadline; else hand it back.
+            if time.monotonic() - claimed_at + self._timeout_s < self._lease_s:
+                self._begin(client, item, body, peer)
+                break
+            self._finished.append((item, _Deferred(now)))
+        if not line:
+            self._waiting.pop(peer, None)
+
+    def _release_waiting(self, peer: str | None, retry_at: float) -> None:
+        """Put back the rows waiting for ``peer`` (None: every peer), due at ``retry_at``."""
+        peers = list(self._waiting) if peer is None else [peer]
+        for name in peers:
+            for item, _body, _claimed_at in self._waiting.pop(name, ()):
+                self._finished.append((item, _Deferred(retry_at)))
+
+    async def _deliver(
+        self, client: httpx.AsyncClient, item: ClaimedNotification, body: bytes, peer: str
+    ) -> None:
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                attempt = await self._post(client, item, body)
+        except TimeoutError:
+            attempt = _Attempt(
+                None, f"DeliveryDeadline: no complete answer within {self._timeout_s:g} s"
+            )
+        except asyncio.CancelledError:
+            # Stopped mid-exchange: the outcome is unknown, so the row is due again at once
+            # (a listener may see it twice, which is harmless: a Notification carries the
+            # resource's current state).
+            self._finished.append((item, _Deferred(self._clock())))
+            raise
+        finally:
+            self._per_peer[peer] -= 1
+            if self._per_peer[peer] <= 0:
+                del self._per_peer[peer]
+        if attempt.ok or attempt.permanent:
+            self._peers.succeeded(peer)  # it answered: the peer itself is healthy
+        else:
+            self._peers.failed(peer, self._clock(), self._rng)
+        self._finished.append((item, attempt))
+        self._next_for(client, peer)
+
+    async def _record_finished(self, report: DeliveryReport) -> None:
+        """Record the outcomes finished so far in one transaction."""
+        finished, self._finished = self._finished, []
+        if finished:
+            report.add(await self._store.run(self._record_all, finished))
 
     def _render_all(
         self, session: Session, claimed: Sequence[ClaimedNotification]
@@ -212,20 +393,6 @@ class DeliveryWorker:
                 rendered.append(exc)
         session.rollback()  # rendering only reads
         return rendered
-
-    async def _post_all(
-        self,
-        client: httpx.AsyncClient,
-        claimed: Sequence[ClaimedNotification],
-        bodies: Sequence[bytes | NotificationGoneError],
-    ) -> list[_Attempt]:
-        async def one(item: ClaimedNotification, body: bytes | NotificationGoneError) -> _Attempt:
-            if isinstance(body, NotificationGoneError):
-                return _Attempt(status_code=None, error=f"gone: {body}", permanent=True)
-            return await self._post(client, item, body)
-
-        pairs = zip(claimed, bodies, strict=True)
-        return list(await asyncio.gather(*(one(item, body) for item, body in pairs)))
 
     async def _post(
         self, client: httpx.AsyncClient, item: ClaimedNotification, body: bytes
@@ -247,16 +414,18 @@ class DeliveryWorker:
         )
 
     def _record_all(
-        self,
-        session: Session,
-        claimed: Sequence[ClaimedNotification],
-        attempts: Sequence[_Attempt],
+        self, session: Session, finished: Sequence[tuple[ClaimedNotification, _Outcome]]
     ) -> DeliveryReport:
-        """Record every outcome of a pass in one transaction."""
+        """Record outcomes in one transaction."""
         report = DeliveryReport()
         now = self._clock()
-        for item, attempt in zip(claimed, attempts, strict=True):
-            self._record(session, item, attempt, report, now)
+        for item, outcome in finished:
+            if isinstance(outcome, _Deferred):
+                kept = record_deferred(session, item, retry_at=outcome.retry_at, commit=False)
+                report.deferred += kept
+                report.lost_claim += not kept
+            else:
+                self._record(session, item, outcome, report, now)
         session.commit()
         return report
 

@@ -37,6 +37,7 @@ __all__ = [
     "enqueue_for_subscribers",
     "enqueue_notification",
     "record_attempt_failed",
+    "record_deferred",
     "record_delivered",
     "record_given_up",
 ]
@@ -345,3 +346,13 @@ def record_given_up(
         },
         commit,
     )
+
+
+def record_deferred(
+    session: Session, claimed: ClaimedNotification, *, retry_at: float, commit: bool = True
+) -> bool:
+    """Put a claimed row back, due at ``retry_at`` [s], without counting an attempt.
+
+    For rows the worker chose not to try now (their peer is backed off, or busy).
+    """
+    return _update_claimed(session, claimed, {"next_attempt_at": retry_at}, commit)

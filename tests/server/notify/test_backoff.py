@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from openderms.server.notify.backoff import RetryPolicy, is_retryable_status
+from openderms.server.notify.backoff import PeerBackoff, RetryPolicy, is_retryable_status, peer_of
 
 
 def test_retry_delay_doubles_after_each_failure_within_jitter_bounds() -> None:
@@ -66,3 +66,35 @@ def test_policy_rejects_nonsense_configuration() -> None:
         RetryPolicy(base_delay_s=10, max_delay_s=5)
     with pytest.raises(ValueError):
         RetryPolicy(max_attempts=0)
+
+
+def test_peer_is_backed_off_after_threshold_failures_in_a_row_and_cleared_by_a_success() -> None:
+    peers = PeerBackoff(policy=RetryPolicy(base_delay_s=10, max_delay_s=40), threshold=3)
+    rng = random.Random(1)
+    peer = peer_of("https://10.0.0.7:8443/notify")
+    peers.failed(peer, 100.0, rng)
+    peers.failed(peer, 101.0, rng)
+    assert peers.blocked_until(peer, 101.0) is None  # two failures: still tried
+    peers.failed(peer, 102.0, rng)
+    until = peers.blocked_until(peer, 102.0)
+    assert until is not None and 107.0 <= until <= 112.0  # first step: 10 s, equal jitter
+    assert peers.blocked_until(peer, until) is None  # the probe after the block
+    peers.failed(peer, until, rng)
+    second = peers.blocked_until(peer, until)
+    assert second is not None and until + 10.0 <= second <= until + 20.0  # doubled
+    peers.succeeded(peer)
+    assert (peers.failures(peer), peers.blocked_until(peer, until)) == (0, None)
+    assert peers.failures(peer_of("https://10.0.0.8:8443/")) == 0  # peers are independent
+
+
+def test_peer_backoff_remembers_at_most_max_peers() -> None:
+    peers = PeerBackoff(threshold=1, max_peers=2)
+    rng = random.Random(2)
+    for host in ("a", "b", "c"):
+        peers.failed(peer_of(f"https://{host}/n"), 0.0, rng)
+    assert [peers.failures(peer_of(f"https://{h}/n")) for h in "abc"] == [0, 1, 1]
+
+
+def test_peer_of_is_the_origin_with_its_default_port() -> None:
+    assert peer_of("https://Host.Example/n?x=1") == "https://host.example:443"
+    assert peer_of("http://127.0.0.1:9000/a/b") == "http://127.0.0.1:9000"
