@@ -55,9 +55,6 @@ __all__ = ["DeliveryReport", "DeliveryWorker"]
 
 logger = logging.getLogger(__name__)
 
-#: Deliveries in flight to one peer at once; its further claimed rows wait in line here.
-_PER_PEER_IN_FLIGHT = 2
-
 
 @dataclass(slots=True)
 class DeliveryReport:
@@ -138,6 +135,10 @@ class DeliveryWorker:
         Backoff of failing peers (default: three failures in a row, then ``policy``'s steps).
     shutdown_grace_s
         On stop, how long deliveries in flight may still finish [s]; the rest are put back.
+    per_peer
+        Most deliveries in flight to one peer (an aggregator's listener may take a whole
+        fleet's); its further claimed rows wait in line, so a slow peer holds at most this
+        many slots, for at most ``timeout_s`` each, before it is backed off.
     """
 
     def __init__(
@@ -156,11 +157,12 @@ class DeliveryWorker:
         clock: Callable[[], float] = time.time,
         peers: PeerBackoff | None = None,
         shutdown_grace_s: float = 5.0,
+        per_peer: int = 16,
     ) -> None:
         if lease_s <= timeout_s:
             raise ValueError("lease_s must exceed timeout_s, or two workers may both deliver")
-        if batch_size < 1 or concurrency < 1:
-            raise ValueError("batch_size and concurrency must be at least 1")
+        if min(batch_size, concurrency, per_peer) < 1:
+            raise ValueError("batch_size, concurrency and per_peer must be at least 1")
         self._store = store
         self._ssl_context = ssl_context
         self._settings = settings or ServerSettings()
@@ -174,6 +176,7 @@ class DeliveryWorker:
         self._clock = clock
         self._peers = peers or PeerBackoff(policy=self._policy)
         self._shutdown_grace_s = shutdown_grace_s
+        self._per_peer_limit = per_peer
         self._claim_threshold = min(batch_size, max(1, concurrency // 8))
         self._wakeup = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -299,7 +302,7 @@ class DeliveryWorker:
                 outcome: _Outcome = _Attempt(None, f"gone: {body}", permanent=True)
             elif blocked_until is not None:
                 outcome = _Deferred(blocked_until)
-            elif self._per_peer[peer] >= _PER_PEER_IN_FLIGHT:
+            elif self._per_peer[peer] >= self._per_peer_limit:
                 self._waiting.setdefault(peer, deque()).append((item, body, claimed_at))
                 continue
             else:

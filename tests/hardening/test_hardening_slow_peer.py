@@ -157,6 +157,7 @@ async def test_a_trickling_listener_delays_no_other_device_and_is_backed_off(
             policy=policy,
             rng=random.Random(7),
             concurrency=8,
+            per_peer=2,
             lease_s=20.0,
             timeout_s=DEADLINE_S,
             poll_interval_s=0.1,

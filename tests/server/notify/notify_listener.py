@@ -42,7 +42,7 @@ class NotificationListener:
         self._arrived = threading.Condition(self._lock)
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.Server | None = None
-        self._handlers: set[asyncio.Task[None]] = set()
+        self._handlers: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self.port = 0
 
@@ -91,11 +91,17 @@ class NotificationListener:
         self._server.close()
         # Server.close() leaves open connections to their handlers: end them here, or they
         # are torn down by the garbage collector after the loop has closed (and Python 3.12's
-        # wait_closed() would wait for them forever).
-        handlers = list(self._handlers)
-        for task in handlers:
-            task.cancel()
-        await asyncio.gather(*handlers, return_exceptions=True)
+        # wait_closed() would wait for them forever). Closing the connection lets a handler
+        # return by itself; a cancelled one would make asyncio's stream callback log a
+        # CancelledError traceback (Python 3.11), so only a straggler is cancelled.
+        handlers = dict(self._handlers)
+        for writer in handlers.values():
+            writer.transport.abort()
+        if handlers:
+            _done, stragglers = await asyncio.wait(handlers, timeout=2)
+            for task in stragglers:
+                task.cancel()
+            await asyncio.gather(*stragglers, return_exceptions=True)
         await self._server.wait_closed()
 
     def _next_status(self) -> int:
@@ -105,8 +111,8 @@ class NotificationListener:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._handlers.add(task)
-        task.add_done_callback(self._handlers.discard)
+        self._handlers[task] = writer
+        task.add_done_callback(lambda done: self._handlers.pop(done, None))
         ssl_object = writer.get_extra_info("ssl_object")
         peer_der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
         fingerprint = hashlib.sha256(peer_der).hexdigest().upper() if peer_der else ""
