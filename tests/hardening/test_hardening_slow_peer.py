@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+from hardening_testlib import Tally
 from sqlmodel import select
 
 from openderms.certs import pki, tls
@@ -208,10 +209,24 @@ async def test_a_trickling_listener_delays_no_other_device_and_is_backed_off(
         f"was put back untried for {later.next_attempt_at - time.time():.0f} s "
         f"(attempts {later.attempts})"
     )
-    assert fast_latency < 1.0  # not held up by the trickling peer
-    assert slow_in_flight == 2  # at most two exchanges per peer: the third row waited
-    assert all(r.status == OutboxStatus.PENDING and r.attempts == 1 for r in failed)
-    assert all("DeliveryDeadline" in (r.last_error or "") for r in failed)
-    assert slow_end < DEADLINE_S + 2.0  # the deadline holds on the whole exchange
-    assert later.attempts == 0 and later.status == OutboxStatus.PENDING  # backed off, untried
-    assert rows[fast_again_id].status == OutboxStatus.DELIVERED
+    tally = Tally("slow notification peer")
+    tally.check(fast_latency < 1.0, f"healthy Notification waited {fast_latency:.2f} s")
+    tally.check(slow_in_flight == 2, f"{slow_in_flight} exchanges to one peer (cap 2)")
+    tally.check(
+        all(r.status == OutboxStatus.PENDING and r.attempts == 1 for r in failed),
+        "a timed-out slow row was not recorded as one failed attempt",
+    )
+    tally.check(
+        all("DeliveryDeadline" in (r.last_error or "") for r in failed),
+        f"slow rows ended with {[r.last_error for r in failed]}",
+    )
+    tally.check(slow_end < DEADLINE_S + 2.0, f"slow exchange lasted {slow_end:.1f} s")
+    tally.check(
+        later.attempts == 0 and later.status == OutboxStatus.PENDING,
+        "a row for the backed-off peer was tried",
+    )
+    tally.check(
+        rows[fast_again_id].status == OutboxStatus.DELIVERED,
+        "healthy peer not served while the slow one is backed off",
+    )
+    assert not tally.report()
