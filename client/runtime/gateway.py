@@ -45,6 +45,7 @@ from openderms.client.sep2.errors import (
     RemoteProtocolError,
     Sep2ClientError,
     Sep2HttpStatusError,
+    is_permanent,
 )
 from openderms.client.sep2.http import Sep2Http
 from openderms.client.sep2.mapping import ProgramFetch, map_snapshot
@@ -78,11 +79,6 @@ _MAX_SLEEP_S = 60.0
 _NOTIFY_PATH = "/notify"
 _RESPONDED_KEPT = 2000
 """How many (control, status) Responses the store remembers as sent."""
-
-
-def _permanent(exc: Sep2HttpStatusError) -> bool:
-    """A 4xx other than timeout/rate-limit: retrying the same message will not help."""
-    return 400 <= exc.status < 500 and exc.status not in (408, 425, 429)
 
 
 class GatewayRuntime:
@@ -185,6 +181,10 @@ class GatewayRuntime:
         """Resources the server refused a subscription to (polled instead)."""
         self.mirrors: dict[str, str] = dict(store.get("mirrors") or {})
         """Mirror name -> MirrorUsagePoint href."""
+        self.refused: dict[str, str] = dict(store.get("refused") or {})
+        """Request path -> why the server refused it for good (shown in :meth:`status`)."""
+        self._held_mirrors: set[str] = set()
+        """Mirrors whose samples stay buffered until the next walk (the server refused)."""
         self.steps = 0
         self.on_step: Callable[[GatewayRuntime], None] | None = None
         """Called after every step (the demo and tests watch the gateway through it)."""
@@ -330,6 +330,8 @@ class GatewayRuntime:
         try:
             more = await runner(local_now)
         except (Sep2ClientError, SepXmlError, EventEngineError) as exc:
+            if is_permanent(exc):
+                self._refusal(job.value, exc, now)
             delay_s = self.schedule.failed(job, now)
             if isinstance(exc, RegistrationError):
                 log.error("%s: %s (retry in %.0f s)", job.value, exc, delay_s)
@@ -342,6 +344,7 @@ class GatewayRuntime:
             # Contact is the server answering (any status), not a job with nothing to send.
             if self.http.answered != answered:
                 self._contact(now)
+        self._accepted(job.value)
         self.schedule.succeeded(job, now)
         if more:
             self.schedule.trigger(job, now)
@@ -366,6 +369,7 @@ class GatewayRuntime:
         snapshot = self._snapshot(view.programs, now, answer_rejections=True)
         self.view = view
         self._dirty.clear()  # a full walk fetched everything
+        self._held_mirrors.clear()  # mirrors the server refused are tried again per walk
         self.engine.update(snapshot, now)
         self._save_schedule(view.programs, now)
         self.store.put("end_device_href", view.end_device_href)
@@ -445,11 +449,29 @@ class GatewayRuntime:
                 (der.DERAvailabilityLink, messages.der_availability(der_facts, now=now)),
             ]
             for link, resource in puts:
-                if link is not None:
+                if link is None:
+                    continue
+                path = f"PUT {link.href}"
+                try:
                     await self.http.put(str(link.href), resource)
+                except Sep2ClientError as exc:
+                    if not is_permanent(exc):
+                        raise
+                    self._refusal(path, exc, now)  # the other resources still go
+                    continue
+                self._accepted(path)
         return False
 
-    async def _mirror_href(self, mirror: str) -> str | None:
+    async def _mirror_href(
+        self, mirror: str, samples: list[readings.MeterSample], now: float
+    ) -> str | None:
+        """The mirror's href, creating it first; None when the server offers no mirroring.
+
+        Raises
+        ------
+        Sep2HttpStatusError
+            The server refused the creating POST (permanent: the caller holds the samples).
+        """
         href = self.mirrors.get(mirror)
         if href is not None:
             return href
@@ -457,11 +479,14 @@ class GatewayRuntime:
         list_href = self.view.mirror_usage_point_list_href
         if list_href is None:
             return None
+        # IEEE 2030.5-2018 §10.11.3: the creating POST carries the MirrorMeterReadings
+        # and their ReadingTypes (issue 11 item 18).
         location = await self.http.post(
             list_href,
             readings.mirror_usage_point(
                 self.identity.lfdi,
                 mirror,
+                quantities=readings.quantities_of(samples) or ["power_w"],
                 post_rate_s=int(self.schedule.jobs[Job.POST_READINGS].rate_s),
             ),
         )
@@ -469,37 +494,49 @@ class GatewayRuntime:
             raise RemoteProtocolError(f"POST {list_href} created a mirror but gave no Location")
         self.mirrors[mirror] = location
         self.store.put("mirrors", self.mirrors)
+        self._accepted(f"mirror {mirror}")
         return location
 
     async def _post_readings(self, local_now: float) -> bool:
         assert self.view is not None
-        pending = self.store.pending_samples(_SAMPLE_BATCH)
+        now = self.clock_offset.server_now(local_now)
+        pending = self.store.pending_samples(_SAMPLE_BATCH, exclude_mirrors=self._held_mirrors)
         by_mirror: dict[str, list[tuple[int, readings.MeterSample]]] = {}
         for sample_id, sample in pending:
             by_mirror.setdefault(sample.mirror, []).append((sample_id, sample))
         for mirror, entries in by_mirror.items():
             ids = [sample_id for sample_id, _ in entries]
-            href = await self._mirror_href(mirror)
-            if href is None:
-                self.store.delete_samples(ids)  # the server offers no mirroring
-                continue
-            batch = readings.mirror_meter_reading_list(self.identity.lfdi, [s for _, s in entries])
+            samples = [s for _, s in entries]
+            path = f"mirror {mirror}"
             try:
-                await self.http.post(href, batch)
+                href = await self._mirror_href(mirror, samples, now)
+                if href is None:
+                    self.store.delete_samples(ids)  # the server offers no mirroring
+                    continue
+                path = f"readings {mirror}"
+                await self.http.post(
+                    href, readings.mirror_meter_reading_list(self.identity.lfdi, samples)
+                )
             except Sep2HttpStatusError as exc:
-                if exc.status == 404:
+                if exc.status == 404 and path.startswith("readings"):
                     # The server lost the mirror (e.g. a reset): create it again next time.
                     self.mirrors.pop(mirror, None)
                     self.store.put("mirrors", self.mirrors)
                     raise
-                if not _permanent(exc):
+                if not is_permanent(exc):
                     raise
-                log.warning("server refused readings of %s: %s", mirror, exc)
+                # Refused for good: keep the samples (none is lost) and hold this mirror
+                # until the next walk instead of retrying the same request in a loop.
+                self._refusal(path, exc, now)
+                self._held_mirrors.add(mirror)
+                continue
+            self._accepted(path)
             self.store.delete_samples(ids)
         return len(pending) == _SAMPLE_BATCH
 
     async def _flush_outbox(self, local_now: float) -> bool:
         assert self.view is not None
+        now = self.clock_offset.server_now(local_now)
         items = self.store.pending_outbox(_OUTBOX_BATCH)
         for item in items:
             target = item.target or self.view.log_event_list_href
@@ -510,10 +547,13 @@ class GatewayRuntime:
             try:
                 await self.http.post_encoded(target, item.body)
             except Sep2HttpStatusError as exc:
-                if not _permanent(exc):
+                if not is_permanent(exc):
                     self.store.outbox_attempted(item.id)
                     raise
-                log.warning("server refused a %s at %s: %s", item.kind, target, exc)
+                # A refused LogEvent is not reported by another LogEvent (no loop).
+                self._refusal(
+                    f"{item.kind} {target}", exc, now, log_event=item.kind != "log_event"
+                )
             self.store.outbox_done(item.id)
         return len(items) == _OUTBOX_BATCH
 
@@ -555,10 +595,15 @@ class GatewayRuntime:
                 try:
                     location = await self.http.post(list_href, subscription)
                 except Sep2HttpStatusError as exc:
-                    if not _permanent(exc):
+                    if not is_permanent(exc):
                         raise
                     # Refused for good: poll this one at pollRate instead.
-                    log.warning("server refused a subscription to %s: %s", resource_href, exc)
+                    self._refusal(
+                        f"subscription {resource_href}",
+                        exc,
+                        self.clock_offset.server_now(local_now),
+                        log_event=False,
+                    )
                     self._refused.add(resource_href)
                     continue
                 if location is not None:
@@ -665,6 +710,24 @@ class GatewayRuntime:
             self._log_event(messages.LogEventCode.DEVICE_RECOVERED, f"{device} recovered", now)
         self.faults = current
 
+    def _refusal(self, path: str, exc: Exception, now: float, *, log_event: bool = True) -> None:
+        """Record that the server refused `path` for good: logged, shown in :meth:`status`
+        and reported to the server by a LogEvent (once, until the path succeeds again)."""
+        reason = str(exc)
+        if self.refused.get(path) == reason:
+            return
+        log.error("server refused %s for good: %s", path, reason)
+        self.refused[path] = reason
+        self.store.put("refused", self.refused)
+        if log_event:
+            status = getattr(exc, "status", "")
+            self._log_event(messages.LogEventCode.REQUEST_REFUSED, f"{status} {path}", now)
+
+    def _accepted(self, path: str) -> None:
+        if self.refused.pop(path, None) is not None:
+            log.info("server accepts %s again", path)
+            self.store.put("refused", self.refused)
+
     def _log_event(self, code: int, details: str, now: float) -> None:
         self._log_event_id += 1
         self.store.put("log_event_id", self._log_event_id)
@@ -767,6 +830,7 @@ class GatewayRuntime:
             "pending_samples": self.store.sample_count(),
             "pending_outbox": self.store.outbox_count(),
             "faults": dict(self.faults),
+            "refused": dict(self.refused),
         }
 
 

@@ -9,6 +9,7 @@ __all__ = [
     "Sep2ClientError",
     "Sep2ConnectionError",
     "Sep2HttpStatusError",
+    "is_permanent",
 ]
 
 
@@ -48,3 +49,21 @@ class RegistrationError(Sep2ClientError):
 
 class PinMismatchError(RegistrationError):
     """Registration.pIN differs from the configured PIN (IEEE 2030.5-2018 §6.7)."""
+
+
+#: 4xx statuses that say "later", not "never": timeout, too early, rate limit (RFC 9110,
+#: RFC 8470, RFC 6585).
+_RETRYABLE_4XX = frozenset({408, 425, 429})
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether retrying the same request cannot help: a 4xx other than 408/425/429.
+
+    The one classification every request path of the client uses (issue 11 item 19): a
+    permanent refusal is reported (log, LogEvent, visible state), never retried in a loop.
+    """
+    return (
+        isinstance(exc, Sep2HttpStatusError)
+        and 400 <= exc.status < 500
+        and exc.status not in _RETRYABLE_4XX
+    )

@@ -50,6 +50,8 @@ class LogEventCode:
     """A device did not accept a setpoint or stopped answering."""
     DEVICE_RECOVERED = 2
     """A device that had faulted answers again."""
+    REQUEST_REFUSED = 3
+    """The server refused a request for good (a 4xx that retrying cannot fix)."""
 
 
 def der_control_response(

@@ -30,6 +30,7 @@ __all__ = [
     "mirror_meter_reading_list",
     "mirror_mrid",
     "mirror_usage_point",
+    "quantities_of",
 ]
 
 # sep.xsd enumerations used below (KindType, UomType, FlowDirectionType,
@@ -118,8 +119,18 @@ def mirror_mrid(lfdi_hex: str, mirror: str) -> bytes:
     return bytes(_mrid(lfdi_hex, mirror).value)
 
 
-def mirror_usage_point(lfdi_hex: str, mirror: str, *, post_rate_s: int | None = None) -> Any:
-    """The MirrorUsagePoint to POST for ``mirror`` (no readings).
+def mirror_usage_point(
+    lfdi_hex: str,
+    mirror: str,
+    *,
+    quantities: Sequence[str],
+    post_rate_s: int | None = None,
+) -> Any:
+    """The MirrorUsagePoint to POST for ``mirror``, with its MirrorMeterReading definitions.
+
+    IEEE 2030.5-2018 §10.11.3: the POST that creates a mirror carries at least the
+    MirrorMeterReadings with their mRIDs and ReadingTypes; readings follow in later POSTs
+    (servers refuse a bare one with 400, issue 11 item 18).
 
     Parameters
     ----------
@@ -127,9 +138,15 @@ def mirror_usage_point(lfdi_hex: str, mirror: str, *, post_rate_s: int | None = 
         The gateway's LFDI (deviceLFDI of the mirror).
     mirror : str
         ``"site"`` or ``"der:<name>"``.
+    quantities : sequence of str
+        Names of the :data:`QUANTITIES` this mirror reports (at least one).
     post_rate_s : int or None
         postRate to declare [s].
     """
+    known = {quantity.name: quantity for quantity in QUANTITIES}
+    chosen = [known[name] for name in known if name in set(quantities)]
+    if not chosen:
+        raise ValueError(f"a mirror needs at least one of {sorted(known)}")
     is_site = mirror == "site"
     roles = _ROLE_MIRROR | (_ROLE_PREMISES if is_site else _ROLE_DER | _ROLE_SUBMETER)
     return sep.MirrorUsagePoint(
@@ -140,6 +157,30 @@ def mirror_usage_point(lfdi_hex: str, mirror: str, *, post_rate_s: int | None = 
         status=_STATUS_ON,
         deviceLFDI=bytes.fromhex(lfdi_hex),
         postRate=post_rate_s,
+        MirrorMeterReading=[
+            _meter_reading_definition(lfdi_hex, mirror, quantity) for quantity in chosen
+        ],
+    )
+
+
+def quantities_of(samples: Sequence[MeterSample]) -> list[str]:
+    """Names of the quantities with a finite value in any of `samples`, in QUANTITIES order."""
+    return [
+        quantity.name
+        for quantity in QUANTITIES
+        if any(_finite(getattr(sample, quantity.name)) for sample in samples)
+    ]
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def _meter_reading_definition(lfdi_hex: str, mirror: str, quantity: Quantity) -> Any:
+    return sep.MirrorMeterReading(
+        mRID=_mrid(lfdi_hex, mirror, quantity.name),
+        description=quantity.name,
+        ReadingType=_reading_type(quantity, mirror == "site"),
     )
 
 
@@ -177,22 +218,22 @@ def mirror_meter_reading_list(lfdi_hex: str, samples: Sequence[MeterSample]) -> 
     mirror = samples[0].mirror
     if any(s.mirror != mirror for s in samples):
         raise ValueError("samples of different mirrors")
-    is_site = mirror == "site"
     mmrs = []
     for quantity in QUANTITIES:
         points = [
             (int(s.time_s), getattr(s, quantity.name))
             for s in samples
-            if getattr(s, quantity.name) is not None and math.isfinite(getattr(s, quantity.name))
+            if _finite(getattr(s, quantity.name))
         ]
         if not points:
             continue
         first_s, last_s = points[0][0], points[-1][0]
+        definition = _meter_reading_definition(lfdi_hex, mirror, quantity)
         mmrs.append(
             sep.MirrorMeterReading(
-                mRID=_mrid(lfdi_hex, mirror, quantity.name),
-                description=quantity.name,
-                ReadingType=_reading_type(quantity, is_site),
+                mRID=definition.mRID,
+                description=definition.description,
+                ReadingType=definition.ReadingType,
                 MirrorReadingSet=[
                     sep.MirrorReadingSet(
                         mRID=_mrid(lfdi_hex, mirror, quantity.name, str(first_s)),

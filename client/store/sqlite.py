@@ -195,10 +195,20 @@ class GatewayStore:
                 log.warning("reading buffer full: dropped the %d oldest samples", excess)
         return max(excess, 0)
 
-    def pending_samples(self, limit: int) -> list[tuple[int, MeterSample]]:
-        """The oldest ``limit`` samples not yet posted, with their ids."""
+    def pending_samples(
+        self, limit: int, *, exclude_mirrors: Iterable[str] = ()
+    ) -> list[tuple[int, MeterSample]]:
+        """The oldest ``limit`` samples not yet posted, with their ids.
+
+        Samples of ``exclude_mirrors`` (mirrors the server refused for now) stay buffered
+        but do not hold back the samples of other mirrors.
+        """
+        excluded = sorted(set(exclude_mirrors))
+        marks = ", ".join("?" for _ in excluded)
+        where = f"WHERE mirror NOT IN ({marks}) " if excluded else ""
         rows = self._db.execute(
-            "SELECT id, body FROM samples ORDER BY id LIMIT ?", (limit,)
+            f"SELECT id, body FROM samples {where}ORDER BY id LIMIT ?",  # noqa: S608 - only ? marks
+            (*excluded, limit),
         ).fetchall()
         return [(int(i), MeterSample.from_json(json.loads(b))) for i, b in rows]
 

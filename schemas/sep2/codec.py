@@ -79,7 +79,10 @@ _PARSER_CONFIG = ParserConfig(
     fail_on_unknown_attributes=True,
     fail_on_converter_warnings=True,
 )
-_SERIALIZER_CONFIG = SerializerConfig(xml_declaration=True, encoding="UTF-8", pretty_print=False)
+# No XML declaration (issue 11, item 2): some clients decode the body to text before
+# parsing, and parsers refuse a text that carries an encoding declaration. UTF-8 without a
+# declaration is valid XML (XML 1.0 §4.3.3); `decode` accepts documents with or without one.
+_SERIALIZER_CONFIG = SerializerConfig(xml_declaration=False, encoding="UTF-8", pretty_print=False)
 
 
 class _StrictXmlParser(XmlParser):
@@ -184,6 +187,21 @@ def _profile_for(expected: type | tuple[type, ...] | None, profile: Profile | No
     return (Profile.of(first) if first is not None else None) or DEFAULT_PROFILE
 
 
+def _complete_list_counts(root: etree._Element, cls: type, profile: Profile) -> None:
+    """Fill a received list's missing ``all``/``results`` with its item count.
+
+    ``all`` and ``results`` describe a server's view of a list it pages (IEEE 2030.5 §5.5);
+    a client POSTing a list of its own (a MirrorMeterReadingList of readings) may leave
+    them out, and several implementations do (issue 11 item 12). We send both, always.
+    """
+    if not issubclass(cls, profile.module.List):
+        return
+    items = sum(1 for child in root if isinstance(child.tag, str))
+    for name in ("all", "results"):
+        if root.get(name) is None:
+            root.set(name, str(items))
+
+
 @overload
 def decode(
     data: bytes,
@@ -264,6 +282,7 @@ def decode(
             else expected.__name__
         )
         raise WrongRootError(f"expected {names}, got {cls.__name__}")
+    _complete_list_counts(root, cls, chosen)
     parser = _StrictXmlParser(config=_PARSER_CONFIG, context=CONTEXT, handler=LxmlEventHandler)
     try:
         obj: object = parser.parse(root, cls)
@@ -280,7 +299,7 @@ def decode(
 
 
 def encode(obj: object, *, profile: Profile | None = None) -> bytes:
-    """Encode a 2030.5 resource as UTF-8 XML with an XML declaration.
+    """Encode a 2030.5 resource as UTF-8 XML without an XML declaration.
 
     The default namespace is ``urn:ieee:std:2030.5:ns``; CSIP-AUS elements use the prefix
     ``csipaus``.

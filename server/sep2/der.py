@@ -10,6 +10,7 @@ from openderms.server.sep2.request import (
     call_service,
     decode_body,
     no_content,
+    page,
     request_scope,
     service_context,
     xml_response,
@@ -25,7 +26,7 @@ blueprint = Blueprint("der", __name__)
 async def der_list(edev_id: int) -> Response:
     scope = request_scope()
     return xml_response(
-        await call_service(service.get_der_list, service_context(), scope, edev_id)
+        await call_service(service.get_der_list, service_context(), scope, edev_id, page())
     )
 
 

@@ -13,6 +13,7 @@ from openderms.schemas.sep2.codec import encode
 from openderms.server.errors import NotFoundError
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.sep2 import uris
+from openderms.server.sep2.paging import Page
 from openderms.server.services.access import require_end_device
 from openderms.server.services.rates import device_poll_rate_s
 from openderms.server.store.crud.der import (
@@ -50,16 +51,22 @@ def get_der(session: Session, scope: Scope, end_device_id: int, der_index: int) 
 
 
 def get_der_list(
-    session: Session, ctx: ServiceContext, scope: Scope, end_device_id: int
+    session: Session, ctx: ServiceContext, scope: Scope, end_device_id: int, page: Page
 ) -> sep.DERList:
-    """The DERList of an EndDevice: one DER (CSIP §5.2.3: one DER per EndDevice)."""
+    """The DERList of an EndDevice: one DER (CSIP §5.2.3: one DER per EndDevice).
+
+    Paged like every list (IEEE 2030.5 §5.5; issue 11 item 1): ``s=1`` is past the one DER,
+    so a client that pages until an empty page stops.
+    """
     device = require_end_device(session, scope, end_device_id)
+    ders = [get_der(session, scope, end_device_id, uris.DER_INDEX)]
+    shown = ders[page.start : page.start + page.limit]
     return sep.DERList(
         href=uris.der_list(end_device_id),
-        all=1,
-        results=1,
+        all=len(ders),
+        results=len(shown),
         pollRate=device_poll_rate_s(session, ctx.settings, device),
-        DER=[get_der(session, scope, end_device_id, uris.DER_INDEX)],
+        DER=shown,
     )
 
 

@@ -211,7 +211,12 @@ def list_active_der_controls(
 ) -> sep.DERControlList:
     """The ActiveDERControlList: controls running at ``ctx.now``."""
     require_program(session, scope, end_device_id, program_id)
-    rows: list[DERControlRow] = list(select_active_controls(session, program_id, now=ctx.now))
+    rows: list[DERControlRow] = [
+        row
+        for row in select_active_controls(session, program_id, now=ctx.now)
+        # ``a`` as on the DERControlList: controls starting after it (IEEE 2030.5 §5.5).
+        if page.after is None or row.start_time > page.after
+    ]
     shown = rows[page.start : page.start + page.limit]
     return map_control_list(
         shown,

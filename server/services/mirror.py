@@ -13,7 +13,12 @@ from collections.abc import Iterable
 from sqlmodel import Session
 
 from openderms.schemas.sep2 import models as sep
-from openderms.server.errors import BadRequestError, ForbiddenError, NotFoundError
+from openderms.server.errors import (
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+)
 from openderms.server.mappers.common import lfdi_bytes, lfdi_hex, mrid_hex, mrid_type
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.sep2 import uris
@@ -25,9 +30,11 @@ from openderms.server.store.crud.end_device import (
 )
 from openderms.server.store.crud.mirror import (
     select_mmr_by_mrid,
+    select_mmr_owner,
     select_mmrs,
     select_mup_by_mrid,
     select_mup_for_scope,
+    select_mup_owner,
     select_mups_for_scope,
 )
 from openderms.server.store.models import (
@@ -92,6 +99,13 @@ def _store_mmr(
     mrid = mrid_hex(mmr.mRID)
     row = select_mmr_by_mrid(session, mup.id, mrid)
     if row is None:
+        # An mRID is globally unique (IEEE 2030.5 §6.5.4.1: the issuer's PEN ends it), so
+        # one already used under another device's mirror is someone else's identity
+        # (issue 11 item 10). The same mRID under another mirror of the *same* device is a
+        # client's own business (a re-created mirror) and stays accepted.
+        owner = select_mmr_owner(session, mrid)
+        if owner is not None and owner != mup.end_device_id:
+            raise ConflictError(f"MirrorMeterReading mRID {mrid} belongs to another device")
         if mmr.ReadingType is None:
             raise BadRequestError(f"MirrorMeterReading {mrid} is new: it needs its ReadingType")
         row = MirrorMeterReadingRow(
@@ -164,6 +178,21 @@ def post_mirror_usage_point(
     mup = select_mup_by_mrid(session, device.id, mrid)
     created = mup is None
     if mup is None:
+        owner = select_mup_owner(session, mrid)
+        if owner is not None and owner != device.id:
+            raise ConflictError(f"MirrorUsagePoint mRID {mrid} belongs to another device")
+        # IEEE 2030.5-2018 §10.11.3: the POST that creates a mirror carries at least the
+        # MirrorMeterReading and ReadingType definitions (with their mRIDs); readings may
+        # follow later (issue 11 item 18). A re-POST of a known mirror may be bare.
+        if not body.MirrorMeterReading:
+            raise BadRequestError(
+                "a new MirrorUsagePoint carries its MirrorMeterReadings (IEEE 2030.5 §10.11.3)"
+            )
+        missing = [mrid_hex(m.mRID) for m in body.MirrorMeterReading if m.ReadingType is None]
+        if missing:
+            raise BadRequestError(
+                f"MirrorMeterReading {missing[0]} of a new mirror needs its ReadingType"
+            )
         mup = MirrorUsagePointRow(
             end_device_id=device.id,
             mrid=mrid,

@@ -23,7 +23,14 @@ from openderms.client.runtime.gateway import GatewayRuntime
 from openderms.client.sep2.schedule import Job
 from openderms.client.sim.server import start_site
 from openderms.schemas.sep2.enums import ResponseStatus
-from openderms.server.store.models import ClientResourceRow, LogEventRow, MirrorReadingRow
+from openderms.server.config import ServerSettings
+from openderms.server.services.changes import NullChangeSink
+from openderms.server.store.models import (
+    ClientResourceRow,
+    LogEventRow,
+    MirrorReadingRow,
+    MirrorUsagePointRow,
+)
 from openderms.server.store.subscriptions import SubscriptionRecord
 from openderms.testing.clock import NOON_S, VirtualClock
 from openderms.testing.gateway import fast_timing, gateway_config, make_pki, small_site
@@ -375,3 +382,46 @@ async def test_battery_resumes_after_a_disconnect_control_ends(rig: Rig) -> None
     assert rig.site.sim.state.pv_w > 0.0
     assert rig.site.sim.state.battery_w < -1000.0, "charging from the noon surplus again"
     assert rig.site.sim.devices["battery"].soc_pct > soc_during
+
+
+async def test_refused_mirror_is_reported_once_and_its_samples_are_kept(rig: Rig) -> None:
+    """Issue 11 item 19: a permanent 4xx on the mirror-creating POST (here 409: another
+    device holds the site mirror's mRID) is one refusal: logged, shown in status(), sent
+    as a LogEvent, not retried in a loop, and no sample of that mirror is lost; the other
+    mirrors keep posting."""
+    from openderms.client.sep2 import readings
+    from openderms.server.scope import Scope, ServiceContext
+    from openderms.server.services import mirror, registration
+
+    squatter = "AB" * 20
+    ctx = ServiceContext(
+        now=int(rig.clock.now_s), settings=ServerSettings(), changes=NullChangeSink()
+    )
+    with rig.server.store.session() as session:
+        registration.register_end_device(session, ctx, lfdi=squatter)
+    taken = readings.mirror_usage_point(squatter, "site", quantities=["power_w"])
+    taken.mRID.value = readings.mirror_mrid(rig.lfdi, "site")
+    rig.server.store.call(
+        mirror.post_mirror_usage_point,
+        ctx,
+        Scope(lfdi=squatter, sfdi=1, is_aggregator=False),
+        taken,
+    )
+
+    await rig.run_for(40, tick_s=2)
+
+    status = rig.gateway.status()
+    assert list(status["refused"]) == ["mirror site"]
+    assert "409" in status["refused"]["mirror site"]
+    buffered = [s for _, s in rig.gateway.store.pending_samples(10_000)]
+    assert buffered and all(s.mirror == "site" for s in buffered)  # others were posted
+    assert {s.mirror for s in buffered} == {"site"}
+    with rig.server.store.session() as session:
+        refusals = [
+            row
+            for row in session.exec(select(LogEventRow))
+            if row.log_event_code == 3 and "mirror site" in (row.details or "")
+        ]
+        mirrored = {r.mrid for r in session.exec(select(MirrorUsagePointRow))}
+    assert len(refusals) == 1  # reported once, not once per retry
+    assert readings.mirror_mrid(rig.lfdi, "der:pv").hex().upper() in mirrored

@@ -45,10 +45,15 @@ def test_xsd_fixture_rejects_an_invalid_document(csipaus12_schema: etree.XMLSche
     assert not csipaus12_schema.validate(bad)
 
 
-def test_encoding_is_utf8_with_declaration_and_sep_default_namespace() -> None:
-    body = encode(ex.der_control())
+def test_encoding_is_utf8_without_declaration_and_sep_default_namespace() -> None:
+    """Issue 11 item 2: no XML declaration (clients that parse text refuse one); UTF-8."""
+    control = ex.der_control()
+    control.description = "Überschuss"
+    body = encode(control)
 
-    assert body.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    assert body.startswith(b"<DERControl ")
+    assert "Überschuss".encode() in body
+    assert etree.fromstring(body.decode("utf-8")).tag == "{urn:ieee:std:2030.5:ns}DERControl"
     root = etree.fromstring(body)
     assert root.tag == "{urn:ieee:std:2030.5:ns}DERControl"
     assert root.nsmap[None] == "urn:ieee:std:2030.5:ns"
@@ -107,6 +112,14 @@ def test_expected_tuple_accepts_any_listed_type() -> None:
     decoded = decode(body, (sep.DERProgram, sep.EndDevice))
 
     assert isinstance(decoded, sep.EndDevice)
+
+
+def test_decode_accepts_documents_with_and_without_declaration() -> None:
+    """Issue 11 item 2: what we send has no declaration; what we accept may have one."""
+    plain = encode(ex.der_control())
+    declared = b'<?xml version="1.0" encoding="UTF-8"?>' + plain
+
+    assert decode(plain, sep.DERControl) == decode(declared, sep.DERControl)
 
 
 def test_decode_accepts_documents_from_other_implementations_with_prefixes() -> None:

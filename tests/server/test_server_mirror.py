@@ -6,7 +6,14 @@ from __future__ import annotations
 from openderms.schemas.sep2 import models as sep
 from openderms.server.store.crud.mirror import select_mmr_by_mrid, select_readings
 from openderms.testing.clock import NOW
-from openderms.testing.head_end import XML_HEADERS, Sep2Server, body, enroll, parse
+from openderms.testing.head_end import (
+    XML_HEADERS,
+    Sep2Server,
+    body,
+    enroll,
+    error_reason,
+    parse,
+)
 
 MUP_MRID = b"\x10" * 16
 MMR_MRID = b"\x20" * 16
@@ -23,22 +30,37 @@ def _reading_type() -> sep.ReadingType:
     )
 
 
-def _mup(lfdi: str, *, with_reading: bool) -> bytes:
+def _mup(
+    lfdi: str,
+    *,
+    with_reading: bool,
+    definitions: bool = True,
+    mup_mrid: bytes = MUP_MRID,
+    mmr_mrid: bytes = MMR_MRID,
+) -> bytes:
+    """A MirrorUsagePoint with its MirrorMeterReading definition (and a reading if asked);
+    ``definitions=False`` makes the bare POST §10.11.3 forbids for a new mirror."""
     readings = []
-    if with_reading:
+    if definitions:
         readings.append(
             sep.MirrorMeterReading(
-                mRID=sep.mRIDType(value=MMR_MRID),
+                mRID=sep.mRIDType(value=mmr_mrid),
                 ReadingType=_reading_type(),
-                Reading=sep.Reading(
-                    value=1200,
-                    timePeriod=sep.DateTimeInterval(start=sep.TimeType(value=NOW), duration=300),
+                Reading=(
+                    sep.Reading(
+                        value=1200,
+                        timePeriod=sep.DateTimeInterval(
+                            start=sep.TimeType(value=NOW), duration=300
+                        ),
+                    )
+                    if with_reading
+                    else None
                 ),
             )
         )
     return body(
         sep.MirrorUsagePoint(
-            mRID=sep.mRIDType(value=MUP_MRID),
+            mRID=sep.mRIDType(value=mup_mrid),
             deviceLFDI=bytes.fromhex(lfdi),
             roleFlags=sep.RoleFlagsType(value=b"\x00\x03"),
             serviceCategoryKind=sep.ServiceKind(value=0),
@@ -157,3 +179,81 @@ async def test_device_cannot_post_readings_to_another_devices_mirror(
     assert response.status_code == 404
     assert (await srv.client("meter-thief").get(created.headers["location"])).status_code == 404
     assert _series(srv, mup_id) == [(NOW, 1200)]
+
+
+async def test_new_mirror_without_its_meter_readings_is_refused(sep2_server: Sep2Server) -> None:
+    """Issue 11 item 18: IEEE 2030.5-2018 §10.11.3, the creating POST carries the
+    MirrorMeterReading and ReadingType definitions; a bare one is a 400, no mirror made."""
+    srv = sep2_server
+    enroll(srv, "bare")
+    client = srv.client("bare")
+    lfdi = srv.identity("bare").lfdi
+    response = await client.post(
+        "/mup", content=_mup(lfdi, with_reading=False, definitions=False), headers=XML_HEADERS
+    )
+    assert response.status_code == 400
+    assert error_reason(response) == 1  # invalid request values
+    assert parse(await client.get("/mup"), sep.MirrorUsagePointList).all == 0
+    created = await client.post(
+        "/mup", content=_mup(lfdi, with_reading=False), headers=XML_HEADERS
+    )
+    assert created.status_code == 201
+    # Known now: a re-POST of the same mirror may be bare (it only updates the mirror).
+    again = await client.post(
+        "/mup", content=_mup(lfdi, with_reading=False, definitions=False), headers=XML_HEADERS
+    )
+    assert again.status_code == 201
+    assert again.headers["location"] == created.headers["location"]
+
+
+async def test_meter_reading_mrid_of_another_device_is_refused(sep2_server: Sep2Server) -> None:
+    """Issue 11 item 10: an mRID is global; one device's mirror cannot take another's."""
+    srv = sep2_server
+    enroll(srv, "first-meter")
+    enroll(srv, "second-meter")
+    first = await srv.client("first-meter").post(
+        "/mup",
+        content=_mup(srv.identity("first-meter").lfdi, with_reading=True),
+        headers=XML_HEADERS,
+    )
+    assert first.status_code == 201
+    own_mup = _mup(srv.identity("second-meter").lfdi, with_reading=True, mup_mrid=b"\x11" * 16)
+    stolen = await srv.client("second-meter").post("/mup", content=own_mup, headers=XML_HEADERS)
+    assert stolen.status_code == 409
+    same_mup = _mup(srv.identity("second-meter").lfdi, with_reading=True, mmr_mrid=b"\x21" * 16)
+    taken = await srv.client("second-meter").post("/mup", content=same_mup, headers=XML_HEADERS)
+    assert taken.status_code == 409
+    fine = _mup(
+        srv.identity("second-meter").lfdi,
+        with_reading=True,
+        mup_mrid=b"\x11" * 16,
+        mmr_mrid=b"\x21" * 16,
+    )
+    assert (
+        await srv.client("second-meter").post("/mup", content=fine, headers=XML_HEADERS)
+    ).status_code == 201
+    first_id = int(first.headers["location"].rsplit("/", 1)[1])
+    assert _series(srv, first_id) == [(NOW, 1200)]
+
+
+async def test_readings_list_without_all_and_results_is_accepted(sep2_server: Sep2Server) -> None:
+    """Issue 11 item 12: ``all``/``results`` describe a server's paged list; a client's
+    posted MirrorMeterReadingList without them is stored (we still send both)."""
+    srv = sep2_server
+    enroll(srv, "terse")
+    client = srv.client("terse")
+    created = await client.post(
+        "/mup", content=_mup(srv.identity("terse").lfdi, with_reading=True), headers=XML_HEADERS
+    )
+    mup_id = int(created.headers["location"].rsplit("/", 1)[1])
+    terse = (
+        b'<MirrorMeterReadingList xmlns="urn:ieee:std:2030.5:ns">'
+        b"<MirrorMeterReading><mRID>" + MMR_MRID.hex().upper().encode() + b"</mRID>"
+        b"<Reading><timePeriod><duration>300</duration><start>"
+        + str(NOW + 300).encode()
+        + b"</start></timePeriod><value>1250</value></Reading>"
+        b"</MirrorMeterReading></MirrorMeterReadingList>"
+    )
+    response = await client.post(created.headers["location"], content=terse, headers=XML_HEADERS)
+    assert response.status_code == 201, response.text
+    assert _series(srv, mup_id) == [(NOW, 1200), (NOW + 300, 1250)]

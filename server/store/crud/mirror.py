@@ -19,9 +19,11 @@ from openderms.server.store.models import (
 
 __all__ = [
     "select_mmr_by_mrid",
+    "select_mmr_owner",
     "select_mmrs",
     "select_mup_by_mrid",
     "select_mup_for_scope",
+    "select_mup_owner",
     "select_mups_for_scope",
     "select_readings",
 ]
@@ -70,6 +72,25 @@ def select_mmr_by_mrid(session: Session, mup_id: int, mrid: str) -> MirrorMeterR
         select(MirrorMeterReadingRow).where(
             MirrorMeterReadingRow.mup_id == mup_id, MirrorMeterReadingRow.mrid == mrid
         )
+    ).first()
+
+
+def select_mup_owner(session: Session, mrid: str) -> int | None:
+    """The EndDevice id of some mirror with this mRID, if any (mRIDs are global)."""
+    return session.exec(
+        select(MirrorUsagePointRow.end_device_id).where(MirrorUsagePointRow.mrid == mrid).limit(1)
+    ).first()
+
+
+def select_mmr_owner(session: Session, mrid: str) -> int | None:
+    """The EndDevice id of some MirrorMeterReading with this mRID, if any."""
+    return session.exec(
+        select(MirrorUsagePointRow.end_device_id)
+        .join(
+            MirrorMeterReadingRow, col(MirrorMeterReadingRow.mup_id) == col(MirrorUsagePointRow.id)
+        )
+        .where(MirrorMeterReadingRow.mrid == mrid)
+        .limit(1)
     ).first()
 
 

@@ -23,7 +23,9 @@ def roundtrip(obj: Any) -> Any:
 
 def test_site_mirror_is_a_premises_aggregation_point() -> None:
     """roleFlags bit 0 isMirror, bit 1 isPremisesAggregationPoint (sep.xsd RoleFlagsType)."""
-    mup = roundtrip(readings.mirror_usage_point(LFDI, "site", post_rate_s=60))
+    mup = roundtrip(
+        readings.mirror_usage_point(LFDI, "site", quantities=["power_w"], post_rate_s=60)
+    )
     flags = int.from_bytes(mup.roleFlags.value, "big")
     assert flags == 0b11
     assert bytes(mup.deviceLFDI).hex().upper() == LFDI
@@ -32,8 +34,24 @@ def test_site_mirror_is_a_premises_aggregation_point() -> None:
 
 def test_der_mirror_is_a_der_submeter() -> None:
     """isMirror, isDER (bit 3) and isSubmeter (bit 6)."""
-    mup = roundtrip(readings.mirror_usage_point(LFDI, "der:battery"))
+    mup = roundtrip(readings.mirror_usage_point(LFDI, "der:battery", quantities=["soc_pct"]))
     assert int.from_bytes(mup.roleFlags.value, "big") == (1 | 1 << 3 | 1 << 6)
+
+
+def test_creating_mirror_carries_its_meter_readings_and_reading_types() -> None:
+    """Issue 11 item 18, IEEE 2030.5-2018 §10.11.3: the creating POST carries each
+    MirrorMeterReading with its mRID and ReadingType, the same mRIDs the readings use."""
+    sample = MeterSample(mirror="site", time_s=1_700_000_000, power_w=-350.0, voltage_v=240.0)
+    quantities = readings.quantities_of([sample])
+    mup = roundtrip(readings.mirror_usage_point(LFDI, "site", quantities=quantities))
+    batch = readings.mirror_meter_reading_list(LFDI, [sample])
+    assert quantities == ["power_w", "voltage_v"]
+    assert [m.description for m in mup.MirrorMeterReading] == quantities
+    assert [bytes(m.mRID.value) for m in mup.MirrorMeterReading] == [
+        bytes(m.mRID.value) for m in batch.MirrorMeterReading
+    ]
+    assert all(m.ReadingType is not None for m in mup.MirrorMeterReading)
+    assert all(m.MirrorReadingSet == [] and m.Reading is None for m in mup.MirrorMeterReading)
 
 
 def test_mirror_mrid_is_stable_across_restarts_and_distinct_per_mirror() -> None:

@@ -139,7 +139,7 @@ def seed(store: Store, clock: FakeClock) -> Seeded:
         mirror.post_mirror_usage_point,
         ctx,
         _scope(UTILITY_DEVICE),
-        readings.mirror_usage_point(UTILITY_DEVICE, "site"),
+        readings.mirror_usage_point(UTILITY_DEVICE, "site", quantities=["power_w", "voltage_v"]),
     )
     samples = [
         readings.MeterSample(
