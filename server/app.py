@@ -34,6 +34,7 @@ from openderms.server.sep2.poll_cache import PollCache
 from openderms.server.sep2.request import APP_STATE_KEY, AppState
 from openderms.server.services.changes import ChangeSink, NullChangeSink
 from openderms.server.store.db import Store
+from openderms.server.url_ids import use_row_ids
 
 __all__ = ["create_app"]
 
@@ -77,6 +78,7 @@ def create_app(
         The time source of requests [s since the epoch]; tests pass a fixed clock.
     """
     app = Quart("openderms.server")
+    use_row_ids(app)
     # quart refuses larger bodies with 413 before reading them (bounded before parsing).
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config[APP_STATE_KEY] = AppState(

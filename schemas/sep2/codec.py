@@ -10,6 +10,7 @@ cannot put an invalid document on the wire.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -17,6 +18,7 @@ from typing import Any, TypeVar, overload
 
 from lxml import etree
 from xsdata.exceptions import ConverterError, ParserError, SerializerError, XmlContextError
+from xsdata.formats.converter import IntConverter, converter
 from xsdata.formats.dataclass.parsers import XmlParser
 from xsdata.formats.dataclass.parsers.config import ParserConfig
 from xsdata.formats.dataclass.parsers.handlers import LxmlEventHandler
@@ -73,6 +75,23 @@ class CodecLimits:
 
 
 DEFAULT_LIMITS = CodecLimits()
+
+#: xs:integer's lexical space (XSD 1.1 part 2 §3.4.13) after whitespace collapse: ASCII
+#: digits only. Python's int() also takes "1_0", Arabic-Indic and full-width digits.
+_XSD_INTEGER = re.compile(r"[ \t\r\n]*[+-]?[0-9]+[ \t\r\n]*")
+
+
+class _XsdIntConverter(IntConverter):
+    """xsdata's int converter, refusing what xs:integer's lexical space does not hold."""
+
+    def deserialize(self, value: Any, **kwargs: Any) -> int:
+        if isinstance(value, str) and _XSD_INTEGER.fullmatch(value) is None:
+            raise ConverterError(f"{value!r} is not an xs:integer")
+        return super().deserialize(value, **kwargs)
+
+
+# The converter registry is xsdata's global; the 2030.5 codec is its only user here.
+converter.register_converter(int, _XsdIntConverter())
 
 _PARSER_CONFIG = ParserConfig(
     fail_on_unknown_properties=True,

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 from quart import Quart, Response, request
 from sqlmodel import Session
+from werkzeug.exceptions import HTTPException
 
 from openderms.server.admin.errors import (
     AdminBadRequestError,
@@ -33,6 +34,7 @@ from openderms.server.scope import ServiceContext
 from openderms.server.services.changes import ChangeSink, NullChangeSink
 from openderms.server.store.admin import insert_audit_record
 from openderms.server.store.db import Store
+from openderms.server.url_ids import use_row_ids
 
 __all__ = ["MAX_BODY_BYTES", "admin_ssl_context", "create_admin_app"]
 
@@ -88,6 +90,7 @@ def create_admin_app(
         Current time [s since the epoch]; the only clock read of the admin API.
     """
     app = Quart("openderms.server.admin")
+    use_row_ids(app)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     server_settings = settings or ServerSettings()
     sink: ChangeSink = changes or NullChangeSink()
@@ -175,8 +178,25 @@ def create_admin_app(
         return _json(404, {"error": "not_found", "message": "no such admin API route"})
 
     @app.errorhandler(405)
-    async def wrong_method(_error_: Exception) -> Response:
-        return _json(405, {"error": "method_not_allowed", "message": "method not allowed here"})
+    async def wrong_method(error: Exception) -> Response:
+        response = _json(
+            405, {"error": "method_not_allowed", "message": "method not allowed here"}
+        )
+        allowed = getattr(error, "valid_methods", None)  # werkzeug's MethodNotAllowed
+        if allowed:
+            response.headers["Allow"] = ", ".join(sorted(allowed))  # RFC 9110 §15.5.6
+        return response
+
+    @app.errorhandler(HTTPException)
+    async def other_http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        return _json(status, {"error": "http_error", "message": error.name})
+
+    @app.errorhandler(Exception)
+    async def internal_error(error: Exception) -> Response:
+        # Never quart's HTML page: a JSON body like every other answer, and one log line.
+        logger.error("admin API: unexpected %s: %s", type(error).__name__, error)
+        return _json(500, {"error": "internal_error", "message": "unexpected server error"})
 
     return app
 

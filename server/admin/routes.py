@@ -8,6 +8,7 @@ the others check the aggregator's scope on each device they touch.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -40,6 +41,7 @@ from openderms.server.store.models import (
     DERProgramRow,
     EndDeviceRow,
 )
+from openderms.server.url_ids import MAX_ROW_ID
 
 __all__ = ["ROUTES", "AdminCall", "AdminRoute"]
 
@@ -161,14 +163,16 @@ def program_json(row: DERProgramRow) -> dict[str, Any]:
 # --- helpers ----------------------------------------------------------------------------
 
 
+_DIGITS = re.compile(r"[0-9]{1,10}")
+
+
 def _page(call: AdminCall) -> tuple[int, int]:
-    try:
-        start = int(call.query.get("start", "0"))
-        limit = int(call.query.get("limit", "100"))
-    except ValueError:
-        raise AdminBadRequestError("start and limit must be integers") from None
-    if start < 0 or not 1 <= limit <= MAX_PAGE:
-        raise AdminBadRequestError(f"need start >= 0 and 1 <= limit <= {MAX_PAGE}")
+    raw_start, raw_limit = call.query.get("start", "0"), call.query.get("limit", "100")
+    if _DIGITS.fullmatch(raw_start) is None or _DIGITS.fullmatch(raw_limit) is None:
+        raise AdminBadRequestError("start and limit must be integers of ASCII digits")
+    start, limit = int(raw_start), int(raw_limit)
+    if start > MAX_ROW_ID or not 1 <= limit <= MAX_PAGE:
+        raise AdminBadRequestError(f"need 0 <= start <= {MAX_ROW_ID} and 1 <= limit <= {MAX_PAGE}")
     return start, limit
 
 

@@ -12,6 +12,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from openderms.server.url_ids import MAX_ROW_ID
+
 __all__ = [
     "AssignDevicesBody",
     "CancelControlBody",
@@ -27,7 +29,13 @@ __all__ = [
 ]
 
 Lfdi = Annotated[str, Field(pattern=r"^[0-9A-Fa-f]{40}$", description="40 hex digits")]
-Description = Annotated[str, Field(max_length=32, description="2030.5 String32")]
+#: No control characters (a NUL cannot be stored in PostgreSQL text, nor shown sanely).
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+Description = Annotated[
+    str, Field(max_length=32, pattern=_PRINTABLE, description="2030.5 String32")
+]
+#: A row id (PostgreSQL SERIAL).
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 #: Epoch seconds within 2030.5 TimeType's useful range (1970 .. 2106).
 EpochSeconds = Annotated[int, Field(ge=0, le=2**32 - 1)]
 
@@ -77,7 +85,7 @@ class CreateProgramBody(_Body):
 
     description: Description = ""
     primacy: int = Field(ge=0, le=255, description="lower wins across programs")
-    group_ids: list[int] = Field(default_factory=list, max_length=100)
+    group_ids: list[RowId] = Field(default_factory=list, max_length=100)
 
 
 class ControlModes(_Body):
@@ -107,7 +115,7 @@ class CreateControlBody(_Body):
     randomize_start_s: int | None = Field(default=None, ge=-3600, le=3600)
     randomize_duration_s: int | None = Field(default=None, ge=-3600, le=3600)
     modes: ControlModes
-    program_id: int | None = Field(
+    program_id: RowId | None = Field(
         default=None, description="group controls only: which of the group's programs"
     )
 
@@ -132,7 +140,7 @@ class DefaultControlBody(_Body):
     set_grad_w: int | None = Field(
         default=None, ge=0, le=65535, description="ramp [1/100 % of max W per s]"
     )
-    program_id: int | None = Field(
+    program_id: RowId | None = Field(
         default=None, description="group defaults only: which of the group's programs"
     )
 
@@ -157,6 +165,6 @@ class SetRatesBody(_Body):
 class CreateTokenBody(_Body):
     """Issue an admin token (utility tokens only)."""
 
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=_PRINTABLE)
     role: str = Field(pattern=r"^(utility|aggregator)$")
     aggregator_lfdi: Lfdi | None = None

@@ -54,6 +54,7 @@ from openderms.server.errors import ServerError
 from openderms.server.services.dashboard_queries import active_token_by_id
 from openderms.server.store.admin import AdminRole
 from openderms.server.store.db import Store
+from openderms.server.url_ids import use_row_ids
 
 __all__ = [
     "DASHBOARD_PREFIX",
@@ -167,6 +168,7 @@ def create_dashboard_app(
         The head-end settings (default postRate for staleness); defaults when None.
     """
     app = Quart("openderms.server.dashboard", static_url_path="/static")
+    use_row_ids(app)
     app.config["MAX_CONTENT_LENGTH"] = 16 * 1024
     key = secret if secret is not None else _secret_from_environment()
     server_settings = settings or ServerSettings()

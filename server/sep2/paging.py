@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -29,16 +30,21 @@ class Page:
     limit: int = 1
 
 
+#: ASCII digits only: int() would also take "1_0", "+1", spaces, Arabic or full-width digits.
+_DIGITS = re.compile(r"[0-9]{1,20}")
+#: Largest ``s`` and ``l`` (UInt32) and ``a`` (TimeType, Int64) honoured.
+_MAXIMA = {"s": 2**32 - 1, "l": 2**32 - 1, "a": 2**63 - 1}
+
+
 def _int_param(query: Mapping[str, str], name: str) -> int | None:
     raw = query.get(name)
     if raw is None:
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequestError(f"query parameter {name}={raw!r} is not an integer") from None
-    if value < 0:
-        raise BadRequestError(f"query parameter {name} must not be negative")
+    if _DIGITS.fullmatch(raw) is None:
+        raise BadRequestError(f"query parameter {name}={raw[:40]!r} is not a non-negative integer")
+    value = int(raw)
+    if value > _MAXIMA[name]:
+        raise BadRequestError(f"query parameter {name} is above {_MAXIMA[name]}")
     return value
 
 

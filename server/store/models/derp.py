@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Index
+from sqlalchemy import JSON, BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 from openderms.server.store.models._base import epoch_field, id_field
@@ -77,7 +77,7 @@ class DERControlRow(ControlModeColumns, table=True):
     description: str = Field(default="", max_length=32)
     creation_time: int = epoch_field()
     start_time: int = epoch_field()
-    duration_s: int
+    duration_s: int = Field(sa_type=BigInteger)  # DateTimeInterval.duration, UInt32
     randomize_start_s: int | None = None
     randomize_duration_s: int | None = None
     #: When the utility cancelled it; None = not cancelled.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
 from openderms.server.store.models._base import epoch_field, id_field
@@ -36,10 +37,10 @@ class LogEventRow(SQLModel, table=True):
     end_device_id: int = Field(foreign_key="end_device.id", ondelete="CASCADE", index=True)
     created_time: int = epoch_field()
     details: str | None = Field(default=None, max_length=32)
-    extended_data: int | None = None
+    extended_data: int | None = Field(default=None, sa_type=BigInteger)  # UInt32
     function_set: int
     log_event_code: int
     log_event_id: int
-    log_event_pen: int
+    log_event_pen: int = Field(sa_type=BigInteger)  # PENType, UInt32
     profile_id: int
     received_time: int = epoch_field()

@@ -24,7 +24,7 @@ class MirrorUsagePointRow(SQLModel, table=True):
     role_flags: int = 0
     service_category_kind: int = 0
     status: int = 0
-    post_rate_s: int | None = None
+    post_rate_s: int | None = Field(default=None, sa_type=BigInteger)  # UInt32
     created_time: int = epoch_field()
     changed_time: int = epoch_field()
 
@@ -47,7 +47,7 @@ class MirrorMeterReadingRow(SQLModel, table=True):
     data_qualifier: int | None = None
     accumulation_behaviour: int | None = None
     commodity: int | None = None
-    interval_length_s: int | None = None
+    interval_length_s: int | None = Field(default=None, sa_type=BigInteger)  # UInt32
     created_time: int = epoch_field()
     last_update_time: int | None = epoch_field(nullable=True)
 
@@ -62,7 +62,7 @@ class MirrorReadingRow(SQLModel, table=True):
     mmr_id: int = Field(foreign_key="mirror_meter_reading.id", ondelete="CASCADE")
     #: TimePeriod.start; None when the client sent no timePeriod (then received_time).
     time_period_start: int = epoch_field()
-    duration_s: int | None = None
+    duration_s: int | None = Field(default=None, sa_type=BigInteger)  # UInt32
     value: int = Field(sa_type=BigInteger)
     quality_flags: int | None = None
     local_id: str | None = Field(default=None, max_length=4)
