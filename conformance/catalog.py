@@ -36,6 +36,14 @@ ACTIONS: dict[str, ActionSpec] = {
         frozenset({"method", "query", "body", "content_type"}),
         "one HTTP exchange as a virtual client; save: status, header:NAME or an XPath",
     ),
+    "walk": ActionSpec(
+        _SERVER,
+        frozenset({"client"}),
+        frozenset({"href"}),
+        "follow the links from /dcap as a client does; save any of: tm, edev_list, mup_list, "
+        "edev, fsa_list, fsa, derp_list, derp, derc_list, actderc, dderc, der_list, der, "
+        "dercap, derg, ders, dera, sub_list, lel_list, rg, di, cp",
+    ),
     "page_through": ActionSpec(
         _SERVER,
         frozenset({"client", "href"}),
@@ -76,6 +84,7 @@ ACTIONS: dict[str, ActionSpec] = {
 
 CHECKS: dict[str, CheckSpec] = {
     "status": CheckSpec(frozenset({"equals", "in", "class"}), "the HTTP status"),
+    "refused": CheckSpec(frozenset(), "the TLS handshake failed or the server answered 4xx"),
     "media_type": CheckSpec(frozenset({"equals"}), "Content-Type (default application/sep+xml)"),
     "xsd_valid": CheckSpec(frozenset(), "the body validates against the profile's XSD"),
     "root": CheckSpec(frozenset({"is"}), "the body's root element"),

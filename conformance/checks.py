@@ -57,6 +57,18 @@ def _status(check: Check, outcome: StepOutcome, **_: Any) -> Judgement:
     return PASS, f"status {status}"
 
 
+def _refused(check: Check, outcome: StepOutcome, **_: Any) -> Judgement:
+    """The server refused the exchange: the TLS handshake failed or it answered 4xx."""
+    exchange = outcome.last
+    if exchange is None:
+        return FAIL, "no exchange"
+    if exchange.status is None:
+        return PASS, f"refused: {exchange.error}"
+    if 400 <= exchange.status < 500:
+        return PASS, f"refused with {exchange.status}"
+    return FAIL, f"answered {exchange.status}"
+
+
 def _media_type(check: Check, outcome: StepOutcome, **_: Any) -> Judgement:
     exchange = outcome.last
     if exchange is None:
@@ -222,6 +234,7 @@ def _time_close(check: Check, outcome: StepOutcome, variables: Mapping[str, Any]
 
 CHECK_FUNCTIONS = {
     "status": _status,
+    "refused": _refused,
     "media_type": _media_type,
     "xsd_valid": _xsd_valid,
     "root": _root,

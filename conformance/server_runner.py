@@ -22,7 +22,7 @@ import httpx
 from lxml import etree
 
 from openderms.certs.identity import identity_from_pem
-from openderms.certs.tls import client_context, server_context
+from openderms.certs.tls import cipher_string, client_context, server_context
 from openderms.conformance import checks as check_impl
 from openderms.conformance.drivers import ClientRef, Driver, DriverDeclined, DriverError
 from openderms.conformance.expressions import ExpressionError, evaluate, substitute, truth
@@ -82,20 +82,40 @@ class StepOutcome:
         return self.exchanges[-1] if self.exchanges else None
 
 
+#: The virtual client without a certificate (TLS mutual authentication must refuse it).
+ANONYMOUS = "anonymous"
+
+
+def _anonymous_context(ca: Path) -> ssl.SSLContext:
+    """TLS 1.2 with the 2030.5 cipher suite and the server's trust anchor, no certificate."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(cipher_string("csip"))
+    context.check_hostname = False
+    context.load_verify_locations(cafile=ca)
+    return context
+
+
 class _Client:
-    def __init__(self, name: str, creds: ClientCredentials, target: ServerTarget) -> None:
+    def __init__(self, name: str, creds: ClientCredentials | None, target: ServerTarget) -> None:
         self.name = name
         self.creds = creds
-        identity = identity_from_pem(creds.cert.read_bytes())
-        self.ref = ClientRef(name=name, lfdi=identity.lfdi, sfdi=identity.sfdi)
-        context = client_context(
-            creds.cert, creds.key, target.ca, check_hostname=target.check_hostname
-        )
+        if creds is None:
+            self.ref = ClientRef(name=name, lfdi="", sfdi=0)
+            context = _anonymous_context(target.ca)
+        else:
+            identity = identity_from_pem(creds.cert.read_bytes())
+            self.ref = ClientRef(name=name, lfdi=identity.lfdi, sfdi=identity.sfdi)
+            context = client_context(
+                creds.cert, creds.key, target.ca, check_hostname=target.check_hostname
+            )
         self.http = httpx.AsyncClient(verify=context, timeout=target.timeout_s)
         self.inbox: NotificationInbox | None = None
         self._target = target
 
     def listener_context(self) -> ssl.SSLContext:
+        if self.creds is None:
+            raise _ActionError("the anonymous client has no certificate to listen with")
         return server_context(self.creds.cert, self.creds.key, self._target.ca)
 
     async def aclose(self) -> None:
@@ -115,6 +135,7 @@ class ServerRunner:
     async def __aenter__(self) -> ServerRunner:
         for name, creds in self.target.clients.items():
             self._clients[name] = _Client(name, creds, self.target)
+        self._clients[ANONYMOUS] = _Client(ANONYMOUS, None, self.target)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -183,7 +204,7 @@ class ServerRunner:
                 return
             result.exchanges.extend(outcome.exchanges)
             try:
-                variables.update(_saved(step, outcome))
+                variables.update(_saved(step, outcome, variables))
             except _ActionError as exc:
                 result.verdict, result.reason = Verdict.FAILED, f"{step.id}: {exc}"
                 return
@@ -211,6 +232,8 @@ class ServerRunner:
     def _variables(self) -> dict[str, Any]:
         variables: dict[str, Any] = {"profile": str(self.target.profile)}
         for name, client in self._clients.items():
+            if client.creds is None:
+                continue
             variables[f"{name}.lfdi"] = client.ref.lfdi
             variables[f"{name}.sfdi"] = client.ref.sfdi
         return variables
@@ -304,6 +327,75 @@ class ServerRunner:
         for name, value in exchange.response_headers.items():
             outcome.values[f"header:{name.lower()}"] = value
         self._parse(outcome, exchange.response_body)
+        return outcome
+
+    async def _get(self, client: _Client, href: str, outcome: StepOutcome) -> etree._Element | None:
+        exchange = await self._exchange(client, "GET", href)
+        outcome.exchanges.append(exchange)
+        if exchange.status != 200:
+            return None
+        page = StepOutcome()
+        self._parse(page, exchange.response_body)
+        return page.root
+
+    async def _do_walk(self, params: dict[str, Any], variables: Mapping[str, Any]) -> StepOutcome:
+        """Follow the links a client follows from /dcap and save each href found:
+        tm, edev_list, mup_list, edev (the client's own EndDevice), fsa_list, fsa,
+        derp_list, derp, derc_list, actderc, dderc, der_list, der, dercap, derg, ders, dera,
+        sub_list, lel_list, rg, di, cp."""
+        client = self._client(params["client"])
+        outcome = StepOutcome()
+        found = outcome.values
+
+        def link(root: etree._Element | None, xpath: str, name: str) -> str | None:
+            value = xpath_value(root, xpath) if root is not None else None
+            if value:
+                found[name] = value
+            return value
+
+        dcap = await self._get(client, str(params.get("href", "/dcap")), outcome)
+        if dcap is None:
+            raise _ActionError("GET /dcap did not answer 200")
+        link(dcap, "sep:TimeLink/@href", "tm")
+        link(dcap, "sep:MirrorUsagePointListLink/@href", "mup_list")
+        edev_list = link(dcap, "sep:EndDeviceListLink/@href", "edev_list")
+        edevs = await self._get(client, edev_list, outcome) if edev_list else None
+        edev = link(edevs, f"sep:EndDevice[sep:lFDI='{client.ref.lfdi}']/@href", "edev")
+        if edev is None:
+            edev = link(edevs, "sep:EndDevice/@href", "edev")
+        device = await self._get(client, edev, outcome) if edev else None
+        for xpath, name in (
+            ("sep:FunctionSetAssignmentsListLink/@href", "fsa_list"),
+            ("sep:DERListLink/@href", "der_list"),
+            ("sep:SubscriptionListLink/@href", "sub_list"),
+            ("sep:LogEventListLink/@href", "lel_list"),
+            ("sep:RegistrationLink/@href", "rg"),
+            ("sep:DeviceInformationLink/@href", "di"),
+            ("csipaus:ConnectionPointLink/@href", "cp"),
+        ):
+            link(device, xpath, name)
+        if "fsa_list" in found:
+            fsas = await self._get(client, found["fsa_list"], outcome)
+            link(fsas, "sep:FunctionSetAssignments/@href", "fsa")
+            programs = link(fsas, "sep:FunctionSetAssignments/sep:DERProgramListLink/@href", "derp_list")
+            derps = await self._get(client, programs, outcome) if programs else None
+            link(derps, "sep:DERProgram/@href", "derp")
+            link(derps, "sep:DERProgram/sep:DERControlListLink/@href", "derc_list")
+            link(derps, "sep:DERProgram/sep:ActiveDERControlListLink/@href", "actderc")
+            link(derps, "sep:DERProgram/sep:DefaultDERControlLink/@href", "dderc")
+        if "der_list" in found:
+            ders = await self._get(client, found["der_list"], outcome)
+            der = link(ders, "sep:DER/@href", "der")
+            for xpath, name in (
+                ("sep:DERCapabilityLink/@href", "dercap"),
+                ("sep:DERSettingsLink/@href", "derg"),
+                ("sep:DERStatusLink/@href", "ders"),
+                ("sep:DERAvailabilityLink/@href", "dera"),
+            ):
+                link(ders, f"sep:DER/{xpath}", name)
+            if der is None:
+                found.pop("der", None)
+        outcome.root = device
         return outcome
 
     async def _do_page_through(self, params: dict[str, Any], variables: Mapping[str, Any]) -> StepOutcome:
@@ -465,11 +557,15 @@ def _clients_needed(procedure: Procedure) -> set[str]:
     return names
 
 
-def _saved(step: Step, outcome: StepOutcome) -> dict[str, Any]:
+def _saved(step: Step, outcome: StepOutcome, variables: Mapping[str, Any]) -> dict[str, Any]:
     """``save: {name: source}``: a key of the action's values (``status``,
     ``header:location``, ``id``, ``uri``, ``items`` ...) or an XPath over the body."""
     out: dict[str, Any] = {}
-    for name, source in step.save.items():
+    for name, template in step.save.items():
+        try:
+            source = str(substitute(template, variables))
+        except ExpressionError as exc:
+            raise _ActionError(f"save {name}: {exc}") from exc
         key = source.lower() if source.lower().startswith("header:") else source
         if key in outcome.values:
             out[name] = outcome.values[key]

@@ -7,7 +7,6 @@ The XSDs are IEEE's copyright and never shipped: they are read from ``--xsd-dir`
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from functools import cache
@@ -17,6 +16,7 @@ from typing import Any
 from lxml import etree
 
 from openderms.conformance.model import Profile
+from openderms.testing.xsd import xsd_dir
 
 __all__ = [
     "NAMESPACES",
@@ -75,11 +75,9 @@ def xpath_value(root: etree._Element, path: str) -> Any:
 
 def find_xsd_dir(explicit: Path | None = None) -> Path | None:
     """The folder with sep.xsd: the given one, $OPENDERMS_XSD_DIR, or ../shared/schemas."""
-    repo = Path(__file__).resolve().parents[1]
-    for candidate in (explicit, os.environ.get("OPENDERMS_XSD_DIR"), repo.parent / "shared" / "schemas"):
-        if candidate and (Path(candidate) / "sep.xsd").is_file():
-            return Path(candidate)
-    return None
+    if explicit is not None:
+        return explicit if (explicit / "sep.xsd").is_file() else None
+    return xsd_dir()
 
 
 @cache
@@ -125,7 +123,7 @@ def xsd_names(xsd_dir: Path) -> frozenset[str]:
                 None,
             )
             base = (extension.get("base") or "").rpartition(":")[2]
-            if owner and base:
+            if owner and base and base != owner:  # CSIP-AUS redefines types as themselves
                 bases[owner] = base
     for owner in set(members) | set(bases):
         seen, current = set(), owner

@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "openderms.client.cli",
     "openderms.client.sim.cli",
     "openderms.client.optimizer.cli",
+    "openderms.conformance.cli",
     "openderms.demo",
 )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,9 +13,7 @@ from openderms.conformance.drivers import OpenDermsAdminDriver
 from openderms.conformance.model import Profile
 from openderms.conformance.server_runner import ClientCredentials, ServerTarget
 from openderms.conformance.xml import find_xsd_dir
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from server_harness import running_server  # noqa: E402
+from openderms.testing.head_end import running_server
 
 #: The virtual clients the server procedures use.
 CLIENTS = ("device", "device2", "device3")
