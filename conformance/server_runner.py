@@ -203,6 +203,8 @@ class ServerRunner:
                 result.verdict, result.reason = Verdict.FAILED, f"{step.id}: {exc}"
                 return
             result.exchanges.extend(outcome.exchanges)
+            if step.action == "set":
+                variables.update(outcome.values)
             try:
                 variables.update(_saved(step, outcome, variables))
             except _ActionError as exc:
@@ -330,7 +332,8 @@ class ServerRunner:
         return outcome
 
     async def _get(self, client: _Client, href: str, outcome: StepOutcome) -> etree._Element | None:
-        exchange = await self._exchange(client, "GET", href)
+        # l=255: a list without ``l`` answers one item (the 2030.5 default limit).
+        exchange = await self._exchange(client, "GET", href, query={"l": 255} if href != "/dcap" else None)
         outcome.exchanges.append(exchange)
         if exchange.status != 200:
             return None
