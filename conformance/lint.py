@@ -20,7 +20,7 @@ from openderms.conformance.model import Procedure, Step
 __all__ = ["BUILTIN_VARIABLES", "Finding", "lint"]
 
 #: Variables every run sets: the tester's clock and each client's identity.
-BUILTIN_VARIABLES = frozenset({"now"})
+BUILTIN_VARIABLES = frozenset({"now", "profile", "mrid_base"})
 _CLIENT_ATTRIBUTE = re.compile(r"^[a-z][a-z0-9_]*\.(lfdi|sfdi)$")
 
 

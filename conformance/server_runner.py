@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -232,7 +233,12 @@ class ServerRunner:
             position = index[step.goto] if step.goto else position + 1
 
     def _variables(self) -> dict[str, Any]:
-        variables: dict[str, Any] = {"profile": str(self.target.profile)}
+        variables: dict[str, Any] = {
+            "profile": str(self.target.profile),
+            # 20 hex digits unique to this procedure run: a procedure writes the mRIDs it
+            # creates as ${mrid_base} + 4 digits + its PEN, so runs never collide.
+            "mrid_base": secrets.token_hex(10).upper(),
+        }
         for name, client in self._clients.items():
             if client.creds is None:
                 continue
