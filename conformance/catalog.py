@@ -67,7 +67,10 @@ ACTIONS: dict[str, ActionSpec] = {
     "set": ActionSpec(_SERVER, frozenset(), frozenset(), "set variables from expressions"),
     # Server-side setup, carried out by the driver (openderms admin API, HTTP hook, a person).
     "register_device": ActionSpec(
-        _SERVER, frozenset({"client"}), frozenset({"pin", "under_aggregator"}), "out-of-band registration"
+        _SERVER,
+        frozenset({"client"}),
+        frozenset({"pin", "under_aggregator"}),
+        "out-of-band registration",
     ),
     "create_control": ActionSpec(
         _SERVER,

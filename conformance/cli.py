@@ -53,9 +53,15 @@ def register(subparsers: Any) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("procedures", nargs="*", help="procedure ids or files (default: all server ones)")
-    run.add_argument("--server", required=True, help="the DeviceCapability URL, https://HOST:PORT/dcap")
-    run.add_argument("--ca", required=True, type=Path, help="trust anchor(s) of the server (SERCA)")
+    run.add_argument(
+        "procedures", nargs="*", help="procedure ids or files (default: all server ones)"
+    )
+    run.add_argument(
+        "--server", required=True, help="the DeviceCapability URL, https://HOST:PORT/dcap"
+    )
+    run.add_argument(
+        "--ca", required=True, type=Path, help="trust anchor(s) of the server (SERCA)"
+    )
     run.add_argument("--cert", required=True, type=Path, help="the 'device' client's chain file")
     run.add_argument("--key", required=True, type=Path, help="the 'device' client's key")
     run.add_argument("--aggregator-cert", type=Path, help="the 'aggregator' client's chain file")
@@ -67,14 +73,24 @@ def register(subparsers: Any) -> None:
         metavar="NAME=CERT,KEY",
         help="another virtual client (device2, device3 are used by access-control procedures)",
     )
-    run.add_argument("--profile", default="csip-aus-1.2", choices=["csip", "csip-aus-1.2", "csip-aus-1.3"])
-    run.add_argument("--xsd-dir", type=Path, help="IEEE 2030.5 / CSIP-AUS XSDs (default $OPENDERMS_XSD_DIR)")
+    run.add_argument(
+        "--profile", default="csip-aus-1.2", choices=["csip", "csip-aus-1.2", "csip-aus-1.3"]
+    )
+    run.add_argument(
+        "--xsd-dir", type=Path, help="IEEE 2030.5 / CSIP-AUS XSDs (default $OPENDERMS_XSD_DIR)"
+    )
     run.add_argument("--driver", choices=["openderms", "hook", "interactive"], default="openderms")
     run.add_argument("--admin-url", help="openderms driver: the admin API base URL")
-    run.add_argument("--admin-token", help="openderms driver: a utility token ($OPENDERMS_ADMIN_TOKEN)")
+    run.add_argument(
+        "--admin-token", help="openderms driver: a utility token ($OPENDERMS_ADMIN_TOKEN)"
+    )
     run.add_argument("--admin-ca", type=Path, help="openderms driver: CA of the admin listener")
     run.add_argument("--hook-url", help="hook driver: URL that takes each setup action as JSON")
-    run.add_argument("--listen-host", default="127.0.0.1", help="address the server can reach the tester's Notification listeners at")
+    run.add_argument(
+        "--listen-host",
+        default="127.0.0.1",
+        help="address the server can reach the tester's Notification listeners at",
+    )
     run.add_argument("--max-wait", type=float, default=120.0, help="upper bound of any wait [s]")
     run.add_argument("--json", type=Path, help="write results as JSON")
     run.add_argument("--junit", type=Path, help="write results as JUnit XML")
@@ -91,7 +107,10 @@ def _list(args: argparse.Namespace) -> int:
         if args.profile and args.profile not in procedure.profiles:
             continue
         profiles = ",".join(procedure.profiles)
-        print(f"{procedure.id:<16} {procedure.role:<6} {procedure.area:<16} {profiles:<30} {procedure.title}")
+        print(
+            f"{procedure.id:<16} {procedure.role:<6} {procedure.area:<16} {profiles:<30} "
+            f"{procedure.title}"
+        )
     return 0
 
 
@@ -110,7 +129,9 @@ def _lint(args: argparse.Namespace) -> int:
     for finding in findings:
         print(finding)
     if xsd_dir is None:
-        print("note: no XSD folder, so xsd: citations were not checked (--xsd-dir)", file=sys.stderr)
+        print(
+            "note: no XSD folder, so xsd: citations were not checked (--xsd-dir)", file=sys.stderr
+        )
     print(f"{len(procedures)} procedures, {len(findings)} findings")
     return 1 if findings else 0
 
@@ -147,7 +168,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.driver == "openderms":
         token = args.admin_token or os.environ.get("OPENDERMS_ADMIN_TOKEN")
         if not (args.admin_url and token):
-            print("--driver openderms needs --admin-url and --admin-token (or $OPENDERMS_ADMIN_TOKEN)", file=sys.stderr)
+            print(
+                "--driver openderms needs --admin-url and --admin-token "
+                "(or $OPENDERMS_ADMIN_TOKEN)",
+                file=sys.stderr,
+            )
             return 2
         verify: ssl.SSLContext | bool = (
             ssl.create_default_context(cafile=str(args.admin_ca)) if args.admin_ca else True
@@ -165,7 +190,8 @@ def _run(args: argparse.Namespace) -> int:
     procedures = [
         p
         for p in load_procedures([Path(x) for x in args.procedures if x.endswith(".yaml")])
-        if p.role is Role.SERVER and (not wanted or p.id in wanted or any(x.endswith(".yaml") for x in wanted))
+        if p.role is Role.SERVER
+        and (not wanted or p.id in wanted or any(x.endswith(".yaml") for x in wanted))
     ]
     xsd_dir = find_xsd_dir(args.xsd_dir)
     if xsd_dir is None:
@@ -187,7 +213,10 @@ def _run(args: argparse.Namespace) -> int:
 
     run = asyncio.run(main())
     for result in run.procedures:
-        print(f"{result.verdict.value.upper():<15} {result.id:<16} {result.title}" + (f"  — {result.reason}" if result.reason else ""))
+        print(
+            f"{result.verdict.value.upper():<15} {result.id:<16} {result.title}"
+            + (f"  — {result.reason}" if result.reason else "")
+        )
     counts = run.counts()
     print(", ".join(f"{n} {verdict}" for verdict, n in counts.items()))
     if args.json:

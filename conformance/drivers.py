@@ -19,7 +19,7 @@ import httpx
 __all__ = [
     "ClientRef",
     "Driver",
-    "DriverDeclined",
+    "DriverDeclinedError",
     "DriverError",
     "HttpHookDriver",
     "InteractiveDriver",
@@ -30,8 +30,12 @@ __all__ = [
 class DriverError(RuntimeError):
     """The driver tried and the server-side action failed (the procedure fails)."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
-class DriverDeclined(RuntimeError):
+
+class DriverDeclinedError(RuntimeError):
     """The driver cannot do this action (the procedure is skipped, with this reason)."""
 
 
@@ -92,7 +96,7 @@ _ADMIN_MODES = {
 def _admin_modes(modes: dict[str, Any]) -> dict[str, Any]:
     unknown = set(modes) - set(_ADMIN_MODES)
     if unknown:
-        raise DriverDeclined(f"the openderms admin API has no mode {sorted(unknown)}")
+        raise DriverDeclinedError(f"the openderms admin API has no mode {sorted(unknown)}")
     return {_ADMIN_MODES[name]: value for name, value in modes.items()}
 
 
@@ -111,11 +115,16 @@ class OpenDermsAdminDriver:
 
     async def _call(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            response = await self._http.request(method, path, json=body if method != "GET" else None)
+            response = await self._http.request(
+                method, path, json=body if method != "GET" else None
+            )
         except httpx.HTTPError as exc:
             raise DriverError(f"admin API {method} {path}: {exc}") from exc
         if response.status_code >= 300:
-            raise DriverError(f"admin API {method} {path}: {response.status_code} {response.text[:300]}")
+            raise DriverError(
+                f"admin API {method} {path}: {response.status_code} {response.text[:300]}",
+                response.status_code,
+            )
         data = response.json() if response.content else {}
         return data if isinstance(data, dict) else {"result": data}
 
@@ -127,12 +136,11 @@ class OpenDermsAdminDriver:
             body["aggregator_lfdi"] = under_aggregator.lfdi
         try:
             return await self._call("POST", "/devices", body)
-        except DriverError:
+        except DriverError as error:
+            if error.status != 409:
+                raise
             # "Ensure registered": a device an earlier procedure registered is fine as is.
-            existing = await self._call("GET", f"/devices/{client.lfdi}", {})
-            if existing.get("lfdi", "").upper() == client.lfdi.upper():
-                return existing
-            raise
+            return await self._call("GET", f"/devices/{client.lfdi}", {})
 
     async def create_control(
         self,
@@ -160,7 +168,9 @@ class OpenDermsAdminDriver:
         return await self._call("POST", f"/devices/{client.lfdi}/controls", body)
 
     async def cancel_control(self, control_id: str, *, randomized: bool) -> dict[str, Any]:
-        return await self._call("POST", f"/controls/{control_id}/cancel", {"randomized": randomized})
+        return await self._call(
+            "POST", f"/controls/{control_id}/cancel", {"randomized": randomized}
+        )
 
     async def set_default_control(
         self, client: ClientRef, *, modes: dict[str, Any], set_grad_w: int | None
@@ -193,8 +203,14 @@ class HttpHookDriver:
     it cannot do the action (the procedure is skipped), anything else for a failure.
     """
 
-    def __init__(self, url: str, *, headers: dict[str, str] | None = None, verify: Any = True,
-                 timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        verify: Any = True,
+        timeout_s: float = 30.0,
+    ) -> None:
         self._url = url
         self._http = httpx.AsyncClient(headers=headers or {}, verify=verify, timeout=timeout_s)
 
@@ -204,41 +220,70 @@ class HttpHookDriver:
         except httpx.HTTPError as exc:
             raise DriverError(f"hook {action}: {exc}") from exc
         if response.status_code == 501:
-            raise DriverDeclined(f"the hook does not do {action!r}")
+            raise DriverDeclinedError(f"the hook does not do {action!r}")
         if response.status_code >= 300:
             raise DriverError(f"hook {action}: {response.status_code} {response.text[:300]}")
         data = response.json() if response.content else {}
         return data if isinstance(data, dict) else {"result": data}
 
-    async def register_device(self, client: ClientRef, *, pin: int | None,
-                              under_aggregator: ClientRef | None) -> dict[str, Any]:
-        return await self._hook("register_device", {
-            "lfdi": client.lfdi, "sfdi": client.sfdi, "pin": pin,
-            "aggregator_lfdi": under_aggregator.lfdi if under_aggregator else None,
-        })
+    async def register_device(
+        self, client: ClientRef, *, pin: int | None, under_aggregator: ClientRef | None
+    ) -> dict[str, Any]:
+        return await self._hook(
+            "register_device",
+            {
+                "lfdi": client.lfdi,
+                "sfdi": client.sfdi,
+                "pin": pin,
+                "aggregator_lfdi": under_aggregator.lfdi if under_aggregator else None,
+            },
+        )
 
-    async def create_control(self, client: ClientRef, *, start: int | None, duration_s: int,
-                             modes: dict[str, Any], randomize_start_s: int | None,
-                             randomize_duration_s: int | None, description: str) -> dict[str, Any]:
-        return await self._hook("create_control", {
-            "lfdi": client.lfdi, "start": start, "duration_s": duration_s, "modes": modes,
-            "description": description,
-            "randomize_start_s": randomize_start_s, "randomize_duration_s": randomize_duration_s,
-        })
+    async def create_control(
+        self,
+        client: ClientRef,
+        *,
+        start: int | None,
+        duration_s: int,
+        modes: dict[str, Any],
+        randomize_start_s: int | None,
+        randomize_duration_s: int | None,
+        description: str,
+    ) -> dict[str, Any]:
+        return await self._hook(
+            "create_control",
+            {
+                "lfdi": client.lfdi,
+                "start": start,
+                "duration_s": duration_s,
+                "modes": modes,
+                "description": description,
+                "randomize_start_s": randomize_start_s,
+                "randomize_duration_s": randomize_duration_s,
+            },
+        )
 
     async def cancel_control(self, control_id: str, *, randomized: bool) -> dict[str, Any]:
         return await self._hook("cancel_control", {"id": control_id, "randomized": randomized})
 
-    async def set_default_control(self, client: ClientRef, *, modes: dict[str, Any],
-                                  set_grad_w: int | None) -> dict[str, Any]:
-        return await self._hook("set_default_control",
-                                {"lfdi": client.lfdi, "modes": modes, "set_grad_w": set_grad_w})
+    async def set_default_control(
+        self, client: ClientRef, *, modes: dict[str, Any], set_grad_w: int | None
+    ) -> dict[str, Any]:
+        return await self._hook(
+            "set_default_control", {"lfdi": client.lfdi, "modes": modes, "set_grad_w": set_grad_w}
+        )
 
-    async def set_rates(self, client: ClientRef | None, *, poll_s: int | None,
-                        post_s: int | None) -> dict[str, Any]:
-        return await self._hook("set_rates", {
-            "lfdi": client.lfdi if client else None, "poll_s": poll_s, "post_s": post_s,
-        })
+    async def set_rates(
+        self, client: ClientRef | None, *, poll_s: int | None, post_s: int | None
+    ) -> dict[str, Any]:
+        return await self._hook(
+            "set_rates",
+            {
+                "lfdi": client.lfdi if client else None,
+                "poll_s": poll_s,
+                "post_s": post_s,
+            },
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -250,8 +295,9 @@ class InteractiveDriver:
     The wait is bounded (``timeout_s``); a control's id is whatever the person types.
     """
 
-    def __init__(self, *, timeout_s: float = 600.0,
-                 ask: Callable[[str], str] | None = None) -> None:
+    def __init__(
+        self, *, timeout_s: float = 600.0, ask: Callable[[str], str] | None = None
+    ) -> None:
         self._timeout_s = timeout_s
         self._ask = ask or self._input
 
@@ -268,20 +314,31 @@ class InteractiveDriver:
                 self._timeout_s,
             )
         except TimeoutError as exc:
-            raise DriverDeclined(f"no answer within {self._timeout_s:.0f} s") from exc
+            raise DriverDeclinedError(f"no answer within {self._timeout_s:.0f} s") from exc
         if answer.lower() == "skip":
-            raise DriverDeclined("the operator skipped it")
+            raise DriverDeclinedError("the operator skipped it")
         return answer
 
-    async def register_device(self, client: ClientRef, *, pin: int | None,
-                              under_aggregator: ClientRef | None) -> dict[str, Any]:
+    async def register_device(
+        self, client: ClientRef, *, pin: int | None, under_aggregator: ClientRef | None
+    ) -> dict[str, Any]:
         under = f" under aggregator {under_aggregator.lfdi}" if under_aggregator else ""
-        await self._prompt(f"Register EndDevice LFDI {client.lfdi} (SFDI {client.sfdi}), PIN {pin}{under}.")
+        await self._prompt(
+            f"Register EndDevice LFDI {client.lfdi} (SFDI {client.sfdi}), PIN {pin}{under}."
+        )
         return {}
 
-    async def create_control(self, client: ClientRef, *, start: int | None, duration_s: int,
-                             modes: dict[str, Any], randomize_start_s: int | None,
-                             randomize_duration_s: int | None, description: str) -> dict[str, Any]:
+    async def create_control(
+        self,
+        client: ClientRef,
+        *,
+        start: int | None,
+        duration_s: int,
+        modes: dict[str, Any],
+        randomize_start_s: int | None,
+        randomize_duration_s: int | None,
+        description: str,
+    ) -> dict[str, Any]:
         answer = await self._prompt(
             f"Create a DERControl described {description!r} for LFDI {client.lfdi}: "
             f"start {start or 'now'}, duration "
@@ -295,13 +352,18 @@ class InteractiveDriver:
         await self._prompt(f"Cancel control {control_id}{how}.")
         return {}
 
-    async def set_default_control(self, client: ClientRef, *, modes: dict[str, Any],
-                                  set_grad_w: int | None) -> dict[str, Any]:
-        await self._prompt(f"Set the DefaultDERControl reaching LFDI {client.lfdi}: {modes}, setGradW {set_grad_w}.")
+    async def set_default_control(
+        self, client: ClientRef, *, modes: dict[str, Any], set_grad_w: int | None
+    ) -> dict[str, Any]:
+        await self._prompt(
+            f"Set the DefaultDERControl reaching LFDI {client.lfdi}: {modes}, "
+            f"setGradW {set_grad_w}."
+        )
         return {}
 
-    async def set_rates(self, client: ClientRef | None, *, poll_s: int | None,
-                        post_s: int | None) -> dict[str, Any]:
+    async def set_rates(
+        self, client: ClientRef | None, *, poll_s: int | None, post_s: int | None
+    ) -> dict[str, Any]:
         who = f"LFDI {client.lfdi}" if client else "every device"
         await self._prompt(f"Set pollRate {poll_s} s / postRate {post_s} s for {who}.")
         return {}

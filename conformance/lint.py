@@ -35,13 +35,20 @@ class Finding:
         return f"{self.path}:{self.line}: {self.where}: {self.message}"
 
 
-def lint(procedures: Iterable[Procedure], xsd_names: frozenset[str] | None = None) -> list[Finding]:
+def lint(
+    procedures: Iterable[Procedure], xsd_names: frozenset[str] | None = None
+) -> list[Finding]:
     findings: list[Finding] = []
     seen: dict[str, Procedure] = {}
     for procedure in procedures:
         if procedure.id in seen:
             findings.append(
-                Finding(procedure.source, 1, procedure.id, f"duplicate id (also {seen[procedure.id].source})")
+                Finding(
+                    procedure.source,
+                    1,
+                    procedure.id,
+                    f"duplicate id (also {seen[procedure.id].source})",
+                )
             )
         seen[procedure.id] = procedure
         findings.extend(_lint_one(procedure, xsd_names))
@@ -123,7 +130,11 @@ def _lint_check(say, step, name, params, cites, line, xsd_names) -> None:  # typ
         for unknown in sorted(set(params) - spec.params):
             say(step, f"check {name!r} takes no {unknown!r}", line)
     if not cites:
-        say(step, f"check {name!r} cites nothing: say which clause, requirement or element it tests", line)
+        say(
+            step,
+            f"check {name!r} cites nothing: say which clause, requirement or element it tests",
+            line,
+        )
     for cite in cites:
         kind, _, what = cite.partition(":")
         if kind == "xsd" and xsd_names is not None:

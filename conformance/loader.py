@@ -53,7 +53,9 @@ def _key(path: Iterable[str | int]) -> str:
     return out
 
 
-def _lines(node: yaml.Node, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], int]]:
+def _lines(
+    node: yaml.Node, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], int]]:
     """(path, 1-based line) of every node in a composed YAML document."""
     yield path, node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -92,7 +94,9 @@ def load_file(path: Path) -> Procedure:
     return _procedure(data, lines, path)
 
 
-def _procedure(data: dict[str, Any], lines: dict[tuple[str | int, ...], int], path: Path) -> Procedure:
+def _procedure(
+    data: dict[str, Any], lines: dict[tuple[str | int, ...], int], path: Path
+) -> Procedure:
     def steps(key: str) -> tuple[Step, ...]:
         return tuple(
             _step(raw, lines, (key, index)) for index, raw in enumerate(data.get(key, []))
@@ -111,7 +115,9 @@ def _procedure(data: dict[str, Any], lines: dict[tuple[str | int, ...], int], pa
     )
 
 
-def _step(raw: dict[str, Any], lines: dict[tuple[str | int, ...], int], where: tuple[str | int, ...]) -> Step:
+def _step(
+    raw: dict[str, Any], lines: dict[tuple[str | int, ...], int], where: tuple[str | int, ...]
+) -> Step:
     checks = []
     for index, check in enumerate(raw.get("checks", [])):
         params = {k: v for k, v in check.items() if k not in ("check", "cites", "profiles")}

@@ -25,7 +25,7 @@ from lxml import etree
 from openderms.certs.identity import identity_from_pem
 from openderms.certs.tls import cipher_string, client_context, server_context
 from openderms.conformance import checks as check_impl
-from openderms.conformance.drivers import ClientRef, Driver, DriverDeclined, DriverError
+from openderms.conformance.drivers import ClientRef, Driver, DriverDeclinedError, DriverError
 from openderms.conformance.expressions import ExpressionError, evaluate, substitute, truth
 from openderms.conformance.model import Procedure, Profile, Role, Step
 from openderms.conformance.notify_listener import NotificationInbox
@@ -147,7 +147,9 @@ class ServerRunner:
     # -- a run --------------------------------------------------------------------------------
 
     async def run(self, procedures: Sequence[Procedure]) -> RunResult:
-        run = RunResult(role="server", target=self.target.dcap_url, profile=str(self.target.profile))
+        run = RunResult(
+            role="server", target=self.target.dcap_url, profile=str(self.target.profile)
+        )
         for procedure in procedures:
             run.procedures.append(await self.run_one(procedure))
         return run
@@ -183,7 +185,9 @@ class ServerRunner:
         missing = sorted(needed - set(self._clients))
         if missing:
             result.verdict = Verdict.SKIPPED
-            result.reason = f"needs virtual client(s) {', '.join(missing)} (--client NAME=CERT,KEY)"
+            result.reason = (
+                f"needs virtual client(s) {', '.join(missing)} (--client NAME=CERT,KEY)"
+            )
             return
         variables = self._variables()
         steps = procedure.all_steps()
@@ -197,7 +201,7 @@ class ServerRunner:
                     position += 1
                     continue
                 outcome = await self._act(step, variables)
-            except DriverDeclined as exc:
+            except DriverDeclinedError as exc:
                 result.verdict, result.reason = Verdict.SKIPPED, f"{step.id}: {exc}"
                 return
             except (DriverError, ExpressionError, _ActionError) as exc:
@@ -320,7 +324,9 @@ class ServerRunner:
         except XmlBodyError as exc:
             outcome.root, outcome.body_error = None, str(exc)
 
-    async def _do_request(self, params: dict[str, Any], variables: Mapping[str, Any]) -> StepOutcome:
+    async def _do_request(
+        self, params: dict[str, Any], variables: Mapping[str, Any]
+    ) -> StepOutcome:
         client = self._client(params["client"])
         exchange = await self._exchange(
             client,
@@ -337,9 +343,13 @@ class ServerRunner:
         self._parse(outcome, exchange.response_body)
         return outcome
 
-    async def _get(self, client: _Client, href: str, outcome: StepOutcome) -> etree._Element | None:
+    async def _get(
+        self, client: _Client, href: str, outcome: StepOutcome
+    ) -> etree._Element | None:
         # l=255: a list without ``l`` answers one item (the 2030.5 default limit).
-        exchange = await self._exchange(client, "GET", href, query={"l": 255} if href != "/dcap" else None)
+        exchange = await self._exchange(
+            client, "GET", href, query={"l": 255} if href != "/dcap" else None
+        )
         outcome.exchanges.append(exchange)
         if exchange.status != 200:
             return None
@@ -386,7 +396,9 @@ class ServerRunner:
         if "fsa_list" in found:
             fsas = await self._get(client, found["fsa_list"], outcome)
             link(fsas, "sep:FunctionSetAssignments/@href", "fsa")
-            programs = link(fsas, "sep:FunctionSetAssignments/sep:DERProgramListLink/@href", "derp_list")
+            programs = link(
+                fsas, "sep:FunctionSetAssignments/sep:DERProgramListLink/@href", "derp_list"
+            )
             derps = await self._get(client, programs, outcome) if programs else None
             link(derps, "sep:DERProgram/@href", "derp")
             link(derps, "sep:DERProgram/sep:DERControlListLink/@href", "derc_list")
@@ -407,7 +419,9 @@ class ServerRunner:
         outcome.root = device
         return outcome
 
-    async def _do_page_through(self, params: dict[str, Any], variables: Mapping[str, Any]) -> StepOutcome:
+    async def _do_page_through(
+        self, params: dict[str, Any], variables: Mapping[str, Any]
+    ) -> StepOutcome:
         client = self._client(params["client"])
         limit = int(params.get("limit", 2))
         max_pages = min(int(params.get("max_pages", 50)), 200)
@@ -419,7 +433,9 @@ class ServerRunner:
             )
             outcome.exchanges.append(exchange)
             if exchange.status != 200:
-                raise _ActionError(f"page at s={start} answered {exchange.status or exchange.error}")
+                raise _ActionError(
+                    f"page at s={start} answered {exchange.status or exchange.error}"
+                )
             page = StepOutcome()
             self._parse(page, exchange.response_body)
             if page.root is None:
@@ -445,20 +461,28 @@ class ServerRunner:
         outcome.values["limit"] = limit
         return outcome
 
-    async def _do_listen(self, params: dict[str, Any], variables: Mapping[str, Any]) -> StepOutcome:
+    async def _do_listen(
+        self, params: dict[str, Any], variables: Mapping[str, Any]
+    ) -> StepOutcome:
         client = self._client(params["client"])
         if client.inbox is None:
-            client.inbox = NotificationInbox(client.listener_context(), host=self.target.listen_host)
+            client.inbox = NotificationInbox(
+                client.listener_context(), host=self.target.listen_host
+            )
         await client.inbox.start()
         return StepOutcome(values={"uri": client.inbox.uri(f"/ntfy/{client.name}")})
 
-    async def _do_stop_listening(self, params: dict[str, Any], variables: Mapping[str, Any]) -> StepOutcome:
+    async def _do_stop_listening(
+        self, params: dict[str, Any], variables: Mapping[str, Any]
+    ) -> StepOutcome:
         client = self._client(params["client"])
         if client.inbox is not None:
             await client.inbox.pause()
         return StepOutcome()
 
-    async def _do_await_notification(self, params: dict[str, Any], variables: Mapping[str, Any]) -> StepOutcome:
+    async def _do_await_notification(
+        self, params: dict[str, Any], variables: Mapping[str, Any]
+    ) -> StepOutcome:
         client = self._client(params["client"])
         if client.inbox is None:
             raise _ActionError("await_notification before listen")
@@ -503,7 +527,9 @@ class ServerRunner:
     async def _do_set(self, params: dict[str, Any], variables: Mapping[str, Any]) -> StepOutcome:
         return StepOutcome(values={k: evaluate(v, variables) for k, v in params.items()})
 
-    async def _do_register_device(self, params: dict[str, Any], variables: Mapping[str, Any]) -> StepOutcome:
+    async def _do_register_device(
+        self, params: dict[str, Any], variables: Mapping[str, Any]
+    ) -> StepOutcome:
         under = params.get("under_aggregator")
         made = await self.target.driver.register_device(
             self._client(params["client"]).ref,
@@ -512,7 +538,9 @@ class ServerRunner:
         )
         return StepOutcome(values=made)
 
-    async def _do_create_control(self, params: dict[str, Any], variables: Mapping[str, Any]) -> StepOutcome:
+    async def _do_create_control(
+        self, params: dict[str, Any], variables: Mapping[str, Any]
+    ) -> StepOutcome:
         def number(key: str) -> int | None:
             value = params.get(key)
             return None if value is None else int(evaluate(value, variables))
@@ -528,13 +556,17 @@ class ServerRunner:
         )
         return StepOutcome(values=made)
 
-    async def _do_cancel_control(self, params: dict[str, Any], variables: Mapping[str, Any]) -> StepOutcome:
+    async def _do_cancel_control(
+        self, params: dict[str, Any], variables: Mapping[str, Any]
+    ) -> StepOutcome:
         made = await self.target.driver.cancel_control(
             str(params["id"]), randomized=bool(params.get("randomized", False))
         )
         return StepOutcome(values=made)
 
-    async def _do_set_default_control(self, params: dict[str, Any], variables: Mapping[str, Any]) -> StepOutcome:
+    async def _do_set_default_control(
+        self, params: dict[str, Any], variables: Mapping[str, Any]
+    ) -> StepOutcome:
         made = await self.target.driver.set_default_control(
             self._client(params["client"]).ref,
             modes=dict(params["modes"]),
@@ -542,7 +574,9 @@ class ServerRunner:
         )
         return StepOutcome(values=made)
 
-    async def _do_set_rates(self, params: dict[str, Any], variables: Mapping[str, Any]) -> StepOutcome:
+    async def _do_set_rates(
+        self, params: dict[str, Any], variables: Mapping[str, Any]
+    ) -> StepOutcome:
         who = params.get("client")
         made = await self.target.driver.set_rates(
             self._client(who).ref if who else None,

@@ -106,7 +106,9 @@ def xsd_names(xsd_dir: Path) -> frozenset[str]:
     bases: dict[str, str] = {}
     for path in xsd_dir.glob("*.xsd"):
         tree = etree.parse(str(path), _PARSER)
-        for node in tree.iter(f"{xs}complexType", f"{xs}simpleType", f"{xs}element", f"{xs}attribute"):
+        for node in tree.iter(
+            f"{xs}complexType", f"{xs}simpleType", f"{xs}element", f"{xs}attribute"
+        ):
             name = node.get("name") or (node.get("ref") or "").rpartition(":")[2]
             if not name:
                 continue
@@ -119,7 +121,11 @@ def xsd_names(xsd_dir: Path) -> frozenset[str]:
                 members.setdefault(owner, set()).add(name)
         for extension in tree.iter(f"{xs}extension", f"{xs}restriction"):
             owner = next(
-                (a.get("name") for a in extension.iterancestors(f"{xs}complexType") if a.get("name")),
+                (
+                    a.get("name")
+                    for a in extension.iterancestors(f"{xs}complexType")
+                    if a.get("name")
+                ),
                 None,
             )
             base = (extension.get("base") or "").rpartition(":")[2]

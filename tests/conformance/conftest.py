@@ -31,7 +31,9 @@ def make_pki(directory: Path) -> Path:
 async def server_target(tmp_path: Path) -> AsyncIterator[ServerTarget]:
     """``openderms server`` on loopback and a target that tests it through its admin API."""
     certs = make_pki(tmp_path / "pki")
-    async with running_server(certs, tmp_path / "db.sqlite", clock=lambda: int(time.time())) as server:
+    async with running_server(
+        certs, tmp_path / "db.sqlite", clock=lambda: int(time.time())
+    ) as server:
         clients = {
             name: ClientCredentials(certs / f"{name}.pem", certs / f"{name}.key")
             for name in (*CLIENTS, "aggregator")
@@ -40,7 +42,9 @@ async def server_target(tmp_path: Path) -> AsyncIterator[ServerTarget]:
             dcap_url=server.dcap_url,
             ca=certs / "serca.pem",
             clients=clients,
-            driver=OpenDermsAdminDriver(server.admin_url, server.token, verify=server.admin_verify),
+            driver=OpenDermsAdminDriver(
+                server.admin_url, server.token, verify=server.admin_verify
+            ),
             profile=Profile.CSIP_AUS_12,
             xsd_dir=find_xsd_dir(),
             max_wait_s=30.0,

@@ -19,7 +19,9 @@ async def test_openderms_server_passes_the_server_suite(
 ) -> None:
     if server_target.xsd_dir is None:
         if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but the IEEE XSDs are not at ../shared/schemas or $OPENDERMS_XSD_DIR")
+            pytest.fail(
+                "CI=true but the IEEE XSDs are not at ../shared/schemas or $OPENDERMS_XSD_DIR"
+            )
         pytest.skip("IEEE 2030.5 XSDs not found (OPENDERMS_XSD_DIR): xsd_valid checks cannot run")
     procedures = [p for p in load_procedures() if p.role is Role.SERVER]
     async with ServerRunner(server_target) as runner:
@@ -27,9 +29,7 @@ async def test_openderms_server_passes_the_server_suite(
     write_junit(run, tmp_path / "server-suite.xml")
     write_json(run, tmp_path / "server-suite.json")
     write_html(run, tmp_path / "server-suite.html")
-    report = "\n".join(
-        f"{r.verdict.value:<15} {r.id:<16} {r.reason}" for r in run.procedures
-    )
+    report = "\n".join(f"{r.verdict.value:<15} {r.id:<16} {r.reason}" for r in run.procedures)
     print(report)
     print(f"JUnit: {tmp_path / 'server-suite.xml'}")
     not_passed = [
