@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +37,22 @@ from openderms.server.store.admin import insert_audit_record
 from openderms.server.store.db import Store
 from openderms.server.url_ids import use_row_ids
 
-__all__ = ["MAX_BODY_BYTES", "admin_ssl_context", "create_admin_app"]
+__all__ = [
+    "DISPATCHER_KEY",
+    "MAX_BODY_BYTES",
+    "AdminDispatcher",
+    "AdminOutcome",
+    "admin_dispatcher",
+    "admin_ssl_context",
+    "create_admin_app",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Largest request body [bytes]; bigger is refused with 413 before it is read.
 MAX_BODY_BYTES = 64 * 1024
+#: Where `create_admin_app` keeps its `AdminDispatcher` (``app.extensions``).
+DISPATCHER_KEY = "openderms.admin.dispatcher"
 #: Longest request body kept in an audit record [characters].
 _AUDIT_BODY_CHARS = 2000
 
@@ -54,11 +65,16 @@ def _json(status: int, payload: Any) -> Response:
     )
 
 
-def _error(exc: AdminError | ServerError) -> Response:
+def _error_outcome(exc: AdminError | ServerError) -> AdminOutcome:
     if isinstance(exc, AdminError):
-        return _json(exc.http_status, {"error": exc.kind, "message": exc.message})
+        return AdminOutcome(exc.http_status, {"error": exc.kind, "message": exc.message})
     kind = type(exc).__name__.removesuffix("Error").lower() or "error"
-    return _json(exc.http_status, {"error": kind, "message": str(exc)})
+    return AdminOutcome(exc.http_status, {"error": kind, "message": str(exc)})
+
+
+def _error(exc: AdminError | ServerError) -> Response:
+    outcome = _error_outcome(exc)
+    return _json(outcome.status, outcome.payload)
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -109,56 +125,28 @@ def create_admin_app(
 
     app.add_url_rule(OPENAPI_PATH, "getOpenApi", serve_openapi, methods=["GET"])
 
+    dispatcher = AdminDispatcher(store, settings=server_settings, changes=sink, clock=clock)
+    app.extensions[DISPATCHER_KEY] = dispatcher
+
     def make_view(route: AdminRoute) -> Callable[..., Awaitable[Response]]:
         async def view(**params: Any) -> Response:
             try:
                 principal = await principal_of_request()
             except AdminError as exc:
                 return _error(exc)  # unauthenticated calls are refused, not audited
-            raw: Any = None
-            call: AdminCall | None = None
-            try:
-                if route.utility_only and not principal.is_utility:
-                    raise AdminForbiddenError(f"{route.operation_id} needs a utility token")
-                body = None
-                if route.body is not None:
-                    data = await request.get_data(as_text=False)
-                    try:
-                        raw = json.loads(data or b"null")
-                    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                        raise AdminBadRequestError(f"the body is not JSON: {exc}") from None
-                    if not isinstance(raw, dict):
-                        raise AdminBadRequestError("the body must be a JSON object")
-                    try:
-                        body = route.body.model_validate(raw)
-                    except ValidationError as exc:
-                        raise AdminBadRequestError(_validation_message(exc)) from None
-                call = AdminCall(
-                    principal=principal,
-                    ctx=ServiceContext(now=clock(), settings=server_settings, changes=sink),
-                    params=params,
-                    query=dict(request.args),
-                    body=body,
-                )
-                result = await store.run(route.handler, call)
-                response = _json(route.status, result)
-                error_text = None
-            except (AdminError, ServerError) as exc:
-                response = _error(exc)
-                error_text = str(exc)
-            if route.changes:
-                await store.run(
-                    _audit,
-                    principal,
-                    route,
-                    status_code=response.status_code,
-                    raw_body=raw,
-                    made=call.made if call else {},
-                    error=error_text,
-                    path=request.path,
-                    now=clock(),
-                )
-            return response
+            data = None
+            if route.body is not None:
+                read = await request.get_data(as_text=False)
+                data = read.encode("utf-8") if isinstance(read, str) else read
+            outcome = await dispatcher.execute(
+                route,
+                principal,
+                params=params,
+                query=dict(request.args),
+                data=data,
+                path=request.path,
+            )
+            return _json(outcome.status, outcome.payload)
 
         view.__name__ = route.operation_id
         return view
@@ -199,6 +187,104 @@ def create_admin_app(
         return _json(500, {"error": "internal_error", "message": "unexpected server error"})
 
     return app
+
+
+@dataclass(frozen=True)
+class AdminOutcome:
+    """What one admin operation answered: HTTP status and JSON payload."""
+
+    status: int
+    payload: Any
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+
+class AdminDispatcher:
+    """Runs one admin operation for an authenticated principal: scope, validation, audit.
+
+    The admin API's routes and the dashboard's forms both go through `execute`, so a change
+    made from the dashboard follows the same rules and leaves the same audit record as one
+    made through the API.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        settings: ServerSettings,
+        changes: ChangeSink,
+        clock: Callable[[], int],
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._changes = changes
+        self._clock = clock
+
+    async def execute(
+        self,
+        route: AdminRoute,
+        principal: Principal,
+        *,
+        params: Mapping[str, Any],
+        query: Mapping[str, str],
+        data: bytes | None,
+        path: str,
+    ) -> AdminOutcome:
+        """Run ``route`` with a JSON body ``data`` (routes with a body) as ``principal``."""
+        raw: Any = None
+        call: AdminCall | None = None
+        try:
+            if route.utility_only and not principal.is_utility:
+                raise AdminForbiddenError(f"{route.operation_id} needs a utility token")
+            body = None
+            if route.body is not None:
+                try:
+                    raw = json.loads(data or b"null")
+                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                    raise AdminBadRequestError(f"the body is not JSON: {exc}") from None
+                if not isinstance(raw, dict):
+                    raise AdminBadRequestError("the body must be a JSON object")
+                try:
+                    body = route.body.model_validate(raw)
+                except ValidationError as exc:
+                    raise AdminBadRequestError(_validation_message(exc)) from None
+            call = AdminCall(
+                principal=principal,
+                ctx=ServiceContext(
+                    now=self._clock(), settings=self._settings, changes=self._changes
+                ),
+                params=params,
+                query=query,
+                body=body,
+            )
+            outcome = AdminOutcome(route.status, await self._store.run(route.handler, call))
+            error_text = None
+        except (AdminError, ServerError) as exc:
+            outcome = _error_outcome(exc)
+            error_text = str(exc)
+        if route.changes:
+            await self._store.run(
+                _audit,
+                principal,
+                route,
+                status_code=outcome.status,
+                raw_body=raw,
+                made=call.made if call else {},
+                error=error_text,
+                path=path,
+                now=self._clock(),
+            )
+        return outcome
+
+
+def admin_dispatcher(admin_app: Any) -> AdminDispatcher:
+    """The dispatcher of an app made by `create_admin_app` (for the dashboard's forms)."""
+    dispatcher = getattr(admin_app, "extensions", {}).get(DISPATCHER_KEY)
+    if not isinstance(dispatcher, AdminDispatcher):
+        raise TypeError("not an admin app made by create_admin_app")
+    return dispatcher
 
 
 def _audit(

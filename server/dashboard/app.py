@@ -8,7 +8,12 @@ Authentication uses the admin API's tokens: JSON and CSV endpoints accept
 ``Authorization: Bearer <token>``; people log in once with a token and get a signed
 session cookie (`openderms.server.dashboard.session`; HttpOnly, SameSite=Strict, Secure
 over TLS, path ``/dashboard``). An aggregator token sees only its aggregator's devices.
-Every GET is read-only; the only POSTs (login, logout) refuse cross-site requests.
+Every GET is read-only. Every POST refuses cross-site requests (``Sec-Fetch-Site`` and
+``Origin`` must name this origin; the pages send ``Referrer-Policy: same-origin`` so browsers
+send their true Origin), and every POST of a logged-in page carries the session's CSRF token.
+The forms that change something (controls, default controls, cancellations, devices, groups,
+programs, rates) run the admin API's own operations through its `AdminDispatcher`: same
+rules, same audit records.
 """
 
 from __future__ import annotations
@@ -25,11 +30,13 @@ from typing import Any
 from hypercorn.middleware.dispatcher import AsyncioDispatcherMiddleware
 from quart import Quart, Response, redirect, render_template, request, url_for
 
+from openderms.server.admin.app import AdminDispatcher, AdminOutcome, admin_dispatcher
 from openderms.server.admin.errors import AdminError
+from openderms.server.admin.routes import ROUTES
 from openderms.server.admin.tokens import Principal, authenticate, hash_token
 from openderms.server.clock import utc_now_s
 from openderms.server.config import ServerSettings
-from openderms.server.dashboard import views
+from openderms.server.dashboard import authoring, views
 from openderms.server.dashboard.charts import ChartSeries, line_chart
 from openderms.server.dashboard.errors import (
     DashboardBadRequestError,
@@ -46,7 +53,10 @@ from openderms.server.dashboard.params import (
 )
 from openderms.server.dashboard.session import (
     COOKIE_NAME,
+    CSRF_FIELD,
     SESSION_LIFETIME_S,
+    csrf_matches,
+    csrf_token,
     parse_cookie,
     sign_session,
 )
@@ -82,7 +92,8 @@ _SECURITY_HEADERS = {
         "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: with it Chromium sends "Origin: null" on our own form posts.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
@@ -149,6 +160,7 @@ def _safe_next(target: str | None) -> str | None:
 def create_dashboard_app(
     store: Store,
     *,
+    dispatcher: AdminDispatcher,
     clock: Callable[[], int] = utc_now_s,
     secret: bytes | None = None,
     settings: ServerSettings | None = None,
@@ -159,6 +171,8 @@ def create_dashboard_app(
     ----------
     store
         The head-end database (at schema head).
+    dispatcher
+        The admin API's operations (`admin_dispatcher` of its app): the forms run them.
     clock
         Current time [s since the epoch]; the dashboard's only clock read.
     secret
@@ -209,13 +223,33 @@ def create_dashboard_app(
         return who.aggregator_id if who.aggregator_id is not None else -1
 
     def refuse_cross_site() -> None:
-        """Login and logout are the only POSTs; refuse them from other sites (CSRF)."""
+        """Refuse a POST that a browser says came from another site (CSRF)."""
         if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
             raise DashboardBadRequestError("cross-site form posts are refused")
         origin = request.headers.get("Origin")
         # "null" is what sandboxed frames and some redirects send: not our page either.
         if origin and origin.split("://", 1)[-1] != request.headers.get("Host", ""):
             raise DashboardBadRequestError("cross-site form posts are refused")
+
+    async def form_of_session() -> Any:
+        """The form of a logged-in POST, after the cross-site and CSRF token checks."""
+        refuse_cross_site()
+        form = await request.form
+        if not csrf_matches(key, request.cookies.get(COOKIE_NAME), form.get(CSRF_FIELD)):
+            raise DashboardBadRequestError(
+                "this form is stale or not from this dashboard: reload the page and try again"
+            )
+        return form
+
+    @app.context_processor
+    async def csrf_of_session() -> dict[str, Any]:
+        cookie = request.cookies.get(COOKIE_NAME)
+        done = request.args.get("done")
+        return {
+            "csrf": csrf_token(key, cookie) if cookie and cookie.isascii() else "",
+            # Only an operation's name is echoed back, never free text from the URL.
+            "done": done if done in authoring.AUTHORED_OPERATIONS else None,
+        }
 
     def wants_json() -> bool:
         path = request.path
@@ -287,7 +321,7 @@ def create_dashboard_app(
 
     @app.post("/logout")
     async def logout() -> Any:
-        refuse_cross_site()
+        await form_of_session()
         response = redirect(url_for("login"), 303)
         response.delete_cookie(
             COOKIE_NAME, path=(request.root_path or "") + "/", httponly=True, samesite="Strict"
@@ -381,6 +415,164 @@ def create_dashboard_app(
             views.energy_view, aggregator_id=scope_of(who), now=now, rng=rng, buckets=buckets
         )
 
+    # --- authoring: the admin API's operations behind forms ------------------------------
+
+    async def run_change(who: Principal, change: authoring.AuthoredChange) -> AdminOutcome:
+        return await dispatcher.execute(
+            change.route,
+            who,
+            params=change.params,
+            query={},
+            data=change.data(),
+            path=(request.root_path or "") + request.path,
+        )
+
+    def refused(outcome: AdminOutcome) -> DashboardError:
+        error = DashboardError(str(outcome.payload.get("message", "refused")))
+        error.http_status = outcome.status
+        return error
+
+    async def choices(who: Principal) -> dict[str, Any]:
+        return await store.run(authoring.form_choices, aggregator_id=scope_of(who))
+
+    @app.get("/author")
+    async def author() -> Any:
+        who = await principal()
+        return await render_template(
+            "author.html",
+            who=who,
+            page="author",
+            choices=await choices(who),
+            form=request.args,
+            modes=authoring.MODE_FIELDS,
+            error=None,
+        )
+
+    @app.post("/author/preview")
+    async def author_preview() -> Any:
+        who = await principal()
+        form = await form_of_session()
+        try:
+            change = authoring.control_change(form, now=clock())
+            preview = await store.run(
+                authoring.control_preview, change, aggregator_id=scope_of(who)
+            )
+        except (DashboardBadRequestError, ServerError) as exc:
+            html = await render_template(
+                "author.html",
+                who=who,
+                page="author",
+                choices=await choices(who),
+                form=form,
+                modes=authoring.MODE_FIELDS,
+                error=str(exc),
+            )
+            status = exc.http_status
+            return Response(html, status=status, content_type="text/html; charset=utf-8")
+        return await render_template(
+            "author_confirm.html",
+            who=who,
+            page="author",
+            change=change,
+            preview=preview,
+            summary=views.modes_summary(change.body["modes"]),
+            body_json=change.data().decode("utf-8"),
+            params_json=json.dumps(change.params),
+        )
+
+    @app.post("/author/confirm")
+    async def author_confirm() -> Any:
+        who = await principal()
+        form = await form_of_session()
+        try:
+            params = json.loads(form.get("params") or "{}")
+            body = json.loads(form.get("body") or "{}")
+        except json.JSONDecodeError:
+            raise DashboardBadRequestError("the confirmation form is damaged") from None
+        if not isinstance(params, dict) or not isinstance(body, dict):
+            raise DashboardBadRequestError("the confirmation form is damaged")
+        change = authoring.AuthoredChange(form.get("operation", ""), params, body)
+        outcome = await run_change(who, change)
+        if not outcome.ok:
+            raise refused(outcome)
+        return redirect(_after_change(change, outcome), 303)
+
+    def _after_change(change: authoring.AuthoredChange, outcome: AdminOutcome) -> str:
+        if "lfdi" in change.params:
+            return url_for("device", lfdi=change.params["lfdi"], done=change.operation_id)
+        return url_for("programs", done=change.operation_id)
+
+    @app.get("/controls/<int:control_id>/cancel")
+    async def cancel_form(control_id: int) -> Any:
+        who = await principal()
+        preview = await store.run(
+            authoring.cancel_preview, control_id, aggregator_id=scope_of(who), now=clock()
+        )
+        return await render_template(
+            "cancel_confirm.html", who=who, page="programs", preview=preview
+        )
+
+    @app.post("/controls/<int:control_id>/cancel")
+    async def cancel_post(control_id: int) -> Any:
+        who = await principal()
+        form = await form_of_session()
+        change = authoring.cancel_change(control_id, form)
+        outcome = await run_change(who, change)
+        if not outcome.ok:
+            raise refused(outcome)
+        target = _safe_next(form.get("next")) or url_for("programs")
+        sep = "&" if "?" in target else "?"
+        return redirect(f"{target}{sep}done=cancelControl", 303)
+
+    @app.get("/manage")
+    async def manage() -> Any:
+        who = await principal()
+        return await render_template(
+            "manage.html",
+            who=who,
+            page="manage",
+            choices=await choices(who),
+            error=None,
+        )
+
+    @app.post("/manage/<operation_id>")
+    async def manage_post(operation_id: str) -> Any:
+        who = await principal()
+        form = await form_of_session()
+        try:
+            change = authoring.manage_change(operation_id, form)
+            outcome = await run_change(who, change)
+            if not outcome.ok:
+                raise refused(outcome)
+        except DashboardError as exc:
+            html = await render_template(
+                "manage.html",
+                who=who,
+                page="manage",
+                choices=await choices(who),
+                error=f"{operation_id}: {exc.message}",
+            )
+            return Response(html, status=exc.http_status, content_type="text/html; charset=utf-8")
+        return redirect(url_for("manage", done=operation_id), 303)
+
+    @app.get("/audit")
+    async def audit() -> Any:
+        who = await principal()
+        start = int_param(request.args, "start", 0, 0, 10**9)
+        outcome = await dispatcher.execute(
+            _AUDIT_ROUTE,
+            who,
+            params={},
+            query={"start": str(start), "limit": "100"},
+            data=None,
+            path=(request.root_path or "") + request.path,
+        )
+        if not outcome.ok:
+            raise refused(outcome)
+        return await render_template(
+            "audit.html", who=who, page="audit", records=outcome.payload["records"], start=start
+        )
+
     # --- JSON API ---------------------------------------------------------------------
 
     @app.get("/api/fleet")
@@ -433,6 +625,9 @@ def create_dashboard_app(
         return _csv(f"responses_{suffix}.csv", views.RESPONSE_HEADER, rows, truncated)
 
     return app
+
+
+_AUDIT_ROUTE = next(route for route in ROUTES if route.operation_id == "listAudit")
 
 
 def _as_dashboard_error(exc: ServerError) -> DashboardError:
@@ -506,11 +701,18 @@ def mount_dashboard(
     Parameters
     ----------
     admin_app
-        The admin API app (`openderms.server.admin.app.create_admin_app`), any ASGI app.
+        The admin API app (`openderms.server.admin.app.create_admin_app`); the dashboard's
+        forms run its operations.
     store, clock, secret, settings
         As `create_dashboard_app`.
     """
-    dashboard = create_dashboard_app(store, clock=clock, secret=secret, settings=settings)
+    dashboard = create_dashboard_app(
+        store,
+        dispatcher=admin_dispatcher(admin_app),
+        clock=clock,
+        secret=secret,
+        settings=settings,
+    )
     lifespan = AsyncioDispatcherMiddleware({DASHBOARD_PREFIX: dashboard, "": admin_app})
 
     async def app(scope: Any, receive: Any, send: Any) -> None:  # ASGI: untyped dicts

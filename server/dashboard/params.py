@@ -22,6 +22,7 @@ __all__ = [
     "lfdi_param",
     "lfdi_prefix_param",
     "parse_time",
+    "parse_when",
     "time_range",
 ]
 
@@ -73,6 +74,22 @@ def parse_time(name: str, text: str) -> int:
     if not 0 <= value <= _MAX_TIME_S:
         raise DashboardBadRequestError(f"{name} must be between 1970 and 9999")
     return value
+
+
+_RELATIVE = re.compile(r"^\+\s*([0-9]{1,9})\s*(s|m|min|h|d)?$")
+_UNIT_S = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def parse_when(name: str, text: str, *, now: int) -> int:
+    """A start time as people write it: empty or ``now``, ``+10m`` (s, m, h, d after now),
+    epoch seconds or ISO 8601 [s since the epoch]."""
+    text = text.strip()
+    if text.lower() in ("", "now"):
+        return now
+    relative = _RELATIVE.match(text.lower())
+    if relative:
+        return now + int(relative.group(1)) * _UNIT_S[relative.group(2) or "s"]
+    return parse_time(name, text)
 
 
 def time_range(

@@ -8,6 +8,9 @@ with the server's dashboard secret mixed with the token's stored hash. So the co
 - dies with its token (a revoked token is refused at lookup, a re-issued one has a new
   hash), and at ``expires``,
 - cannot be forged from a stolen database alone (the secret is not in it).
+
+Every form of a logged-in page carries the session's CSRF token (`csrf_token`): an HMAC of
+the cookie under the same secret, so another site can neither read nor compute it.
 """
 
 from __future__ import annotations
@@ -18,9 +21,20 @@ import hmac
 import re
 from dataclasses import dataclass
 
-__all__ = ["COOKIE_NAME", "SESSION_LIFETIME_S", "SessionClaim", "parse_cookie", "sign_session"]
+__all__ = [
+    "COOKIE_NAME",
+    "CSRF_FIELD",
+    "SESSION_LIFETIME_S",
+    "SessionClaim",
+    "csrf_matches",
+    "csrf_token",
+    "parse_cookie",
+    "sign_session",
+]
 
 COOKIE_NAME = "openderms_dashboard"
+#: The form field of the CSRF token.
+CSRF_FIELD = "csrf"
 #: How long a login lasts [s] (a working shift).
 SESSION_LIFETIME_S = 8 * 3600
 _COOKIE = re.compile(r"^([0-9]{1,12})\.([0-9]{1,13})\.([A-Za-z0-9_-]{43})$")
@@ -67,3 +81,16 @@ def parse_cookie(value: str | None) -> SessionClaim | None:
     if match is None:
         return None
     return SessionClaim(int(match.group(1)), int(match.group(2)), match.group(3))
+
+
+def csrf_token(secret: bytes, cookie_value: str) -> str:
+    """The CSRF token of the session whose cookie is ``cookie_value``."""
+    digest = hmac.new(secret, b"csrf:" + cookie_value.encode("ascii"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def csrf_matches(secret: bytes, cookie_value: str | None, presented: str | None) -> bool:
+    """True when ``presented`` is the CSRF token of the session cookie ``cookie_value``."""
+    if not cookie_value or not presented or not cookie_value.isascii():
+        return False
+    return hmac.compare_digest(csrf_token(secret, cookie_value), presented)

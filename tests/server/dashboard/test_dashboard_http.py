@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import pytest
@@ -49,6 +50,14 @@ async def _login(srv: DashboardServer, token: str) -> None:
     )
     assert response.status_code == 303, response.text
     assert COOKIE_NAME in srv.client.cookies
+
+
+async def _csrf(srv: DashboardServer) -> str:
+    """The CSRF token the logged-in pages carry in their forms."""
+    page = await srv.client.get("/dashboard/")
+    match = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert match, page.text[:500]
+    return match.group(1)
 
 
 async def test_pages_redirect_to_login_without_a_session(dashboard: DashboardServer) -> None:
@@ -160,12 +169,18 @@ async def test_logout_clears_the_session_and_gets_are_never_logout(
 ) -> None:
     await _login(dashboard, dashboard.utility_token)
     refused = await dashboard.client.get("/dashboard/logout")
+    without_token = await dashboard.client.post(
+        "/dashboard/logout", headers={"Origin": dashboard.base_url}
+    )
     still_in = await dashboard.client.get("/dashboard/api/fleet")
     response = await dashboard.client.post(
-        "/dashboard/logout", headers={"Origin": dashboard.base_url}
+        "/dashboard/logout",
+        data={"csrf": await _csrf(dashboard)},
+        headers={"Origin": dashboard.base_url},
     )
     after = await dashboard.client.get("/dashboard/api/fleet")
     assert refused.status_code == 405
+    assert without_token.status_code == 400  # no CSRF token: not from our page
     assert still_in.status_code == 200
     assert response.status_code == 303
     assert after.status_code == 401
