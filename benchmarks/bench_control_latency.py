@@ -92,7 +92,8 @@ async def measure(path: str, controls: int, workdir: Path) -> list[float]:
         async with server.admin() as admin:
             # Warm up: registration, first walk, subscriptions.
             for _ in range(200):
-                if gateway.view is not None and (not subscribed or gateway.subscriptions):
+                status = gateway.status()
+                if status["registered"] and (not subscribed or status["subscriptions"]):
                     break
                 await asyncio.sleep(0.05)
             for index in range(controls + 1):

@@ -18,9 +18,9 @@ from openderms.client.events import (
     EventEngine,
     Program,
     ProgramSnapshot,
-    ResponseRequired,
     ScheduledControl,
 )
+from openderms.client.sep2.responses import ResponseRequired, reports_for
 
 T0 = 1_700_000_000.0
 DAY_S = 86_400.0
@@ -40,8 +40,9 @@ def make_snapshot(count: int, rng: random.Random) -> ProgramSnapshot:
             randomize_duration_s=rng.choice((0.0, 600.0)),
             limits=EnvelopeLimits(export_limit_w=rng.uniform(0, 10_000)),
             reply_to="/rsps/1/rsp",
-            response_required=ResponseRequired.MESSAGE_RECEIVED
-            | ResponseRequired.SPECIFIC_RESPONSE,
+            reports=reports_for(
+                ResponseRequired.MESSAGE_RECEIVED | ResponseRequired.SPECIFIC_RESPONSE
+            ),
         )
         for index in range(count)
     )
@@ -59,7 +60,7 @@ def make_doe_day(step_s: float) -> ProgramSnapshot:
             duration_s=step_s,
             limits=EnvelopeLimits(export_limit_w=1500.0 + index),
             reply_to="/rsps/1/rsp",
-            response_required=ResponseRequired.SPECIFIC_RESPONSE,
+            reports=reports_for(ResponseRequired.SPECIFIC_RESPONSE),
         )
         for index in range(int(DAY_S // step_s))
     )

@@ -23,6 +23,7 @@ __all__ = [
     "EnvelopeLimits",
     "EnvelopeSegment",
     "GridEnvelope",
+    "combine_envelopes",
     "most_restrictive",
 ]
 
@@ -227,3 +228,42 @@ class GridEnvelope:
     ) -> GridEnvelope:
         """Build an envelope; ``baseline`` defaults to no limits."""
         return cls(segments=tuple(segments), baseline=baseline or EnvelopeLimits())
+
+
+def combine_envelopes(envelopes: Sequence[tuple[str, GridEnvelope]]) -> GridEnvelope:
+    """Several sources' envelopes as one: the most restrictive limits at every instant.
+
+    Parameters
+    ----------
+    envelopes : sequence of (source name, GridEnvelope)
+        In order of precedence (highest first; it decides setpoints and prices, see
+        :func:`most_restrictive`).
+
+    Returns
+    -------
+    GridEnvelope
+        Segments wherever any source has one, labelled ``<source>:<label>`` for each source
+        whose own segment covers the stretch (joined by ``" + "``); the baseline is the
+        most restrictive of the baselines.
+    """
+    baseline = most_restrictive(envelope.baseline for _, envelope in envelopes)
+    edges = sorted(
+        {t for _, envelope in envelopes for s in envelope.segments for t in (s.start, s.end)}
+    )
+    segments: list[EnvelopeSegment] = []
+    for lo, hi in itertools.pairwise(edges):
+        covering = [
+            (name, envelope)
+            for name, envelope in envelopes
+            if any(s.start <= lo < s.end for s in envelope.segments)
+        ]
+        if not covering:
+            continue
+        limits = most_restrictive(envelope.at(lo) for _, envelope in envelopes)
+        source = " + ".join(f"{name}:{envelope.source_at(lo)}" for name, envelope in covering)
+        last = segments[-1] if segments else None
+        if last is not None and last.end == lo and (last.limits, last.source) == (limits, source):
+            segments[-1] = EnvelopeSegment(last.start, hi, limits, source)
+        else:
+            segments.append(EnvelopeSegment(lo, hi, limits, source))
+    return GridEnvelope.from_segments(segments, baseline)

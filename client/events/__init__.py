@@ -1,8 +1,10 @@
-"""The gateway's IEEE 2030.5 DER event engine: sans-IO, time and randomness passed in.
+"""The gateway's DER event engine: protocol-neutral, sans-IO, time and randomness passed in.
 
-Feed it :class:`ProgramSnapshot` objects (built by :mod:`openderms.client.sep2.mapping`),
-drive it with ``now``, pull :class:`Effect` objects and read the :class:`GridEnvelope`.
-See :mod:`openderms.client.events.engine` for the rules and their interpretations, and
+Feed it :class:`ProgramSnapshot` objects (built by a protocol adapter such as
+:mod:`openderms.client.sep2.mapping`), drive it with ``now``, pull :class:`Effect` objects
+and read the :class:`GridEnvelope`. One engine serves one source; :class:`SiteEvents` keys
+the engines by source and combines their limits, most restrictive per limit. See
+:mod:`openderms.client.events.engine` for the rules and their interpretations, and
 :mod:`openderms.client.events.states` for the one table of status transitions.
 """
 
@@ -11,10 +13,11 @@ from openderms.client.events.effects import (
     CommsRestored,
     Effect,
     EnvelopeChanged,
-    SendResponse,
+    EventTransition,
 )
 from openderms.client.events.engine import (
     FALLBACK_SOURCE,
+    NO_SOURCE,
     ActiveControls,
     EngineConfig,
     EventEngine,
@@ -25,23 +28,24 @@ from openderms.client.events.errors import (
     EventEngineError,
     LocalProtocolError,
     ProtocolError,
+    Rejection,
     RemoteProtocolError,
 )
 from openderms.client.events.model import (
     LIMIT_MODES,
     DefaultControl,
-    EventStatusCode,
     Program,
     ProgramSnapshot,
-    ResponseRequired,
-    ResponseStatus,
     ScheduledControl,
+    SourceStatus,
 )
-from openderms.client.events.states import EventState, Trigger
+from openderms.client.events.sources import SiteEvents, SiteLimits
+from openderms.client.events.states import EventChange, EventState, Trigger
 
 __all__ = [
     "FALLBACK_SOURCE",
     "LIMIT_MODES",
+    "NO_SOURCE",
     "ActiveControls",
     "CommsLost",
     "CommsRestored",
@@ -50,19 +54,21 @@ __all__ = [
     "EngineConfig",
     "EngineConfigError",
     "EnvelopeChanged",
+    "EventChange",
     "EventEngine",
     "EventEngineError",
     "EventState",
-    "EventStatusCode",
+    "EventTransition",
     "LocalProtocolError",
     "Program",
     "ProgramSnapshot",
     "ProtocolError",
+    "Rejection",
     "RemoteProtocolError",
-    "ResponseRequired",
-    "ResponseStatus",
     "ScheduledControl",
-    "SendResponse",
+    "SiteEvents",
+    "SiteLimits",
+    "SourceStatus",
     "TrackedEvent",
     "Trigger",
 ]

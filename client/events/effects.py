@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from openderms.client.envelope import EnvelopeLimits
-from openderms.schemas.sep2.enums import ResponseStatus
+from openderms.client.events.errors import Rejection
+from openderms.client.events.states import EventChange
 
-__all__ = ["CommsLost", "CommsRestored", "Effect", "EnvelopeChanged", "SendResponse"]
+__all__ = ["CommsLost", "CommsRestored", "Effect", "EnvelopeChanged", "EventTransition"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,17 +22,22 @@ class Effect:
 
 
 @dataclass(frozen=True, slots=True)
-class SendResponse(Effect):
-    """Post a Response to the control's ``replyTo`` (2030.5 Response function set)."""
+class EventTransition(Effect):
+    """Tell the event's source that the event changed (the source asked to hear of it).
+
+    The protocol adapter answers in its own words: a 2030.5 Response to ``replyTo``
+    (:mod:`openderms.client.sep2.responses`), an OpenADR report.
+    """
 
     reply_to: str
-    """The collection to POST to (the control's replyTo)."""
+    """Where the source wants to hear of it (the control's ``reply_to``)."""
     mrid: str
-    """The control's mRID: the Response's ``subject``."""
-    status: ResponseStatus
-    """Table 27 status."""
+    """The event's identity within its source."""
+    change: EventChange
+    rejection: Rejection | None
+    """Why, when ``change`` is REJECTED."""
     at: float
-    """When the status occurred: the Response's ``createdDateTime`` [s since epoch]."""
+    """When the change happened [s since epoch]."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +64,10 @@ class CommsLost(Effect):
 
 @dataclass(frozen=True, slots=True)
 class CommsRestored(Effect):
-    """The server answered again after a comms loss.
+    """The source answered again after a comms loss.
 
     The runtime should fetch a fresh snapshot and call ``update()`` (``resync_required``);
-    the Responses held while offline follow this effect, each with its own ``at``.
+    the transitions held while offline follow this effect, each with its own ``at``.
     """
 
     at: float
@@ -71,6 +77,6 @@ class CommsRestored(Effect):
     offline_s: float
     """Time from the last contact before the loss to ``at`` [s]."""
     held_responses: int
-    """How many Responses were held while offline (they follow this effect)."""
+    """How many transitions were held while offline (they follow this effect)."""
     resync_required: bool = True
     """Always True: the held schedule may be stale."""

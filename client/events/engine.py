@@ -1,4 +1,9 @@
-"""The IEEE 2030.5 DER event engine of the site gateway: sans-IO, time passed in.
+"""The DER event engine of one source (a 2030.5 server, an OpenADR VTN): sans-IO.
+
+The rules are IEEE 2030.5's, which OpenADR's events also fit; the words are neutral: the
+engine reports :class:`~openderms.client.events.states.EventChange` values, and each
+protocol adapter turns them into its own answers. One engine serves one source; the limits
+of several sources meet in :class:`~openderms.client.events.sources.SiteEvents`.
 
 Three things drive it (after aioquic's ``QuicConnection``):
 
@@ -7,8 +12,8 @@ Three things drive it (after aioquic's ``QuicConnection``):
 - :meth:`EventEngine.note_contact` whenever the server answered anything;
 - :meth:`EventEngine.handle_timer` at (or after) :meth:`EventEngine.next_deadline`.
 
-The runtime pulls :class:`Effect` objects with :meth:`EventEngine.next_effect` (Responses to
-post, envelope changes, comms loss and recovery) and reads the timeline of limits with
+The runtime pulls :class:`Effect` objects with :meth:`EventEngine.next_effect` (transitions
+to report, envelope changes, comms loss and recovery) and reads the timeline of limits with
 :meth:`EventEngine.envelope` and :meth:`EventEngine.active`. Those two answer for the
 present and the future as currently known; finished events are forgotten, so they do not
 reconstruct the past. Nothing here reads a clock,
@@ -53,18 +58,17 @@ Defaults
     default. *Interpretation*: while an event is in effect, the modes the event leaves
     unset are also taken from that default chain (:meth:`EnvelopeLimits.merged_over`), so
     an export-limit event does not lift the default import limit.
-Responses
-    Posted to ``replyTo`` at each transition of :mod:`openderms.client.events.states` when
-    ``responseRequired`` asks: bit 0 for "received", bit 1 for the specific statuses
-    (started, completed, cancelled, superseded). Rejections (252 not applicable, 254
-    expired) are posted when bit 0 or bit 1 is set. Bit 2 (user response) is not
-    answered: a gateway has no user to ask.
+Reports
+    Each transition of :mod:`openderms.client.events.states` that reports a change is
+    emitted as :class:`EventTransition` when the control has a ``reply_to`` and its
+    ``reports`` ask for that change (2030.5: ``responseRequired``, mapped by
+    :mod:`openderms.client.sep2.responses`).
 Comms loss
     The held schedule keeps running. Once ``comms_loss_timeout_s`` passes without contact,
     the configured safe limits (over the default chain), or the default chain when none are
-    configured, replace every event until contact returns. Responses falling due meanwhile
-    are held and released after :class:`CommsRestored`, which also asks the runtime for a
-    fresh snapshot.
+    configured, replace every event until contact returns. Transitions falling due
+    meanwhile are held and released after :class:`CommsRestored`, which also asks the
+    runtime for a fresh snapshot.
 """
 
 from __future__ import annotations
@@ -82,37 +86,37 @@ from openderms.client.events.effects import (
     CommsRestored,
     Effect,
     EnvelopeChanged,
-    SendResponse,
+    EventTransition,
 )
-from openderms.client.events.errors import EngineConfigError, LocalProtocolError
+from openderms.client.events.errors import EngineConfigError, LocalProtocolError, Rejection
 from openderms.client.events.model import (
     LIMIT_MODES,
     DefaultControl,
-    EventStatusCode,
     Program,
     ProgramSnapshot,
-    ResponseRequired,
-    ResponseStatus,
     ScheduledControl,
+    SourceStatus,
 )
-from openderms.client.events.states import EventState, Trigger, transition
+from openderms.client.events.states import EventChange, EventState, Trigger, transition
 
-__all__ = ["FALLBACK_SOURCE", "ActiveControls", "EngineConfig", "EventEngine", "TrackedEvent"]
+__all__ = [
+    "FALLBACK_SOURCE",
+    "NO_SOURCE",
+    "ActiveControls",
+    "EngineConfig",
+    "EventEngine",
+    "TrackedEvent",
+]
 
 _LIVE = frozenset({EventState.SCHEDULED, EventState.ACTIVE})
-_REJECTIONS = frozenset(
-    {
-        ResponseStatus.REJECTED_NOT_APPLICABLE,
-        ResponseStatus.REJECTED_INVALID,
-        ResponseStatus.REJECTED_EXPIRED,
-    }
-)
 # Order of simultaneous happenings: stops before starts (a superseded event hands over to
 # its successor at the same instant), the comms-loss declaration last.
 _ORDER = {Trigger.END: 0, Trigger.CANCEL: 0, Trigger.SUPERSEDE: 0, Trigger.START: 1}
 _COMMS_ORDER = 2
-_NO_DEFAULT = "none"
+NO_SOURCE = "none"
+"""The source named when neither an event nor a default is in force."""
 FALLBACK_SOURCE = "fallback"
+"""The source named while the comms-loss fallback is in force."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +130,7 @@ class EngineConfig:
     None: the default chain alone."""
     supported_modes: frozenset[str] = LIMIT_MODES
     """The :class:`EnvelopeLimits` fields the site can honour; a control that sets any other
-    is rejected (Response 252)."""
+    is rejected as not applicable (2030.5 Response 252)."""
 
     def __post_init__(self) -> None:
         timeout = self.comms_loss_timeout_s
@@ -216,7 +220,7 @@ def _overlap(a: ScheduledControl, b: ScheduledControl) -> bool:
 
 
 class EventEngine:
-    """Schedules IEEE 2030.5 DER events and turns them into a :class:`GridEnvelope`.
+    """Schedules one source's DER events and turns them into a :class:`GridEnvelope`.
 
     Parameters
     ----------
@@ -237,7 +241,7 @@ class EventEngine:
         self._defaults: dict[str, DefaultControl] = {}
         self._events: dict[str, TrackedEvent] = {}
         self._effects: deque[Effect] = deque()
-        self._held: list[SendResponse] = []
+        self._held: list[EventTransition] = []
         self._last_contact = now
         self._lost_at: float | None = None
         self._processed_to = now
@@ -407,10 +411,10 @@ class EventEngine:
         self._events[control.mrid] = tracked
         self._changed(limits=True)
         status = control.server_status
-        if status in (EventStatusCode.CANCELLED, EventStatusCode.CANCELLED_WITH_RANDOMIZATION):
+        if status in (SourceStatus.CANCELLED, SourceStatus.CANCELLED_WITH_RANDOMIZATION):
             # Never started here, so there is no running load to de-synchronize: stop at once.
             self._fire(tracked, Trigger.CANCEL, now)
-        elif status is EventStatusCode.SUPERSEDED:
+        elif status is SourceStatus.SUPERSEDED:
             self._fire(tracked, Trigger.SUPERSEDE, now)
         elif tracked.effective_end <= now:
             self._fire(tracked, Trigger.EXPIRE, now)
@@ -432,15 +436,15 @@ class EventEngine:
             return
         status = control.server_status
         pending = tracked.stop_at
-        if status is EventStatusCode.CANCELLED and (pending is None or pending > now):
+        if status is SourceStatus.CANCELLED and (pending is None or pending > now):
             self._stop(tracked, now, Trigger.CANCEL)
-        elif status is EventStatusCode.CANCELLED_WITH_RANDOMIZATION and pending is None:
+        elif status is SourceStatus.CANCELLED_WITH_RANDOMIZATION and pending is None:
             delay_s = 0.0
             if tracked.state is EventState.ACTIVE:
                 bound_s = max(abs(control.randomize_start_s), abs(control.randomize_duration_s))
                 delay_s = _draw(self._rng, bound_s)
             self._stop(tracked, now + delay_s, Trigger.CANCEL)
-        elif status is EventStatusCode.SUPERSEDED and (pending is None or pending > now):
+        elif status is SourceStatus.SUPERSEDED and (pending is None or pending > now):
             self._stop(tracked, now, Trigger.SUPERSEDE)
 
     def _stop(self, tracked: TrackedEvent, at: float, trigger: Trigger) -> None:
@@ -458,22 +462,25 @@ class EventEngine:
         self._changed()
         step = transition(tracked.state, trigger)
         tracked.state = step.state
-        if step.response is not None:
-            self._respond(tracked.control, step.response, at)
+        if step.change is not None:
+            self._report_change(tracked.control, step.change, step.rejection, at)
 
-    def _respond(self, control: ScheduledControl, status: ResponseStatus, at: float) -> None:
-        if control.reply_to is None:
+    def _report_change(
+        self,
+        control: ScheduledControl,
+        change: EventChange,
+        rejection: Rejection | None,
+        at: float,
+    ) -> None:
+        if control.reply_to is None or change not in control.reports:
             return
-        asked = control.response_required
-        if status is ResponseStatus.EVENT_RECEIVED:
-            wanted = ResponseRequired.MESSAGE_RECEIVED
-        elif status in _REJECTIONS:
-            wanted = ResponseRequired.MESSAGE_RECEIVED | ResponseRequired.SPECIFIC_RESPONSE
-        else:
-            wanted = ResponseRequired.SPECIFIC_RESPONSE
-        if not asked & wanted:
-            return
-        effect = SendResponse(reply_to=control.reply_to, mrid=control.mrid, status=status, at=at)
+        effect = EventTransition(
+            reply_to=control.reply_to,
+            mrid=control.mrid,
+            change=change,
+            rejection=rejection,
+            at=at,
+        )
         if self._lost_at is not None:
             self._held.append(effect)
         else:
@@ -609,7 +616,7 @@ class EventEngine:
             self._defaults.values(), key=lambda d: (self._primacy(d.program_id), d.program_id)
         )
         if not ranked:
-            return EnvelopeLimits(), _NO_DEFAULT, None
+            return EnvelopeLimits(), NO_SOURCE, None
         limits = EnvelopeLimits()
         for default in reversed(ranked):
             limits = default.limits.merged_over(limits)

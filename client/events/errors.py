@@ -2,19 +2,34 @@
 
 ``LocalProtocolError``: our code asked for something the rules forbid (a transition the
 table does not allow, an invalid model object built locally). ``RemoteProtocolError``: the
-server sent something the standard does not allow. Both carry ``error_status_hint``, the
-IEEE 2030.5 Response status (Table 27) the boundary may post to the control's replyTo.
+source sent something its protocol does not allow. Both carry ``rejection``, the neutral
+reason a protocol adapter turns into its own answer (a 2030.5 Response status, see
+:mod:`openderms.client.sep2.responses`).
 """
 
 from __future__ import annotations
+
+import enum
 
 __all__ = [
     "EngineConfigError",
     "EventEngineError",
     "LocalProtocolError",
     "ProtocolError",
+    "Rejection",
     "RemoteProtocolError",
 ]
+
+
+class Rejection(enum.Enum):
+    """Why an event is not applied (reported with :attr:`EventChange.REJECTED`)."""
+
+    NOT_APPLICABLE = "not_applicable"
+    """It asks for something the site cannot do."""
+    INVALID = "invalid"
+    """It carries values its protocol does not allow."""
+    EXPIRED = "expired"
+    """It was first seen after its end."""
 
 
 class EventEngineError(Exception):
@@ -22,24 +37,23 @@ class EventEngineError(Exception):
 
 
 class ProtocolError(EventEngineError):
-    """A rule of IEEE 2030.5 event handling was broken.
+    """A rule of event handling was broken.
 
     Parameters
     ----------
     msg : str
         What went wrong.
-    error_status_hint : int or None
-        A 2030.5 Response status (e.g. 253, "rejected: invalid event") that describes the
-        problem to the server, or None when no Response fits.
+    rejection : Rejection or None
+        How the event's source should hear of it, or None when no rejection fits.
     """
 
-    def __init__(self, msg: str, *, error_status_hint: int | None = None) -> None:
+    def __init__(self, msg: str, *, rejection: Rejection | None = None) -> None:
         if type(self) is ProtocolError:
             raise TypeError(
                 "ProtocolError is abstract; raise LocalProtocolError or RemoteProtocolError"
             )
         super().__init__(msg)
-        self.error_status_hint = error_status_hint
+        self.rejection = rejection
 
 
 class LocalProtocolError(ProtocolError):
@@ -47,13 +61,13 @@ class LocalProtocolError(ProtocolError):
 
     def as_remote(self) -> RemoteProtocolError:
         """The same error relabelled as the peer's fault (for the one receive boundary)."""
-        error = RemoteProtocolError(str(self), error_status_hint=self.error_status_hint)
+        error = RemoteProtocolError(str(self), rejection=self.rejection)
         error.__cause__ = self
         return error
 
 
 class RemoteProtocolError(ProtocolError):
-    """The server sent something the standard does not allow."""
+    """The source sent something its protocol does not allow."""
 
 
 class EngineConfigError(EventEngineError, ValueError):

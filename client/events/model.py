@@ -3,31 +3,31 @@
 A 2030.5 client (see :mod:`openderms.client.sep2.mapping`) or any other source turns what
 it fetched into a :class:`ProgramSnapshot` and hands it to
 :meth:`openderms.client.events.EventEngine.update`. Constructors validate, so a malformed
-object cannot exist (STYLE.md §1); they raise :class:`LocalProtocolError` with the Response
-status a server should hear, and the one receive boundary relabels it as remote.
+object cannot exist (STYLE.md §1); they raise :class:`LocalProtocolError` with the
+:class:`Rejection` the source should hear. Nothing here is specific to one protocol: the
+2030.5 adapter maps its EventStatus and responseRequired onto :class:`SourceStatus` and
+:attr:`ScheduledControl.reports`.
 
 Times are seconds since the epoch (2030.5 TimeType); durations are seconds.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 from dataclasses import dataclass, field, fields
-from enum import IntFlag
 
 from openderms.client.envelope import EnvelopeLimits
-from openderms.client.events.errors import LocalProtocolError
-from openderms.schemas.sep2.enums import EventStatusCode, ResponseStatus
+from openderms.client.events.errors import LocalProtocolError, Rejection
+from openderms.client.events.states import EventChange
 
 __all__ = [
     "LIMIT_MODES",
     "DefaultControl",
-    "EventStatusCode",
     "Program",
     "ProgramSnapshot",
-    "ResponseRequired",
-    "ResponseStatus",
     "ScheduledControl",
+    "SourceStatus",
 ]
 
 MAX_RANDOMIZE_S = 3600
@@ -37,21 +37,21 @@ LIMIT_MODES: frozenset[str] = frozenset(f.name for f in fields(EnvelopeLimits))
 """The control modes a control may set: the field names of :class:`EnvelopeLimits`."""
 
 
-class ResponseRequired(IntFlag):
-    """Bits of ``RespondableResource.responseRequired`` (sep.xsd, HexBinary8)."""
+class SourceStatus(enum.Enum):
+    """An event's status as its source last stated it (2030.5 EventStatus.currentStatus)."""
 
-    NONE = 0
-    """No Response wanted (the default, "00")."""
-    MESSAGE_RECEIVED = 0x01
-    """Bit 0: the end device shall indicate that the message was received."""
-    SPECIFIC_RESPONSE = 0x02
-    """Bit 1: the end device shall indicate specific responses (started, completed...)."""
-    USER_RESPONSE = 0x04
-    """Bit 2: an end user / customer response is required."""
+    SCHEDULED = "scheduled"
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    """Stop at once."""
+    CANCELLED_WITH_RANDOMIZATION = "cancelled_with_randomization"
+    """Stop a running event after a randomized delay."""
+    SUPERSEDED = "superseded"
+    """The source replaced it: stop at once, reported superseded."""
 
 
 def _invalid(msg: str) -> LocalProtocolError:
-    return LocalProtocolError(msg, error_status_hint=ResponseStatus.REJECTED_INVALID)
+    return LocalProtocolError(msg, rejection=Rejection.INVALID)
 
 
 def _check_finite(name: str, value: float) -> None:
@@ -78,10 +78,11 @@ class Program:
 
 @dataclass(frozen=True, slots=True)
 class ScheduledControl:
-    """One time-bounded control (2030.5 DERControl), scaled into :class:`EnvelopeLimits`."""
+    """One time-bounded control (a 2030.5 DERControl, an OpenADR event interval), scaled
+    into :class:`EnvelopeLimits`."""
 
     mrid: str
-    """The control's mRID as hex; Responses quote it as ``subject``."""
+    """The event's identity within its source (a 2030.5 mRID as hex)."""
     program_id: str
     """The program the control belongs to."""
     creation_time: float
@@ -94,14 +95,15 @@ class ScheduledControl:
     """Bound of the start randomization, ``randomizeStart`` [s], in [-3600, 3600]."""
     randomize_duration_s: float = 0.0
     """Bound of the duration randomization, ``randomizeDuration`` [s], in [-3600, 3600]."""
-    server_status: EventStatusCode = EventStatusCode.SCHEDULED
-    """``EventStatus.currentStatus`` as the server last reported it."""
+    server_status: SourceStatus = SourceStatus.SCHEDULED
+    """The status as the source last stated it."""
     limits: EnvelopeLimits = field(default_factory=EnvelopeLimits)
     """The modes this control sets; unset fields fall back to the default control."""
     reply_to: str | None = None
-    """Where Responses go (``replyTo``); None means nowhere."""
-    response_required: ResponseRequired = ResponseRequired.NONE
-    """Which Responses the server asked for (``responseRequired``)."""
+    """Where the source wants to hear of this event's changes (2030.5 ``replyTo``); None
+    means nowhere."""
+    reports: frozenset[EventChange] = frozenset()
+    """Which changes the source asked to hear of (2030.5 ``responseRequired``)."""
 
     def __post_init__(self) -> None:
         if not self.mrid:
@@ -118,13 +120,9 @@ class ScheduledControl:
             if not -MAX_RANDOMIZE_S <= value <= MAX_RANDOMIZE_S:
                 raise _invalid(f"control {self.mrid}: {name} outside [-3600, 3600]: {value}")
         # Accept plain ints from callers, store the enum (a bad value cannot exist).
-        try:
-            object.__setattr__(self, "server_status", EventStatusCode(self.server_status))
-        except ValueError:
-            raise _invalid(
-                f"control {self.mrid}: unknown EventStatus.currentStatus {self.server_status}"
-            ) from None
-        object.__setattr__(self, "response_required", ResponseRequired(self.response_required))
+        if not isinstance(self.server_status, SourceStatus):
+            raise _invalid(f"control {self.mrid}: unknown server status {self.server_status!r}")
+        object.__setattr__(self, "reports", frozenset(self.reports))
 
     @property
     def end(self) -> float:
@@ -140,7 +138,8 @@ class ScheduledControl:
 
 @dataclass(frozen=True, slots=True)
 class DefaultControl:
-    """What a program grants when none of its controls is in effect (2030.5 DefaultDERControl)."""
+    """What a program grants when none of its controls is in effect (2030.5
+    DefaultDERControl)."""
 
     program_id: str
     """The program whose default this is."""
@@ -156,9 +155,9 @@ class DefaultControl:
 
 @dataclass(frozen=True, slots=True)
 class ProgramSnapshot:
-    """Everything the server currently lists for this site, as fetched in one walk.
+    """Everything one source currently lists for this site, as fetched in one walk.
 
-    Controls the server no longer lists are treated as withdrawn (see
+    Controls the source no longer lists are treated as withdrawn (see
     :meth:`openderms.client.events.EventEngine.update`).
     """
 

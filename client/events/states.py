@@ -8,18 +8,20 @@ Two rules for this module (after h11's ``_state.py``):
    applied at an instant (primacy across programs, comms-loss fallback) is a question for
    the engine's timeline, not a status.
 
-Response statuses are IEEE 2030.5-2018 Table 27 values. Interpretations of the standard:
+The table speaks neutral :class:`EventChange` values; each protocol adapter maps them to its
+own answers (:mod:`openderms.client.sep2.responses` to IEEE 2030.5-2018 Table 27 Response
+statuses). Interpretations of the standard:
 
-- ``EVENT_STARTED`` reports the event's own effective start (interval.start plus its start
+- ``STARTED`` reports the event's own effective start (interval.start plus its start
   randomization), as the server's EventStatus "Active" does. An event from a lower-primacy
   program that is overridden while it runs is still started; it is not superseded (sep.xsd
   EventStatus 4 speaks only of events "from the same program").
 - An event that reaches a terminal status is never revived: a later Cancelled or Superseded
   status from the server for a completed event is ignored, silently.
-- An event first seen when it is already over is answered ``REJECTED_EXPIRED`` (254) and
-  never applied; one first seen already cancelled or superseded is answered with that
-  status and never applied; one that asks for modes the site cannot honour is answered
-  ``REJECTED_NOT_APPLICABLE`` (252).
+- An event first seen when it is already over is reported rejected as expired (2030.5: 254)
+  and never applied; one first seen already cancelled or superseded is reported with that
+  change and never applied; one that asks for modes the site cannot honour is reported
+  rejected as not applicable (2030.5: 252).
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from openderms.client.events.errors import LocalProtocolError
-from openderms.schemas.sep2.enums import ResponseStatus
+from openderms.client.events.errors import LocalProtocolError, Rejection
 
 __all__ = [
     "TERMINAL",
     "TRANSITIONS",
+    "EventChange",
     "EventState",
     "Transition",
     "Trigger",
@@ -79,19 +81,33 @@ class Trigger(enum.Enum):
     """First seen, asks for modes the site cannot honour."""
 
 
+class EventChange(enum.Enum):
+    """What a transition reports to the event's source, in no protocol's words."""
+
+    RECEIVED = "received"
+    STARTED = "started"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    SUPERSEDED = "superseded"
+    REJECTED = "rejected"
+    """Never applied; :attr:`Transition.rejection` says why."""
+
+
 @dataclass(frozen=True, slots=True)
 class Transition:
     """The outcome of one trigger in one state."""
 
     state: EventState
     """The state after the trigger."""
-    response: ResponseStatus | None
-    """The Response this change reports, or None."""
+    change: EventChange | None
+    """What this step reports to the source, or None."""
+    rejection: Rejection | None = None
+    """Why, when ``change`` is REJECTED."""
 
 
 _S = EventState
 _T = Trigger
-_R = ResponseStatus
+_C = EventChange
 
 TERMINAL: frozenset[EventState] = frozenset(
     {_S.COMPLETED, _S.CANCELLED, _S.SUPERSEDED, _S.EXPIRED, _S.REJECTED}
@@ -99,19 +115,19 @@ TERMINAL: frozenset[EventState] = frozenset(
 
 TRANSITIONS: dict[tuple[EventState, Trigger], Transition] = {
     # First sight.
-    (_S.NEW, _T.RECEIVE): Transition(_S.SCHEDULED, _R.EVENT_RECEIVED),
-    (_S.NEW, _T.EXPIRE): Transition(_S.EXPIRED, _R.REJECTED_EXPIRED),
-    (_S.NEW, _T.REJECT): Transition(_S.REJECTED, _R.REJECTED_NOT_APPLICABLE),
-    (_S.NEW, _T.CANCEL): Transition(_S.CANCELLED, _R.EVENT_CANCELLED),
-    (_S.NEW, _T.SUPERSEDE): Transition(_S.SUPERSEDED, _R.EVENT_SUPERSEDED),
+    (_S.NEW, _T.RECEIVE): Transition(_S.SCHEDULED, _C.RECEIVED),
+    (_S.NEW, _T.EXPIRE): Transition(_S.EXPIRED, _C.REJECTED, Rejection.EXPIRED),
+    (_S.NEW, _T.REJECT): Transition(_S.REJECTED, _C.REJECTED, Rejection.NOT_APPLICABLE),
+    (_S.NEW, _T.CANCEL): Transition(_S.CANCELLED, _C.CANCELLED),
+    (_S.NEW, _T.SUPERSEDE): Transition(_S.SUPERSEDED, _C.SUPERSEDED),
     # Waiting for the effective start.
-    (_S.SCHEDULED, _T.START): Transition(_S.ACTIVE, _R.EVENT_STARTED),
-    (_S.SCHEDULED, _T.CANCEL): Transition(_S.CANCELLED, _R.EVENT_CANCELLED),
-    (_S.SCHEDULED, _T.SUPERSEDE): Transition(_S.SUPERSEDED, _R.EVENT_SUPERSEDED),
+    (_S.SCHEDULED, _T.START): Transition(_S.ACTIVE, _C.STARTED),
+    (_S.SCHEDULED, _T.CANCEL): Transition(_S.CANCELLED, _C.CANCELLED),
+    (_S.SCHEDULED, _T.SUPERSEDE): Transition(_S.SUPERSEDED, _C.SUPERSEDED),
     # Running.
-    (_S.ACTIVE, _T.END): Transition(_S.COMPLETED, _R.EVENT_COMPLETED),
-    (_S.ACTIVE, _T.CANCEL): Transition(_S.CANCELLED, _R.EVENT_CANCELLED),
-    (_S.ACTIVE, _T.SUPERSEDE): Transition(_S.SUPERSEDED, _R.EVENT_SUPERSEDED),
+    (_S.ACTIVE, _T.END): Transition(_S.COMPLETED, _C.COMPLETED),
+    (_S.ACTIVE, _T.CANCEL): Transition(_S.CANCELLED, _C.CANCELLED),
+    (_S.ACTIVE, _T.SUPERSEDE): Transition(_S.SUPERSEDED, _C.SUPERSEDED),
     # The server's status can lag ours: a finished event stays finished, without a Response.
     **{
         (state, trigger): Transition(state, None)
@@ -143,15 +159,17 @@ def mermaid_diagram() -> str:
     Returns
     -------
     str
-        ``stateDiagram-v2`` text; each edge is labelled ``trigger / Response status``.
+        ``stateDiagram-v2`` text; each edge is labelled ``trigger / change``.
     """
     lines = ["stateDiagram-v2", f"    [*] --> {EventState.NEW.name}"]
     for (state, trigger), step in TRANSITIONS.items():
-        if step.state is state and step.response is None:
+        if step.state is state and step.change is None:
             continue  # the "server status lags ours" no-ops would only add noise
         label = trigger.value
-        if step.response is not None:
-            label += f" / {int(step.response)} {step.response.name}"
+        if step.change is not None:
+            label += f" / {step.change.value}"
+            if step.rejection is not None:
+                label += f" ({step.rejection.value})"
         lines.append(f"    {state.name} --> {step.state.name}: {label}")
     lines.extend(f"    {state.name} --> [*]" for state in EventState if state in TERMINAL)
     return "\n".join(lines)

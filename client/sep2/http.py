@@ -49,10 +49,17 @@ class Sep2Http:
         for plain-HTTP test servers.
     timeout_s : float
         Timeout of each request [s].
+    transport : httpx.AsyncBaseTransport, optional
+        Where requests go instead of a socket (an in-memory ASGI server in tests).
     """
 
     def __init__(
-        self, origin: str, ssl_context: ssl.SSLContext | None, *, timeout_s: float = 10.0
+        self,
+        origin: str,
+        ssl_context: ssl.SSLContext | None,
+        *,
+        timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.origin = origin
         self.answered = 0
@@ -63,6 +70,7 @@ class Sep2Http:
             timeout=timeout_s,
             headers={"Accept": MEDIA_TYPE},
             follow_redirects=False,
+            transport=transport,
         )
 
     async def aclose(self) -> None:

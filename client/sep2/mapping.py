@@ -29,17 +29,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 
 from openderms.client.envelope import EnvelopeLimits
-from openderms.client.events.errors import LocalProtocolError, RemoteProtocolError
+from openderms.client.events.errors import LocalProtocolError, Rejection, RemoteProtocolError
 from openderms.client.events.model import (
     DefaultControl,
-    EventStatusCode,
     Program,
     ProgramSnapshot,
-    ResponseRequired,
-    ResponseStatus,
     ScheduledControl,
+    SourceStatus,
+)
+from openderms.client.events.states import EventChange
+from openderms.client.sep2.responses import (
+    EVENT_STATUS,
+    ResponseRequired,
+    reports_for,
+    response_status,
 )
 from openderms.schemas.sep2 import models as sep
+from openderms.schemas.sep2.enums import EventStatusCode, ResponseStatus
 from openderms.schemas.sep2.values import from_time_type, mrid_to_hex, to_watts
 
 __all__ = [
@@ -85,9 +91,14 @@ class InvalidMappingError(RemoteProtocolError):
     """A 2030.5 resource carries a value the standard does not allow, or asks for a mode
     this gateway cannot express. The server is at fault (or asks too much)."""
 
+    @property
+    def error_status_hint(self) -> ResponseStatus:
+        """The Response status the server should hear (252 or 253)."""
+        return response_status(EventChange.REJECTED, self.rejection)
+
 
 def _invalid(msg: str) -> InvalidMappingError:
-    return InvalidMappingError(msg, error_status_hint=ResponseStatus.REJECTED_INVALID)
+    return InvalidMappingError(msg, rejection=Rejection.INVALID)
 
 
 def _power_w(name: str, power: sep.ActivePower, *, signed: bool) -> float:
@@ -141,7 +152,7 @@ def control_base_limits(
     if unmapped and not ignore_unmapped:
         raise InvalidMappingError(
             f"control modes this gateway cannot honour: {sorted(unmapped)}",
-            error_status_hint=ResponseStatus.REJECTED_NOT_APPLICABLE,
+            rejection=Rejection.NOT_APPLICABLE,
         )
     ramp_w_per_s = None
     if base.rampTms is not None:
@@ -181,9 +192,9 @@ def _response_required(raw: bytes) -> ResponseRequired:
     return ResponseRequired(bits)
 
 
-def _event_status(code: int) -> EventStatusCode:
+def _event_status(code: int) -> SourceStatus:
     try:
-        return EventStatusCode(code)
+        return EVENT_STATUS[EventStatusCode(code)]
     except ValueError:
         raise _invalid(f"EventStatus.currentStatus {code} is reserved") from None
 
@@ -250,7 +261,7 @@ def map_der_control(
             server_status=_event_status(control.EventStatus.currentStatus),
             limits=limits,
             reply_to=control.replyTo,
-            response_required=_response_required(control.responseRequired),
+            reports=reports_for(_response_required(control.responseRequired)),
         )
     except LocalProtocolError as error:
         raise _invalid(f"DERControl {mrid}: {error}") from error

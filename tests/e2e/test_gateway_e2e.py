@@ -21,6 +21,7 @@ from openderms.client.runtime.app import open_gateway
 from openderms.client.runtime.devices_site import DevicesSite
 from openderms.client.runtime.gateway import GatewayRuntime
 from openderms.client.sep2.schedule import Job
+from openderms.client.sep2.session import Sep2Session
 from openderms.client.sim.server import start_site
 from openderms.schemas.sep2.enums import ResponseStatus
 from openderms.server.config import ServerSettings
@@ -38,6 +39,13 @@ from openderms.testing.head_end import running_server
 from openderms.testing.rig import Rig, open_rig, quick_devices
 
 
+def sep2_of(gateway: GatewayRuntime) -> Sep2Session:
+    """The gateway's 2030.5 session."""
+    session = gateway.session("sep2")
+    assert isinstance(session, Sep2Session)
+    return session
+
+
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     async with open_rig(tmp_path) as opened:
@@ -48,10 +56,10 @@ async def test_control_from_admin_api_reaches_inverter_and_responses_reach_serve
     rig: Rig,
 ) -> None:
     await rig.run_for(2)
-    assert rig.gateway.view is not None, "the gateway found its EndDevice"
+    assert sep2_of(rig.gateway).view is not None, "the gateway found its EndDevice"
     # The server's pollRate and postRate (10 s here) replace the gateway's defaults.
-    assert rig.gateway.schedule.jobs[Job.WALK].rate_s == 10
-    assert rig.gateway.schedule.jobs[Job.POST_READINGS].rate_s == 10
+    assert sep2_of(rig.gateway).schedule.jobs[Job.WALK].rate_s == 10
+    assert sep2_of(rig.gateway).schedule.jobs[Job.POST_READINGS].rate_s == 10
     start = int(rig.clock.now_s) + 15
     created = await rig.admin_json(
         "POST",
@@ -119,15 +127,15 @@ async def test_server_down_for_minutes_then_back(tmp_path: Path) -> None:
                 (held if clock.now_s < outage_start + 290 else fallback).append(pct)
             assert all(39.0 <= pct <= 40.0 for pct in held)
             assert fallback and all(9.0 <= pct <= 10.0 for pct in fallback[-20:])
-            assert gateway.engine.comms_lost
-            buffered = gateway.store.sample_count()
+            assert sep2_of(gateway).engine.comms_lost
+            buffered = sep2_of(gateway).store.sample_count()
             assert buffered > 0
             async with running_server(pki_dir, db, clock=clock.server, port=port, **rates) as back:
                 rig.server = back
                 await rig.run_for(40, tick_s=2)
-                assert not gateway.engine.comms_lost
+                assert not sep2_of(gateway).engine.comms_lost
                 assert 39.0 <= site.sim.devices["pv"].limit_pct() <= 40.0
-                assert gateway.store.sample_count() < buffered
+                assert sep2_of(gateway).store.sample_count() < buffered
                 with back.store.session() as session:
                     times = {r.time_period_start for r in session.exec(select(MirrorReadingRow))}
                 # Readings taken during the outage reached the server with their own times.
@@ -191,9 +199,10 @@ async def test_subscription_notification_brings_a_control_before_the_next_poll(
             # A group program makes the FSA and program lists exist to subscribe to.
             await rig.control({"op_mod_connect": True}, duration_s=60, starts_in_s=3600)
             await rig.run_for(3)
-            assert gateway.subscriptions, "the gateway subscribed"
+            assert sep2_of(gateway).subscriptions, "the gateway subscribed"
             fetched_before = {
-                job: gateway.schedule.jobs[job].last_success for job in (Job.WALK, Job.REFRESH)
+                job: sep2_of(gateway).schedule.jobs[job].last_success
+                for job in (Job.WALK, Job.REFRESH)
             }
             await rig.control({"op_mod_gen_lim_w": 5000}, duration_s=600)
             for _ in range(100):  # up to ~5 s of wall time, 0.05 s of virtual time each
@@ -204,7 +213,7 @@ async def test_subscription_notification_brings_a_control_before_the_next_poll(
             assert 49.0 <= site.sim.devices["pv"].limit_pct() <= 50.0
             assert clock.now_s - NOON_S < 900, "well before the next poll"
             assert any(
-                gateway.schedule.jobs[job].last_success != before
+                sep2_of(gateway).schedule.jobs[job].last_success != before
                 for job, before in fetched_before.items()
             ), "fetched because of the Notification"
         finally:
@@ -303,15 +312,15 @@ async def test_restarted_gateway_moves_its_subscriptions_to_its_new_listener(
         for _ in range(20):
             await asyncio.sleep(0.05)
             await rig.run_for(1)
-        assert len(first.subscriptions) >= 2
+        assert len(sep2_of(first).subscriptions) >= 2
         await first.close()
 
         second = await started()
         rig.gateway = second
         try:
-            assert second.listener is not None
-            port = second.listener.port
-            second.schedule.trigger(Job.SUBSCRIBE, clock.now_s)
+            assert sep2_of(second).listener is not None
+            port = sep2_of(second).listener.port
+            sep2_of(second).schedule.trigger(Job.SUBSCRIBE, clock.now_s)
             await rig.run_for(2)
             with server.store.session() as session:
                 uris = {r.notification_uri for r in session.exec(select(SubscriptionRecord))}
@@ -413,7 +422,7 @@ async def test_refused_mirror_is_reported_once_and_its_samples_are_kept(rig: Rig
     status = rig.gateway.status()
     assert list(status["refused"]) == ["mirror site"]
     assert "409" in status["refused"]["mirror site"]
-    buffered = [s for _, s in rig.gateway.store.pending_samples(10_000)]
+    buffered = [s for _, s in sep2_of(rig.gateway).store.pending_samples(10_000)]
     assert buffered and all(s.mirror == "site" for s in buffered)  # others were posted
     assert {s.mirror for s in buffered} == {"site"}
     with rig.server.store.session() as session:

@@ -81,8 +81,8 @@ async def test_restarted_gateway_runs_held_schedule_then_falls_back(tmp_path: Pa
                 await runtime.step(now[0])
                 site.step(now[0])
                 limits_pct.append((offset, inverter.limit_pct()))
-            pending = runtime.store.sample_count()
-            outbox = runtime.store.outbox_count()
+            pending = runtime.status()["pending_samples"]
+            outbox = runtime.status()["pending_outbox"]
             status = runtime.status()
         finally:
             await runtime.close()

@@ -1,4 +1,10 @@
-"""Builders and a virtual clock for the event-engine tests (no sockets, no sleeps)."""
+"""Builders and a virtual clock for the event-engine tests (no sockets, no sleeps).
+
+The engine speaks neutral transitions; these tests state their rules in IEEE 2030.5 terms,
+so the builders take 2030.5 EventStatus and responseRequired values and :func:`drain`
+turns the engine's transitions into the Responses the 2030.5 adapter would post
+(:mod:`openderms.client.sep2.responses`).
+"""
 
 from __future__ import annotations
 
@@ -11,14 +17,19 @@ from openderms.client.events import (
     Effect,
     EngineConfig,
     EventEngine,
-    EventStatusCode,
+    EventTransition,
     Program,
     ProgramSnapshot,
-    ResponseRequired,
-    ResponseStatus,
     ScheduledControl,
-    SendResponse,
 )
+from openderms.client.sep2.responses import (
+    EVENT_STATUS,
+    ResponseRequired,
+    SendResponse,
+    reports_for,
+    send_response,
+)
+from openderms.schemas.sep2.enums import EventStatusCode, ResponseStatus
 
 T0 = 1_700_000_000.0
 """An arbitrary epoch instant the virtual clock starts from [s]."""
@@ -50,10 +61,10 @@ def control(
         duration_s=duration_s,
         randomize_start_s=randomize_start_s,
         randomize_duration_s=randomize_duration_s,
-        server_status=server_status,
+        server_status=EVENT_STATUS[server_status],
         limits=limits if limits is not None else EnvelopeLimits(export_limit_w=export_limit_w),
         reply_to=reply_to,
-        response_required=response_required,
+        reports=reports_for(response_required),
     )
 
 
@@ -71,15 +82,17 @@ def engine(now: float = T0, *, seed: int = 7, config: EngineConfig | None = None
     return EventEngine(random.Random(seed), now, config)
 
 
-def drain(engine: EventEngine) -> list[Effect]:
-    """Every pending effect, oldest first."""
-    effects: list[Effect] = []
+def drain(engine: EventEngine) -> list[Effect | SendResponse]:
+    """Every pending effect, oldest first, transitions as the 2030.5 Responses they become."""
+    effects: list[Effect | SendResponse] = []
     while (effect := engine.next_effect()) is not None:
-        effects.append(effect)
+        effects.append(send_response(effect) if isinstance(effect, EventTransition) else effect)
     return effects
 
 
-def responses(effects: Iterable[Effect], mrid: str | None = None) -> list[ResponseStatus]:
+def responses(
+    effects: Iterable[Effect | SendResponse], mrid: str | None = None
+) -> list[ResponseStatus]:
     """The Response statuses among ``effects``, optionally for one control."""
     return [
         e.status
@@ -88,7 +101,7 @@ def responses(effects: Iterable[Effect], mrid: str | None = None) -> list[Respon
     ]
 
 
-def run_until(engine: EventEngine, until: float) -> list[Effect]:
+def run_until(engine: EventEngine, until: float) -> list[Effect | SendResponse]:
     """Drive the engine's timer like the runtime would, up to ``until``; collect effects."""
     effects = drain(engine)
     while (deadline := engine.next_deadline()) is not None and deadline <= until:

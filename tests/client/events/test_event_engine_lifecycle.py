@@ -26,12 +26,10 @@ from openderms.client.events import (
     EngineConfig,
     EnvelopeChanged,
     EventState,
-    EventStatusCode,
-    ResponseRequired,
-    ResponseStatus,
     ScheduledControl,
-    SendResponse,
 )
+from openderms.client.sep2.responses import EVENT_STATUS, ResponseRequired, SendResponse
+from openderms.schemas.sep2.enums import EventStatusCode, ResponseStatus
 
 HOUR = 3600.0
 R = ResponseStatus
@@ -39,7 +37,7 @@ R = ResponseStatus
 
 def _with_status(listed: ScheduledControl, status: EventStatusCode) -> ScheduledControl:
     """The same control as the server lists it after a status change."""
-    return replace(listed, server_status=status)
+    return replace(listed, server_status=EVENT_STATUS[status])
 
 
 def test_responses_sent_at_each_transition() -> None:

@@ -12,10 +12,11 @@ from openderms.client.envelope import EnvelopeLimits, GridEnvelope
 from openderms.client.events import (
     DefaultControl,
     EngineConfig,
-    EventStatusCode,
     Program,
     ScheduledControl,
 )
+from openderms.client.sep2.responses import EVENT_STATUS
+from openderms.schemas.sep2.enums import EventStatusCode
 
 HORIZON_S = 12 * 3600.0
 PROGRAM_IDS = ("P1", "P2", "P3")
@@ -42,7 +43,7 @@ def any_controls(draw: st.DrawFn) -> list[ScheduledControl]:
                 duration_s=draw(st.integers(0, 4 * 3600)),
                 randomize_start_s=draw(st.integers(-3600, 3600)),
                 randomize_duration_s=draw(st.integers(-3600, 3600)),
-                server_status=draw(st.sampled_from(list(EventStatusCode))),
+                server_status=EVENT_STATUS[draw(st.sampled_from(list(EventStatusCode)))],
                 limits=EnvelopeLimits(export_limit_w=float(draw(st.integers(0, 10_000)))),
             )
         )

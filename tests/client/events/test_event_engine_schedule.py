@@ -13,11 +13,10 @@ from openderms.client.envelope import EnvelopeLimits
 from openderms.client.events import (
     DefaultControl,
     EventState,
-    EventStatusCode,
     Program,
-    ResponseStatus,
-    SendResponse,
 )
+from openderms.client.sep2.responses import SendResponse
+from openderms.schemas.sep2.enums import EventStatusCode, ResponseStatus
 
 HOUR = 3600.0
 NO_LIMITS = EnvelopeLimits()

@@ -10,23 +10,28 @@ from openderms.client.events import (
     DefaultControl,
     EngineConfig,
     EngineConfigError,
+    EventChange,
     LocalProtocolError,
     Program,
-    ResponseStatus,
     ScheduledControl,
 )
+from openderms.client.sep2.responses import response_status
+from openderms.schemas.sep2.enums import ResponseStatus
 
 
 def test_randomization_beyond_one_hour_is_invalid() -> None:
     """randomizeStart/Duration are OneHourRangeType: [-3600, 3600]."""
     with pytest.raises(LocalProtocolError) as info:
         control("A", start=T0, duration_s=60, randomize_start_s=3601)
-    assert info.value.error_status_hint == ResponseStatus.REJECTED_INVALID
+    assert response_status(EventChange.REJECTED, info.value.rejection) == (
+        ResponseStatus.REJECTED_INVALID
+    )
 
 
 def test_unknown_event_status_is_invalid() -> None:
-    """EventStatus.currentStatus values other than 0-4 are reserved."""
-    with pytest.raises(LocalProtocolError, match="currentStatus"):
+    """EventStatus.currentStatus values other than 0-4 are reserved: only a
+    :class:`SourceStatus` is a status (the 2030.5 mapping rejects reserved codes)."""
+    with pytest.raises(LocalProtocolError, match="server status"):
         ScheduledControl(
             mrid="A",
             program_id="P1",
@@ -62,7 +67,9 @@ def test_local_error_relabels_as_remote_with_its_hint() -> None:
         Program("", 1)
     remote = info.value.as_remote()
 
-    assert remote.error_status_hint == ResponseStatus.REJECTED_INVALID
+    assert response_status(EventChange.REJECTED, remote.rejection) == (
+        ResponseStatus.REJECTED_INVALID
+    )
     assert remote.__cause__ is info.value
 
 

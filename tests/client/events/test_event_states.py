@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from openderms.client.events import LocalProtocolError, ResponseStatus
+from openderms.client.events import LocalProtocolError
 from openderms.client.events.states import (
     TERMINAL,
     TRANSITIONS,
@@ -13,6 +13,8 @@ from openderms.client.events.states import (
     mermaid_diagram,
     transition,
 )
+from openderms.client.sep2.responses import response_status
+from openderms.schemas.sep2.enums import ResponseStatus
 
 TERMINAL_STATES = [state for state in EventState if state in TERMINAL]
 
@@ -42,10 +44,12 @@ TERMINAL_STATES = [state for state in EventState if state in TERMINAL]
 def test_transition_reports_table_27_status(
     state: EventState, trigger: Trigger, after: EventState, response: ResponseStatus
 ) -> None:
-    """Each lifecycle step reports the IEEE 2030.5 Table 27 status for it."""
+    """Each lifecycle step reports a change the 2030.5 adapter answers with the IEEE
+    2030.5 Table 27 status for it."""
     step = transition(state, trigger)
 
-    assert (step.state, step.response) == (after, response)
+    assert step.change is not None
+    assert (step.state, response_status(step.change, step.rejection)) == (after, response)
     assert int(response) in {1, 2, 3, 6, 7, 252, 254}
 
 
@@ -55,7 +59,7 @@ def test_terminal_states_ignore_late_server_status(state: EventState, trigger: T
     """A finished event stays finished and reports nothing when the server catches up."""
     step = transition(state, trigger)
 
-    assert (step.state, step.response) == (state, None)
+    assert (step.state, step.change) == (state, None)
 
 
 @pytest.mark.parametrize("state", TERMINAL_STATES)
@@ -79,10 +83,10 @@ def test_every_live_state_can_reach_a_terminal_state() -> None:
 
 
 def test_state_diagram_is_generated_from_the_table() -> None:
-    """Every reporting transition appears in the generated diagram, with its Table 27 code."""
+    """Every reporting transition appears in the generated diagram, with its change."""
     diagram = mermaid_diagram()
 
     for (state, trigger), step in TRANSITIONS.items():
-        if step.response is not None:
-            edge = f"{state.name} --> {step.state.name}: {trigger.value} / {int(step.response)}"
+        if step.change is not None:
+            edge = f"{state.name} --> {step.state.name}: {trigger.value} / {step.change.value}"
             assert edge in diagram

@@ -10,10 +10,7 @@ import pytest
 from openderms.client.envelope import EnvelopeLimits
 from openderms.client.events import (
     EventEngine,
-    EventStatusCode,
-    ResponseRequired,
-    ResponseStatus,
-    SendResponse,
+    EventTransition,
 )
 from openderms.client.sep2.mapping import (
     InvalidMappingError,
@@ -24,8 +21,15 @@ from openderms.client.sep2.mapping import (
     map_der_program,
     map_snapshot,
 )
+from openderms.client.sep2.responses import (
+    EVENT_STATUS,
+    ResponseRequired,
+    reports_for,
+    send_response,
+)
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.codec import decode
+from openderms.schemas.sep2.enums import EventStatusCode, ResponseStatus
 
 T0 = 1_700_000_000
 
@@ -128,8 +132,8 @@ def test_der_control_maps_schedule_status_and_response_bits() -> None:
     assert (mapped.mrid, mapped.start, mapped.duration_s) == ("D0000001", T0 + 300, 1800)
     assert mapped.creation_time == T0 - 600
     assert mapped.randomize_start_s == -120
-    assert mapped.server_status is EventStatusCode.CANCELLED_WITH_RANDOMIZATION
-    assert mapped.response_required == (
+    assert mapped.server_status is EVENT_STATUS[EventStatusCode.CANCELLED_WITH_RANDOMIZATION]
+    assert mapped.reports == reports_for(
         ResponseRequired.MESSAGE_RECEIVED | ResponseRequired.SPECIFIC_RESPONSE
     )
     assert mapped.limits.export_limit_w == 1500.0
@@ -232,8 +236,9 @@ def test_wire_control_list_drives_engine_end_to_end() -> None:
     assert engine.active(T0 + 300).limits.export_limit_w == 2000.0
     sent = []
     while (effect := engine.next_effect()) is not None:
-        if isinstance(effect, SendResponse):
-            sent.append((effect.reply_to, effect.status, effect.at))
+        if isinstance(effect, EventTransition):
+            response = send_response(effect)
+            sent.append((response.reply_to, response.status, response.at))
     assert sent == [
         ("/rsps/1/rsp", ResponseStatus.EVENT_RECEIVED, T0),
         ("/rsps/1/rsp", ResponseStatus.EVENT_STARTED, T0 + 300),

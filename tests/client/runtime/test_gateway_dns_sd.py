@@ -18,6 +18,7 @@ from openderms.client.cli import _main
 from openderms.client.config import GatewayConfig, NotificationConfig
 from openderms.client.runtime.app import open_gateway
 from openderms.client.runtime.devices_site import DevicesSite
+from openderms.client.sep2.session import Sep2Session
 from openderms.server.discovery import advertise
 
 
@@ -54,7 +55,9 @@ async def test_gateway_takes_dcap_url_from_the_advertised_server(
         await runtime.close()
     finally:
         await asyncio.wait_for(advertisement.close(), 10)
-    assert runtime.config.dcap_url == "https://127.0.0.1:18443/dcap"
+    sep2 = runtime.session("sep2")
+    assert isinstance(sep2, Sep2Session)
+    assert sep2.config.dcap_url == "https://127.0.0.1:18443/dcap"
 
 
 async def test_client_command_fails_cleanly_when_no_server_answers(

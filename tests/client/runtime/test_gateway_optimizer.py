@@ -22,10 +22,11 @@ from openderms.client.config import (
 )
 from openderms.client.config import parse_config as parse_gateway_config
 from openderms.client.optimizer_settings import OptimizerSettings
+from openderms.client.runtime.app import assemble_gateway
 from openderms.client.runtime.devices_site import DevicesSite
-from openderms.client.runtime.gateway import GatewayRuntime
 from openderms.client.runtime.optimizer_loop import PlannedDispatcher
 from openderms.client.sep2.http import Sep2Http
+from openderms.client.sep2.session import Sep2Session
 from openderms.client.sep2.walker import ProgramView
 from openderms.client.sim import parse_config, start_site
 from openderms.client.store import GatewayStore
@@ -99,7 +100,7 @@ async def test_gateway_with_the_optimizer_follows_the_plan_inside_a_2030_5_expor
     async with start_site(sim, start=NOON) as site:
         devices = DevicesSite.from_config(site.gateway_config()["devices"], revert_s=300.0)
         await devices.site.discover()
-        runtime = GatewayRuntime(
+        runtime = assemble_gateway(
             config=config,
             identity=identity_from_pem((pki_dir / "gw.pem").read_bytes()),
             http=Sep2Http(origin, None, timeout_s=0.5),
@@ -108,8 +109,10 @@ async def test_gateway_with_the_optimizer_follows_the_plan_inside_a_2030_5_expor
             clock=lambda: clock[0],
             rng=random.Random(1),
         )
-        runtime.engine.update(
-            runtime._snapshot([_export_limit_program(NOON, 3600)], NOON, answer_rejections=False),
+        sep2 = runtime.session("sep2")
+        assert isinstance(sep2, Sep2Session)
+        sep2.engine.update(
+            sep2.snapshot([_export_limit_program(NOON, 3600)], NOON, answer_rejections=False),
             NOON,
         )
         dispatcher = devices.dispatcher

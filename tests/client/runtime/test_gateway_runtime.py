@@ -18,10 +18,12 @@ from openderms.certs import pki
 from openderms.certs.identity import identity_from_pem
 from openderms.client.config import GatewayConfig, NotificationConfig, TimingConfig
 from openderms.client.envelope import EnvelopeLimits
+from openderms.client.runtime.app import assemble_gateway
 from openderms.client.runtime.gateway import GatewayRuntime
 from openderms.client.runtime.site import DeviceFault, SiteReading
 from openderms.client.sep2.http import Sep2Http
 from openderms.client.sep2.schedule import Job
+from openderms.client.sep2.session import Sep2Session
 from openderms.client.sep2.walker import ProgramView, Sep2View
 from openderms.client.store import GatewayStore
 from openderms.schemas.sep2 import codec
@@ -76,7 +78,7 @@ def runtime(pki_dir: Path, tmp_path: Path) -> GatewayRuntime:
         notifications=NotificationConfig(enabled=False),
         timing=TimingConfig(sample_s=10, dispatch_s=10),
     )
-    return GatewayRuntime(
+    return assemble_gateway(
         config=config,
         identity=identity_from_pem((pki_dir / "gw.pem").read_bytes()),
         http=Sep2Http(origin, None, timeout_s=1.0),
@@ -85,6 +87,13 @@ def runtime(pki_dir: Path, tmp_path: Path) -> GatewayRuntime:
         clock=lambda: NOW,
         rng=random.Random(1),
     )
+
+
+def sep2_of(runtime: GatewayRuntime) -> Sep2Session:
+    """The runtime's 2030.5 session."""
+    session = runtime.session("sep2")
+    assert isinstance(session, Sep2Session)
+    return session
 
 
 def program_with(control: sep.DERControl) -> ProgramView:
@@ -114,7 +123,7 @@ def volt_var_control() -> sep.DERControl:
 def outbox_responses(runtime: GatewayRuntime) -> list[sep.DERControlResponse]:
     return [
         codec.decode(item.body, sep.DERControlResponse)
-        for item in runtime.store.pending_outbox(100)
+        for item in sep2_of(runtime).store.pending_outbox(100)
         if item.kind == "response"
     ]
 
@@ -124,13 +133,13 @@ async def test_control_the_gateway_cannot_honour_is_answered_not_applicable_once
 ) -> None:
     """Response 252 (rejected: not applicable) to replyTo, and only once per control."""
     programs = [program_with(volt_var_control())]
-    snapshot = runtime._snapshot(programs, NOW, answer_rejections=True)
-    runtime._snapshot(programs, NOW + 10, answer_rejections=True)
+    snapshot = sep2_of(runtime).snapshot(programs, NOW, answer_rejections=True)
+    sep2_of(runtime).snapshot(programs, NOW + 10, answer_rejections=True)
     assert snapshot.controls == ()
     responses = outbox_responses(runtime)
     assert [r.status for r in responses] == [252]
     assert bytes(responses[0].subject.value) == b"\x0a" * 16
-    assert [i.target for i in runtime.store.pending_outbox(10)] == ["/rsps/1/rsp"]
+    assert [i.target for i in sep2_of(runtime).store.pending_outbox(10)] == ["/rsps/1/rsp"]
 
 
 async def test_device_fault_and_recovery_each_queue_a_log_event(runtime: GatewayRuntime) -> None:
@@ -144,7 +153,7 @@ async def test_device_fault_and_recovery_each_queue_a_log_event(runtime: Gateway
     await runtime.step(NOW + 30)
     events = [
         codec.decode(item.body, sep.LogEvent)
-        for item in runtime.store.pending_outbox(100)
+        for item in sep2_of(runtime).store.pending_outbox(100)
         if item.kind == "log_event"
     ]
     assert [(e.logEventCode, e.details) for e in events] == [
@@ -157,34 +166,34 @@ async def test_device_fault_and_recovery_each_queue_a_log_event(runtime: Gateway
 async def test_cancelled_subscription_notification_resubscribes_and_refetches(
     runtime: GatewayRuntime,
 ) -> None:
-    runtime.subscriptions = {"/edev/1/derp/1/derc": "/edev/1/sub/4"}
-    runtime.schedule.succeeded(Job.WALK, NOW)
-    runtime.schedule.succeeded(Job.SUBSCRIBE, NOW)
+    sep2_of(runtime).subscriptions = {"/edev/1/derp/1/derc": "/edev/1/sub/4"}
+    sep2_of(runtime).schedule.succeeded(Job.WALK, NOW)
+    sep2_of(runtime).schedule.succeeded(Job.SUBSCRIBE, NOW)
     notification = sep.Notification(
         subscribedResource="/edev/1/derp/1/derc",
         status=4,  # cancelled: resource deleted
         subscriptionURI="/edev/1/sub/4",
     )
-    status = await runtime._on_notification("/notify", codec.encode(notification))
+    status = await sep2_of(runtime)._on_notification("/notify", codec.encode(notification))
     assert status == 204
-    assert runtime.subscriptions == {}
-    assert Job.WALK in runtime.schedule.due(NOW)
-    assert Job.SUBSCRIBE in runtime.schedule.due(NOW)
+    assert sep2_of(runtime).subscriptions == {}
+    assert Job.WALK in sep2_of(runtime).schedule.due(NOW)
+    assert Job.SUBSCRIBE in sep2_of(runtime).schedule.due(NOW)
 
 
 async def test_notification_that_is_not_2030_5_is_refused(runtime: GatewayRuntime) -> None:
-    assert await runtime._on_notification("/notify", b"<html/>") == 400
-    assert await runtime._on_notification("/elsewhere", b"") == 404
+    assert await sep2_of(runtime)._on_notification("/notify", b"<html/>") == 400
+    assert await sep2_of(runtime)._on_notification("/elsewhere", b"") == 404
 
 
 async def test_no_server_means_no_contact_and_backoff(runtime: GatewayRuntime) -> None:
     """Jobs that send nothing are not evidence of a server; a refused connect backs off."""
     await runtime.step(NOW)
-    walk = runtime.schedule.jobs[Job.WALK]
+    walk = sep2_of(runtime).schedule.jobs[Job.WALK]
     assert walk.failures == 1
-    assert NOW < walk.due_at <= NOW + runtime.config.timing.backoff_initial_s
-    assert runtime.store.get("last_contact_s") is None
-    assert runtime.view is None
+    assert NOW < walk.due_at <= NOW + sep2_of(runtime).config.timing.backoff_initial_s
+    assert sep2_of(runtime).state.last_contact_s is None
+    assert sep2_of(runtime).view is None
 
 
 class BrokenSite(ScriptedSite):
@@ -224,14 +233,16 @@ async def test_notification_about_a_programs_controls_refreshes_that_program_onl
     """A change to a known DERControlList needs no walk from DeviceCapability."""
     program = program_with(volt_var_control()).program
     program.DERControlListLink = sep.DERControlListLink(href="/edev/1/derp/1/derc", all=1)
-    runtime.view = Sep2View(dcap=None, end_device=None, programs=[ProgramView(program=program)])
+    sep2_of(runtime).view = Sep2View(
+        dcap=None, end_device=None, programs=[ProgramView(program=program)]
+    )
     for job in Job:
-        runtime.schedule.succeeded(job, NOW)
+        sep2_of(runtime).schedule.succeeded(job, NOW)
     notification = sep.Notification(
         subscribedResource="/edev/1/derp/1/derc", status=0, subscriptionURI="/edev/1/sub/1"
     )
-    assert await runtime._on_notification("/notify", codec.encode(notification)) == 204
-    assert runtime.schedule.due(NOW) == [Job.REFRESH]
+    assert await sep2_of(runtime)._on_notification("/notify", codec.encode(notification)) == 204
+    assert sep2_of(runtime).schedule.due(NOW) == [Job.REFRESH]
 
 
 async def test_envelope_ahead_comes_from_the_held_schedule(runtime: GatewayRuntime) -> None:
@@ -240,8 +251,8 @@ async def test_envelope_ahead_comes_from_the_held_schedule(runtime: GatewayRunti
     control.DERControlBase = sep.DERControlBase(
         opModExpLimW=sep.opModExpLimW(multiplier=sep.PowerOfTenMultiplierType(value=0), value=1500)
     )
-    runtime.engine.update(
-        runtime._snapshot([program_with(control)], NOW, answer_rejections=False), NOW
+    sep2_of(runtime).engine.update(
+        sep2_of(runtime).snapshot([program_with(control)], NOW, answer_rejections=False), NOW
     )
     envelope = runtime.envelope(horizon_s=3600)
     assert envelope.at(NOW + 60).export_limit_w == 1500
@@ -284,7 +295,7 @@ async def test_hung_server_does_not_delay_a_held_control(pki_dir: Path, tmp_path
         timing=TimingConfig(sample_s=3600, dispatch_s=3600, request_timeout_s=0.5),
     )
     site = TimedSite()
-    runtime = GatewayRuntime(
+    runtime = assemble_gateway(
         config=config,
         identity=identity_from_pem((pki_dir / "gw.pem").read_bytes()),
         http=Sep2Http(origin, None, timeout_s=0.5),
@@ -298,8 +309,8 @@ async def test_hung_server_does_not_delay_a_held_control(pki_dir: Path, tmp_path
         opModExpLimW=sep.opModExpLimW(multiplier=sep.PowerOfTenMultiplierType(value=0), value=900)
     )
     control.interval = sep.DateTimeInterval(start=time_type(NOW + 5), duration=600)
-    runtime.engine.update(
-        runtime._snapshot([program_with(control)], NOW, answer_rejections=False), NOW
+    sep2_of(runtime).engine.update(
+        sep2_of(runtime).snapshot([program_with(control)], NOW, answer_rejections=False), NOW
     )
     try:
         started = time.monotonic()
