@@ -104,7 +104,8 @@ async def memory_head_end(directory: Path) -> AsyncIterator[MemoryHeadEnd]:
         token = create_token(
             db, name="tests", role=AdminRole.UTILITY, aggregator_lfdi=None, now=clock.server()
         ).token
-    admin_app = create_admin_app(store, settings=settings, clock=clock.server)
+    # Any: Quart's ASGI signature is narrower than httpx's ASGIApp type; both are ASGI.
+    admin_app: Any = create_admin_app(store, settings=settings, clock=clock.server)
     sep2_app = with_client_certificate(create_app(settings, store, clock=clock.server), der)
     admin = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=admin_app),
