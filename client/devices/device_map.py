@@ -39,7 +39,7 @@ from typing import Any, Literal
 import yaml
 
 from openderms.client.devices.capabilities import CAPABILITIES
-from openderms.client.devices.codec import POINT_TYPES
+from openderms.client.devices.codec import POINT_TYPES, decode, encode
 from openderms.client.devices.errors import CodecError, MapError
 from openderms.client.devices.kinds import DeviceKind
 from openderms.client.devices.sunspec_models import layout, parse_point_ref
@@ -54,6 +54,7 @@ __all__ = [
     "builtin_map_names",
     "load_builtin_map",
     "load_map",
+    "load_map_ref",
     "parse_map",
 ]
 
@@ -85,6 +86,21 @@ class RegisterTarget:
     def __str__(self) -> str:
         return f"{self.table}:{self.address}({self.type})"
 
+    def decode(self, registers: list[int]) -> float | None:
+        """The register value in the register's unit (decoded × scale); None when the
+        registers hold the type's "unimplemented" pattern."""
+        raw = decode(self.type, registers)
+        if raw is None or isinstance(raw, str):
+            return None
+        return float(raw) * self.scale
+
+    def encode(self, value: float) -> list[int]:
+        """Registers holding ``value`` (in the register's unit), rounded to a whole count
+        unless the type is a float."""
+        raw = value / self.scale
+        is_float = POINT_TYPES[self.type].kind == "float"
+        return encode(self.type, raw if is_float else round(raw), self.size)
+
 
 Target = SunSpecTarget | RegisterTarget
 
@@ -115,6 +131,41 @@ class Source:
         """SunSpec models this source needs."""
         targets = [self.target, self.revert_timer, *(e.target for e in self.enable)]
         return {t.model_id for t in targets if isinstance(t, SunSpecTarget)}
+
+    def to_capability(self, capability: str, value: float | None) -> float | bool | int | None:
+        """A register value (scale factor or register scale applied) in the capability's
+        unit and type: through ``values``, as a bool or int, or times ``scale``; None for an
+        unimplemented register or a value ``values`` does not list."""
+        if self.const is not None:
+            return self.const
+        if value is None:
+            return None
+        kind = CAPABILITIES[capability].kind
+        if self.values:
+            for cap_value, raw in self.values.items():
+                if raw == value:
+                    return bool(cap_value) if kind == "bool" else cap_value
+            return None
+        if kind == "bool":
+            return value != 0
+        if kind == "int":
+            return int(value)
+        return value * self.scale
+
+    def to_register(self, capability: str, value: float | bool | int) -> float:
+        """The inverse of :meth:`to_capability`: the register value for a capability value.
+
+        Raises
+        ------
+        CodecError
+            ``values`` has no register value for ``value``.
+        """
+        if self.values:
+            key = bool(value) if CAPABILITIES[capability].kind == "bool" else value
+            if key not in self.values:
+                raise CodecError(f"{capability} has no register value for {value!r}")
+            return float(self.values[key])
+        return float(value) / self.scale
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +373,11 @@ def load_map(path: str | Path) -> DeviceMap:
     except yaml.YAMLError as exc:
         raise MapError(f"{file.name}: not valid YAML: {exc}") from None
     return parse_map(data, file.name)
+
+
+def load_map_ref(ref: str) -> DeviceMap:
+    """A map by reference, as configs give it: a path to a YAML file, or a built-in name."""
+    return load_map(ref) if ref.endswith((".yaml", ".yml")) else load_builtin_map(ref)
 
 
 def builtin_map_names() -> list[str]:

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from openderms.client.devices.capabilities import CAPABILITIES
-from openderms.client.devices.codec import POINT_TYPES, decode, encode
 from openderms.client.devices.device_map import (
     DeviceMap,
     RegisterTarget,
@@ -133,30 +132,7 @@ class GenericDriver:
             if isinstance(value, str):
                 raise CodecError(f"{self.name}: {target} is a string")
             return None if value is None else float(value)
-        registers = await self.io.read(target.address, target.size, target.table)
-        raw = decode(target.type, registers)
-        if raw is None or isinstance(raw, str):
-            return None
-        return float(raw) * target.scale
-
-    def _to_capability(
-        self, capability: str, source: Source, value: float | None
-    ) -> CapabilityValue:
-        if source.const is not None:
-            return source.const
-        if value is None:
-            return None
-        kind = CAPABILITIES[capability].kind
-        if source.values:
-            for cap_value, raw in source.values.items():
-                if raw == value:
-                    return bool(cap_value) if kind == "bool" else cap_value
-            return None
-        if kind == "bool":
-            return value != 0
-        if kind == "int":
-            return int(value)
-        return value * source.scale
+        return target.decode(await self.io.read(target.address, target.size, target.table))
 
     async def read(self, capabilities: Iterable[str] | None = None) -> dict[str, CapabilityValue]:
         """Read capabilities (all readable ones the device supports by default).
@@ -186,7 +162,7 @@ class GenericDriver:
             raw = None
             if source.target is not None:
                 raw = await self._read_target(source.target, blocks)
-            result = self._to_capability(name, source, raw)
+            result = source.to_capability(name, raw)
             if source.pct_of and isinstance(result, float):
                 if source.pct_of not in known:
                     known[source.pct_of] = await self._read_one(source.pct_of, blocks, known)
@@ -224,10 +200,7 @@ class GenericDriver:
             await self.io.write(block.instance.address + offset, words)
             block.registers[offset : offset + len(words)] = words
             return
-        raw = value / target.scale
-        is_float = POINT_TYPES[target.type].kind == "float"
-        words = encode(target.type, raw if is_float else round(raw), target.size)
-        await self.io.write(target.address, words)
+        await self.io.write(target.address, target.encode(value))
 
     async def _enable(self, source: Source, blocks: dict[int, ModelBlock]) -> None:
         for enable in source.enable:
@@ -242,16 +215,6 @@ class GenericDriver:
     @staticmethod
     def _block_for(target: Target, blocks: dict[int, ModelBlock]) -> ModelBlock | None:
         return blocks.get(target.model_id) if isinstance(target, SunSpecTarget) else None
-
-    def _to_register_value(
-        self, capability: str, source: Source, value: float | bool | int
-    ) -> float:
-        if source.values:
-            key = bool(value) if CAPABILITIES[capability].kind == "bool" else value
-            if key not in source.values:
-                raise CodecError(f"{self.name}: {capability} has no register value for {value!r}")
-            return float(source.values[key])
-        return float(value) / source.scale
 
     async def write(
         self, capability: str, value: float | bool | int, revert_s: float | None = None
@@ -280,7 +243,10 @@ class GenericDriver:
             raise UnsupportedCapabilityError(f"{capability} is not a control")
         source = self.source(capability)
         assert source.target is not None  # controls never have const sources (maps.py)
-        register_value = self._to_register_value(capability, source, value)
+        try:
+            register_value = source.to_register(capability, value)
+        except CodecError as exc:
+            raise CodecError(f"{self.name}: {exc}") from None
         pct_base = 1.0
         if source.pct_of:
             base = (await self.read([source.pct_of]))[source.pct_of]
@@ -306,9 +272,7 @@ class GenericDriver:
         )
         await self._enable(source, blocks)
         fresh: dict[int, ModelBlock] = {}
-        readback = self._to_capability(
-            capability, source, await self._read_target(source.target, fresh)
-        )
+        readback = source.to_capability(capability, await self._read_target(source.target, fresh))
         if isinstance(readback, float):
             readback *= pct_base
         step = self._resolution(source.target, fresh) * abs(source.scale) * pct_base

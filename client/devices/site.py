@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openderms.client.devices.device_map import DeviceMap, load_builtin_map, load_map
+from openderms.client.devices.device_map import DeviceMap, load_map_ref
 from openderms.client.devices.driver import GenericDriver, describe_error
 from openderms.client.devices.errors import DeviceError, MapError
 from openderms.client.devices.kinds import DeviceKind
@@ -55,9 +55,7 @@ class DeviceConfig:
         map_ref = raw.get("map")
         if not isinstance(map_ref, str):
             raise MapError(f"devices[{name}].map: required")
-        device_map = (
-            load_map(map_ref) if map_ref.endswith((".yaml", ".yml")) else load_builtin_map(map_ref)
-        )
+        device_map = load_map_ref(map_ref)
         common = {
             "unit_id": int(raw.get("unit_id", 1)),
             "timeout_s": float(raw.get("timeout_s", 2.0)),

@@ -9,10 +9,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from openderms.client.devices.device_map import load_map_ref
+from openderms.client.devices.errors import MapError
+from openderms.client.devices.kinds import DeviceKind
 from openderms.client.sim.errors import SimConfigError
 
 __all__ = [
     "DEVICE_TYPES",
+    "SUNSPEC_KINDS",
+    "TYPE_KINDS",
     "VIRTUAL_SERIAL",
     "SimBusConfig",
     "SimConfig",
@@ -29,7 +34,19 @@ DEVICE_TYPES: dict[str, str] = {
     "evcharger": "evcharger-generic",
     "heatpump": "heatpump-sgready",
 }
-"""Simulated device type -> the built-in device map that drives it."""
+"""Simulated device type -> the built-in device map that drives it unless ``map`` says."""
+
+TYPE_KINDS: dict[str, DeviceKind] = {
+    "inverter": DeviceKind.PV,
+    "battery": DeviceKind.BATTERY,
+    "meter": DeviceKind.METER,
+    "evcharger": DeviceKind.EV_CHARGER,
+    "heatpump": DeviceKind.HEAT_PUMP,
+}
+"""Simulated device type -> the kind of device (and so the physics) it is."""
+
+SUNSPEC_KINDS = frozenset({DeviceKind.PV, DeviceKind.BATTERY, DeviceKind.METER})
+"""Kinds the simulator serves as SunSpec models; the others from their map's registers."""
 
 VIRTUAL_SERIAL = "pty"
 """A bus ``serial`` asking `openderms sim` for a virtual cable (a pty pair): the simulator
@@ -50,10 +67,17 @@ class SimDeviceConfig:
     """Name of the RS-485 bus (``[[bus]]``) the device answers on; None: Modbus TCP."""
     unit_id: int = 1
     """Modbus unit id on its bus (1-247, unique per bus); a TCP device answers every id."""
+    map: str | None = None
+    """The device map the gateway drives it with (a built-in name or a YAML path); a
+    raw-register device's registers are laid out by it. None: the type's built-in map."""
 
     @property
     def map_name(self) -> str:
-        return DEVICE_TYPES[self.type]
+        return self.map or DEVICE_TYPES[self.type]
+
+    @property
+    def kind(self) -> DeviceKind:
+        return TYPE_KINDS[self.type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +166,9 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>") -> SimConfig
         name, type_name, port = raw.get("name"), raw.get("type"), raw.get("port", 0)
         if not isinstance(name, str) or not name or name in names:
             raise SimConfigError(f"{where}.name: a unique name is required")
+        map_ref = raw.get("map")
+        if map_ref is not None:
+            type_name = _type_of_map(where, map_ref, type_name)
         if type_name not in DEVICE_TYPES:
             raise SimConfigError(f"{where}.type: expected one of {', '.join(DEVICE_TYPES)}")
         if not isinstance(port, int) or not 0 <= port <= 65535 or (port and port in ports):
@@ -167,7 +194,7 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>") -> SimConfig
             raise SimConfigError(f"{where}.unit_id: only for a device on a bus (TCP answers any)")
         params: dict[str, Any] = {}
         for key, value in raw.items():
-            if key in ("name", "type", "port", "bus", "unit_id"):
+            if key in ("name", "type", "port", "bus", "unit_id", "map"):
                 continue
             kind = _PARAMS[type_name].get(key)
             if kind is None:
@@ -189,6 +216,7 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>") -> SimConfig
                 params=params,
                 bus=bus,
                 unit_id=1 if unit_id is None else unit_id,
+                map=map_ref,
             )
         )
     if not devices:
@@ -204,6 +232,33 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>") -> SimConfig
         step_s=_number(f"{origin}: site.step_s", site.get("step_s", 1.0)),
         buses=buses,
     )
+
+
+def _type_of_map(where: str, map_ref: Any, type_name: Any) -> str:
+    """The simulated type a ``map`` asks for: its kind's (checked against ``type`` if given).
+
+    A raw-register map can be simulated only for a kind whose physics reads registers by
+    capability; a SunSpec kind's physics writes SunSpec points, so its map must be SunSpec.
+    """
+    if not isinstance(map_ref, str) or not map_ref:
+        raise SimConfigError(f"{where}.map: a built-in map name or a YAML path")
+    try:
+        device_map = load_map_ref(map_ref)
+    except MapError as exc:
+        raise SimConfigError(f"{where}.map: {exc}") from None
+    kind_type = next(t for t, k in TYPE_KINDS.items() if k == device_map.kind)
+    if type_name is not None and type_name != kind_type:
+        raise SimConfigError(
+            f"{where}.type: {type_name!r}, but map {device_map.name!r} is a {device_map.kind}"
+        )
+    if device_map.uses_sunspec != (device_map.kind in SUNSPEC_KINDS):
+        raise SimConfigError(
+            f"{where}.map: the simulator serves a {device_map.kind} "
+            + ("from SunSpec models" if device_map.kind in SUNSPEC_KINDS else "from registers")
+            + f", but {device_map.name!r} is "
+            + ("a SunSpec map" if device_map.uses_sunspec else "a register map")
+        )
+    return kind_type
 
 
 _BUS_KEYS = {"name", "serial", "baudrate", "parity", "stopbits", "bytesize"}

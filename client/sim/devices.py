@@ -3,16 +3,22 @@
 Each device's ``step(now, ...)`` first applies what the gateway wrote since the last step
 (starting revert timers), then runs its physics over the elapsed time and writes the new
 measurements into its registers. Nothing here reads a clock or touches a socket.
+
+SunSpec kinds (inverter, battery, meter) write SunSpec points into the models they serve;
+raw-register kinds (EV charger, heat pump) read and write *capabilities* through
+:class:`~.registers.MapRegisters`, laid out by the same device map the gateway drives them
+with, so their addresses live only in YAML.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openderms.client.devices.codec import encode
+from openderms.client.devices.device_map import DeviceMap, load_builtin_map
 from openderms.client.devices.sunspec import ModelBlock
+from openderms.client.sim.errors import SimConfigError
 from openderms.client.sim.physics import solar_available_w
-from openderms.client.sim.registers import RawRegisters, SunSpecRegisters
+from openderms.client.sim.registers import MapRegisters, SunSpecRegisters
 
 __all__ = [
     "RevertTimer",
@@ -468,16 +474,18 @@ class SimMeter(_Clocked):
 # -- EV charger ---------------------------------------------------------------------------
 
 
-def _put(regs: RawRegisters, table: str, address: int, type_name: str, value: int) -> None:
-    regs.set("input" if table == "input" else "holding", address, encode(type_name, value))
-
-
 class SimCharger(_Clocked):
-    """An EV charger on the generic register map (``evcharger-generic.yaml``).
+    """An EV charger on any raw-register map of kind ``evcharger`` (by default
+    ``evcharger-generic.yaml``); its registers are where that map puts them.
 
-    Holding 200 current limit [0.1 A], 201 enable, 202 watchdog [s]: when the watchdog is
-    set and the gateway stops writing, the limit returns to ``fallback_current_a``.
+    Controls: ``current_limit_a`` and, if the map has it, ``charge_enable``; when the
+    gateway set a revert time and stops writing, the limit returns to ``fallback_current_a``
+    and charging is enabled again. Shows ``status`` (1 no car, 2 car connected, 3
+    charging), ``active_power_w`` (a load: negative, in the DER convention),
+    ``energy_imported_wh`` and ``max_current_a``.
     """
+
+    CONTROLS = ("current_limit_a", "charge_enable")
 
     def __init__(
         self,
@@ -486,6 +494,7 @@ class SimCharger(_Clocked):
         phases: int = 3,
         fallback_current_a: float = 6.0,
         car_connected: bool = True,
+        device_map: DeviceMap | None = None,
     ) -> None:
         super().__init__(start)
         self.max_current_a = max_current_a
@@ -495,26 +504,27 @@ class SimCharger(_Clocked):
         self.power_w = 0.0
         self.energy_wh = 1.0
         self.timer = RevertTimer()
-        self.regs = RawRegisters(
-            holding={200: round(max_current_a * 10), 201: 1, 202: 0},
-            inputs={100: 0, 101: 0, 102: 0, 103: 0, 104: 0, 105: round(max_current_a * 10)},
-            writable={200, 201, 202},
-        )
+        self.regs = MapRegisters(device_map or load_builtin_map("evcharger-generic"))
+        _require(self.regs, "current_limit_a")
+        self.regs.put("current_limit_a", max_current_a)
+        self.regs.put("charge_enable", True)
+        self.regs.put("max_current_a", max_current_a)
         self._publish()
 
     def step(self, now: float) -> float:
         """Advance to ``now`` [s]; returns the charging power drawn [W] (positive)."""
-        holding = self.regs.tables["holding"]
-        if self.regs.pending & {200, 201, 202}:
-            self.timer.arm(now, holding[202])
-        self.regs.pending.clear()
+        regs = self.regs
+        if regs.written(*self.CONTROLS):
+            self.timer.arm(now, regs.revert_s("current_limit_a"))
+        regs.pending.clear()
         if self.timer.expired(now):
-            holding[200] = round(self.fallback_current_a * 10)
-            holding[201] = 1
+            regs.put("current_limit_a", self.fallback_current_a)
+            regs.put("charge_enable", True)
         dt = self._elapsed(now)
-        current = min(holding[200] / 10.0, self.max_current_a)
+        current = min(_num(regs.get("current_limit_a")), self.max_current_a)
+        enabled = not regs.has("charge_enable") or regs.get("charge_enable") is True
         # IEC 61851-1: below 6 A the car cannot charge.
-        charging = self.car_connected and holding[201] == 1 and current >= 6.0
+        charging = self.car_connected and enabled and current >= 6.0
         self.power_w = current * NOMINAL_V * self.phases if charging else 0.0
         self.energy_wh += self.power_w * dt / 3600
         self._publish()
@@ -522,30 +532,37 @@ class SimCharger(_Clocked):
 
     def _publish(self) -> None:
         status = 3 if self.power_w > 0 else (2 if self.car_connected else 1)
-        _put(self.regs, "input", 100, "uint16", status)
-        _put(self.regs, "input", 101, "uint32", round(self.power_w))
-        _put(self.regs, "input", 103, "uint32", round(self.energy_wh))
+        self.regs.put("status", status)
+        self.regs.put("active_power_w", -round(self.power_w))
+        self.regs.put("energy_imported_wh", round(self.energy_wh))
 
 
 # -- heat pump ----------------------------------------------------------------------------
 
 
 class SimHeatPump(_Clocked):
-    """A heat pump with SG-Ready states in holding 300 (1 blocked .. 4 forced on) and a
-    revert time in holding 301; it returns to state 2 (normal) on expiry."""
+    """A heat pump on any raw-register map of kind ``heatpump`` (by default
+    ``heatpump-sgready.yaml``) with SG-Ready states in ``sg_ready_mode`` (1 blocked ..
+    4 forced on); it returns to state 2 (normal) when its revert time expires. Shows the
+    state in ``status``, ``active_power_w`` (a load: negative) and ``energy_imported_wh``."""
 
-    def __init__(self, start: float, nominal_w: float = 2000.0, max_w: float = 4000.0) -> None:
+    def __init__(
+        self,
+        start: float,
+        nominal_w: float = 2000.0,
+        max_w: float = 4000.0,
+        device_map: DeviceMap | None = None,
+    ) -> None:
         super().__init__(start)
         self.nominal_w = nominal_w
         self.max_w = max_w
         self.power_w = 0.0
         self.energy_wh = 1.0
         self.timer = RevertTimer()
-        self.regs = RawRegisters(
-            holding={300: 2, 301: 0},
-            inputs={310: 2, 311: 0, 312: 0, 313: 0},
-            writable={300, 301},
-        )
+        self.regs = MapRegisters(device_map or load_builtin_map("heatpump-sgready"))
+        _require(self.regs, "sg_ready_mode")
+        self.regs.put("sg_ready_mode", 2)
+        self.regs.put("status", 2)
         self._publish()
 
     def power_for_mode(self, mode: int) -> float:
@@ -559,20 +576,25 @@ class SimHeatPump(_Clocked):
 
     def step(self, now: float) -> float:
         """Advance to ``now`` [s]; returns the power drawn [W] (positive)."""
-        holding = self.regs.tables["holding"]
-        if self.regs.pending & {300, 301}:
-            self.timer.arm(now, holding[301])
-        self.regs.pending.clear()
+        regs = self.regs
+        if regs.written("sg_ready_mode"):
+            self.timer.arm(now, regs.revert_s("sg_ready_mode"))
+        regs.pending.clear()
         if self.timer.expired(now):
-            holding[300] = 2
+            regs.put("sg_ready_mode", 2)
         dt = self._elapsed(now)
-        mode = holding[300]
+        mode = int(_num(regs.get("sg_ready_mode"), 2.0))
         self.power_w = self.power_for_mode(mode)
         self.energy_wh += self.power_w * dt / 3600
-        _put(self.regs, "input", 310, "uint16", mode)
+        regs.put("status", mode)
         self._publish()
         return self.power_w
 
     def _publish(self) -> None:
-        _put(self.regs, "input", 311, "uint16", round(self.power_w))
-        _put(self.regs, "input", 312, "uint32", round(self.energy_wh))
+        self.regs.put("active_power_w", -round(self.power_w))
+        self.regs.put("energy_imported_wh", round(self.energy_wh))
+
+
+def _require(regs: MapRegisters, capability: str) -> None:
+    if not regs.has(capability):
+        raise SimConfigError(f"{regs.map.name}: the simulated device needs {capability}")

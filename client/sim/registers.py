@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Literal, Protocol
 
+from openderms.client.devices.device_map import DeviceMap, RegisterTarget, Source
 from openderms.client.devices.sunspec import END_MODEL_ID, SUNS_MARKER, ModelBlock, ModelInstance
 from openderms.client.devices.sunspec_models import load_model
-from openderms.client.sim.errors import RegisterAccessError
+from openderms.client.sim.errors import RegisterAccessError, SimConfigError
 
-__all__ = ["RawRegisters", "RegisterImage", "SunSpecRegisters", "Table"]
+__all__ = ["MapRegisters", "RawRegisters", "RegisterImage", "SunSpecRegisters", "Table"]
 
 Table = Literal["holding", "input"]
 
@@ -131,3 +132,83 @@ class RawRegisters:
         """Physics side: store words (no write check, not pending)."""
         for offset, word in enumerate(words):
             self.tables[table][address + offset] = word
+
+
+class MapRegisters(RawRegisters):
+    """The register image of a raw-register device, laid out by its :class:`DeviceMap`.
+
+    Every register a map's sources name (values, revert timers, enables) exists, zero until
+    the physics sets it, in the table the map gives; those the map marks ``access: rw``
+    accept writes. The physics reads and writes *capabilities*, converted exactly as the
+    gateway's driver converts them (:meth:`Source.to_register`, :meth:`Source.to_capability`),
+    so a new map needs no new addresses in code.
+    """
+
+    def __init__(self, device_map: DeviceMap) -> None:
+        if device_map.uses_sunspec:
+            raise SimConfigError(f"{device_map.name}: a SunSpec map is served from its models")
+        tables: dict[str, dict[int, int]] = {"holding": {}, "input": {}}
+        writable: set[int] = set()
+        for sources in device_map.capabilities.values():
+            for source in sources:
+                for target in _register_targets(source):
+                    span = range(target.address, target.address + target.size)
+                    tables[target.table].update(dict.fromkeys(span, 0))
+                    if target.writable and target.table == "holding":
+                        writable.update(span)
+        super().__init__(tables["holding"], tables["input"], writable)
+        self.map = device_map
+
+    def _source(self, capability: str) -> Source:
+        sources = self.map.capabilities.get(capability, ())
+        if not sources:
+            raise SimConfigError(f"{self.map.name}: the map has no {capability}")
+        return sources[0]
+
+    def has(self, capability: str) -> bool:
+        return capability in self.map.capabilities
+
+    def put(self, capability: str, value: float | bool | int) -> None:
+        """Physics side: store ``value`` [the capability's unit] where the map reads it
+        (not pending: the gateway did not write it). A capability the map lacks is skipped:
+        the device does not show it."""
+        if not self.has(capability):
+            return
+        source = self._source(capability)
+        if isinstance(source.target, RegisterTarget):
+            target = source.target
+            self.set(
+                target.table, target.address, target.encode(source.to_register(capability, value))
+            )
+
+    def get(self, capability: str) -> float | bool | int | None:
+        """The capability's value as the registers hold it now (what the gateway wrote)."""
+        source = self._source(capability)
+        target = source.target
+        if not isinstance(target, RegisterTarget):
+            return source.const
+        words = self.read(target.table, target.address, target.size)
+        return source.to_capability(capability, target.decode(words))
+
+    def revert_s(self, capability: str) -> float:
+        """The revert time the gateway set for ``capability`` [s]; 0 without one."""
+        timer = self._source(capability).revert_timer if self.has(capability) else None
+        if not isinstance(timer, RegisterTarget):
+            return 0.0
+        value = timer.decode(self.read(timer.table, timer.address, timer.size))
+        return value or 0.0
+
+    def written(self, *capabilities: str) -> bool:
+        """True if a register of ``capabilities`` (value, revert timer or enable) was written
+        since the physics last cleared :attr:`pending`."""
+        for capability in capabilities:
+            for source in self.map.capabilities.get(capability, ()):
+                for target in _register_targets(source):
+                    if self.pending & set(range(target.address, target.address + target.size)):
+                        return True
+        return False
+
+
+def _register_targets(source: Source) -> list[RegisterTarget]:
+    targets = [source.target, source.revert_timer, *(e.target for e in source.enable)]
+    return [t for t in targets if isinstance(t, RegisterTarget)]

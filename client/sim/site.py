@@ -7,9 +7,12 @@ point: house load + charger + heat pump - PV - battery, positive importing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from openderms.client.devices.device_map import load_map_ref
+from openderms.client.devices.kinds import DeviceKind
 from openderms.client.devices.sunspec import ModelBlock
 from openderms.client.sim.config import SimConfig, SimDeviceConfig
 from openderms.client.sim.devices import (
@@ -26,7 +29,7 @@ from openderms.client.sim.errors import SimConfigError
 from openderms.client.sim.physics import house_load_w
 from openderms.client.sim.registers import RegisterImage, SunSpecRegisters
 
-__all__ = ["SimDevice", "SimSite", "SiteState"]
+__all__ = ["PHYSICS", "SimDevice", "SimSite", "SiteState"]
 
 SimDevice = SimInverter | SimBattery | SimMeter | SimCharger | SimHeatPump
 
@@ -46,44 +49,73 @@ class SiteState:
     heatpump_w: float
 
 
-def _build(device: SimDeviceConfig, start: float, utc_offset_h: float) -> SimDevice:
+def _inverter(device: SimDeviceConfig, start: float, utc_offset_h: float) -> SimDevice:
     p: dict[str, Any] = dict(device.params)
-    if device.type == "inverter":
-        return SimInverter(
-            rated_w=p.get("rated_w", 10000.0),
-            start=start,
-            peak_w=p.get("peak_w"),
-            utc_offset_h=utc_offset_h,
-            models=tuple(p.get("models", INVERTER_MODELS)),
-            serial=p.get("serial", f"SIM-{device.name}"),
-        )
-    if device.type == "battery":
-        return SimBattery(
-            capacity_wh=p.get("capacity_wh", 13500.0),
-            max_charge_w=p.get("max_charge_w", 5000.0),
-            max_discharge_w=p.get("max_discharge_w", 5000.0),
-            soc_pct=p.get("soc_pct", 50.0),
-            start=start,
-            soc_min_pct=p.get("soc_min_pct", 5.0),
-            soc_max_pct=p.get("soc_max_pct", 100.0),
-            models=tuple(p.get("models", BATTERY_MODELS)),
-            serial=p.get("serial", f"SIM-{device.name}"),
-        )
-    if device.type == "meter":
-        return SimMeter(
-            start,
-            models=tuple(p.get("models", METER_MODELS)),
-            serial=p.get("serial", f"SIM-{device.name}"),
-        )
-    if device.type == "evcharger":
-        return SimCharger(
-            start,
-            max_current_a=p.get("max_current_a", 16.0),
-            phases=p.get("phases", 3),
-            fallback_current_a=p.get("fallback_current_a", 6.0),
-            car_connected=p.get("car_connected", True),
-        )
-    return SimHeatPump(start, nominal_w=p.get("nominal_w", 2000.0), max_w=p.get("max_w", 4000.0))
+    return SimInverter(
+        rated_w=p.get("rated_w", 10000.0),
+        start=start,
+        peak_w=p.get("peak_w"),
+        utc_offset_h=utc_offset_h,
+        models=tuple(p.get("models", INVERTER_MODELS)),
+        serial=p.get("serial", f"SIM-{device.name}"),
+    )
+
+
+def _battery(device: SimDeviceConfig, start: float, utc_offset_h: float) -> SimDevice:
+    p: dict[str, Any] = dict(device.params)
+    return SimBattery(
+        capacity_wh=p.get("capacity_wh", 13500.0),
+        max_charge_w=p.get("max_charge_w", 5000.0),
+        max_discharge_w=p.get("max_discharge_w", 5000.0),
+        soc_pct=p.get("soc_pct", 50.0),
+        start=start,
+        soc_min_pct=p.get("soc_min_pct", 5.0),
+        soc_max_pct=p.get("soc_max_pct", 100.0),
+        models=tuple(p.get("models", BATTERY_MODELS)),
+        serial=p.get("serial", f"SIM-{device.name}"),
+    )
+
+
+def _meter(device: SimDeviceConfig, start: float, utc_offset_h: float) -> SimDevice:
+    p: dict[str, Any] = dict(device.params)
+    return SimMeter(
+        start,
+        models=tuple(p.get("models", METER_MODELS)),
+        serial=p.get("serial", f"SIM-{device.name}"),
+    )
+
+
+def _charger(device: SimDeviceConfig, start: float, utc_offset_h: float) -> SimDevice:
+    p: dict[str, Any] = dict(device.params)
+    return SimCharger(
+        start,
+        max_current_a=p.get("max_current_a", 16.0),
+        phases=p.get("phases", 3),
+        fallback_current_a=p.get("fallback_current_a", 6.0),
+        car_connected=p.get("car_connected", True),
+        device_map=load_map_ref(device.map_name),
+    )
+
+
+def _heat_pump(device: SimDeviceConfig, start: float, utc_offset_h: float) -> SimDevice:
+    p: dict[str, Any] = dict(device.params)
+    return SimHeatPump(
+        start,
+        nominal_w=p.get("nominal_w", 2000.0),
+        max_w=p.get("max_w", 4000.0),
+        device_map=load_map_ref(device.map_name),
+    )
+
+
+PHYSICS: dict[DeviceKind, Callable[[SimDeviceConfig, float, float], SimDevice]] = {
+    DeviceKind.PV: _inverter,
+    DeviceKind.BATTERY: _battery,
+    DeviceKind.METER: _meter,
+    DeviceKind.EV_CHARGER: _charger,
+    DeviceKind.HEAT_PUMP: _heat_pump,
+}
+"""The physics of each kind of device: a new kind adds one entry (and a class in
+:mod:`.devices`); a new device of a known kind is only a map."""
 
 
 class SimSite:
@@ -92,7 +124,7 @@ class SimSite:
     def __init__(self, config: SimConfig, start: float) -> None:
         self.config = config
         self.devices: dict[str, SimDevice] = {
-            d.name: _build(d, start, config.utc_offset_h) for d in config.devices
+            d.name: PHYSICS[d.kind](d, start, config.utc_offset_h) for d in config.devices
         }
         meters = [d for d in self.devices.values() if isinstance(d, SimMeter)]
         if len(meters) > 1:
