@@ -8,11 +8,16 @@ loses neither (IEEE 2030.5-2018 §12.8).
 
 `render_notification` runs in the delivery worker: the subscribed resource rendered as
 the subscribing EndDevice would GET it now, wrapped in a ``Notification`` (status 0).
+Every subscriber's resource is rendered with its own access checks, but a group's
+documents usually differ only in the EndDevice id of their hrefs and in the subscription:
+:class:`NotificationEncoder` encodes such a document once and writes each subscriber's ids
+into the bytes (encoding is most of the cost of a Notification).
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 
 from sqlalchemy import event
@@ -32,6 +37,7 @@ from openderms.server.store.subscriptions import SubscriptionRecord, self_and_an
 
 __all__ = [
     "NOTIFICATION_STATUS_DEFAULT",
+    "NotificationEncoder",
     "OutboxChangeSink",
     "build_notification",
     "render_notification",
@@ -64,10 +70,58 @@ def build_notification(subscription: SubscriptionRecord, resource: object) -> by
     return encode(notification)
 
 
+class NotificationEncoder:
+    """Encodes Notifications, once per group of documents equal but for their own ids.
+
+    Two subscribers' documents share one encoding when their resource and subscribed href
+    are equal after each one's ``/edev/{id}/`` is blanked out (compared on the dataclass
+    ``repr``, which shows every field); the shared bytes hold a marker for the
+    subscriptionURI and a NUL (never in XML) for the EndDevice id. A document that names
+    its device any other way simply does not match another and is encoded on its own.
+    """
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self._shared: dict[str, bytes] = {}
+        self._max_entries = max_entries
+        self._marker = f"urn:uuid:{uuid.uuid4()}"
+
+    def encode(self, subscription: SubscriptionRecord, resource: object) -> bytes:
+        assert subscription.id is not None
+        own = f"/edev/{subscription.end_device_id}/"
+        key = repr((subscription.subscribed_resource, resource)).replace(own, _BLANK)
+        shared = self._shared.get(key)
+        if shared is None:
+            notification = sep.Notification(
+                subscribedResource=subscription.subscribed_resource,
+                Resource=resource,  # type: ignore[arg-type]  # any Resource subclass
+                status=NOTIFICATION_STATUS_DEFAULT,
+                subscriptionURI=self._marker,
+            )
+            shared = encode(notification).replace(own.encode(), _BLANK.encode())
+            if len(self._shared) >= self._max_entries:
+                self._shared.clear()
+            self._shared[key] = shared
+        uri = subscription_href(subscription.end_device_id, subscription.id)
+        return shared.replace(_BLANK.encode(), own.encode()).replace(
+            self._marker.encode(), uri.encode()
+        )
+
+
+#: What stands for a subscriber's own ``/edev/{id}/`` in a shared encoding.
+_BLANK = "/edev/\x00/"
+
+
 def render_notification(
-    session: Session, settings: ServerSettings, claimed: ClaimedNotification, *, now: float
+    session: Session,
+    settings: ServerSettings,
+    claimed: ClaimedNotification,
+    *,
+    now: float,
+    encoder: NotificationEncoder | None = None,
 ) -> bytes:
     """The Notification for a claimed body-less row, as of ``now`` [s since the epoch].
+
+    ``encoder`` shares encodings between the rows of one delivery batch.
 
     Raises
     ------
@@ -92,7 +146,9 @@ def render_notification(
         raise NotificationGoneError(
             f"{subscription.subscribed_resource} is not readable by its subscriber: {exc}"
         ) from exc
-    return build_notification(subscription, resource)
+    if encoder is None:
+        return build_notification(subscription, resource)
+    return encoder.encode(subscription, resource)
 
 
 class OutboxChangeSink:

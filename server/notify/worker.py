@@ -40,7 +40,7 @@ from openderms.server.notify.backoff import (
     peer_of,
 )
 from openderms.server.notify.errors import NotificationGoneError
-from openderms.server.notify.sink import render_notification
+from openderms.server.notify.sink import NotificationEncoder, render_notification
 from openderms.server.store.db import Store
 from openderms.server.store.outbox import (
     ClaimedNotification,
@@ -386,12 +386,15 @@ class DeliveryWorker:
     ) -> list[bytes | NotificationGoneError]:
         rendered: list[bytes | NotificationGoneError] = []
         now = self._clock()
+        encoder = NotificationEncoder()  # one encoding per group of equal documents
         for item in claimed:
             if item.body is not None:
                 rendered.append(item.body)
                 continue
             try:
-                rendered.append(render_notification(session, self._settings, item, now=now))
+                rendered.append(
+                    render_notification(session, self._settings, item, now=now, encoder=encoder)
+                )
             except NotificationGoneError as exc:
                 rendered.append(exc)
         session.rollback()  # rendering only reads

@@ -226,3 +226,62 @@ async def test_worker_is_woken_only_when_the_change_commits(store: Store) -> Non
     assert woken_before_commit == []
     assert wakes == ["w"]
     assert len(_outbox_rows(store)) == 1  # the rolled-back row is gone with its change
+
+
+async def test_group_notifications_share_one_encoding_and_are_byte_identical(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One encoding per group of equal documents, with each subscriber's own hrefs and
+    subscriptionURI written in: the bytes equal a Notification encoded for each alone."""
+    from openderms.server.notify import sink as sink_module
+    from openderms.server.notify.sink import NotificationEncoder, render_notification
+    from openderms.server.store.outbox import claim_due_notifications
+
+    client, token, ids = await _setup(store)
+    lfdi_c = "1C" * 20
+    auth = {"Authorization": f"Bearer {token}"}
+    ids["c"] = (
+        await (await client.post("/devices", headers=auth, json={"lfdi": lfdi_c})).get_json()
+    )["id"]
+    await client.post(
+        f"/groups/{ids['group']}/devices", headers=auth, json={"lfdis": [LFDI_B, lfdi_c]}
+    )
+    for key, lfdi, limit in (("a", LFDI_A, 10), ("b", LFDI_B, 10), ("c", lfdi_c, 1)):
+        href = uris.der_control_list(ids[key], ids["program"])
+        scope = Scope(lfdi=lfdi, sfdi=0)
+        ctx = ServiceContext(now=NOW, settings=ServerSettings())
+        body = sep.Subscription(
+            subscribedResource=href,
+            encoding=0,
+            level="+S1",
+            limit=limit,
+            notificationURI="https://127.0.0.1:9/n",
+        )
+        store.call(create_subscription, ctx, scope, ids[key], body)
+    await _group_control(client, token, ids["group"], NOW + 60)
+    await _group_control(client, token, ids["group"], NOW + 120)
+    claimed = store.call(claim_due_notifications, now=NOW, limit=10, lease_s=60, claim_token="w")
+    encodes: list[object] = []
+    real_encode = sink_module.encode
+    monkeypatch.setattr(sink_module, "encode", lambda doc: encodes.append(doc) or real_encode(doc))
+    encoder = NotificationEncoder()
+    with store.session() as session:
+        shared = [
+            render_notification(session, ServerSettings(), item, now=NOW, encoder=encoder)
+            for item in claimed
+        ]
+        shared_encodes = len(encodes)
+        alone = [render_notification(session, ServerSettings(), item, now=NOW) for item in claimed]
+    assert len(claimed) == 3
+    assert shared == alone  # byte for byte
+    assert shared_encodes == 2  # a and b share one; c (limit 1) is a list of its own
+    notes = [decode(body, sep.Notification) for body in shared]
+    assert sorted(n.subscriptionURI for n in notes) == sorted(
+        f"/edev/{ids[k]}/sub/{i}" for k, i in (("a", 1), ("b", 2), ("c", 3))
+    )
+    for note in notes:
+        assert isinstance(note.Resource, sep.DERControlList)
+        assert note.Resource.href == note.subscribedResource
+        assert all(
+            c.href.startswith(note.subscribedResource + "/") for c in note.Resource.DERControl
+        )
