@@ -83,6 +83,10 @@ class Plan:
     """Why the LP relaxation was solved instead of the MILP asked for, if it was."""
     integer_steps: int = 0
     """Intervals, from the start, whose discrete facts the MILP modelled; 0 for LP/QP."""
+    optimality_gap: float | None = None
+    """Relative gap between the plan's objective and the solver's best bound [unitless]:
+    HiGHS's ``mip_gap`` for a MILP (at most ``mip_rel_gap`` unless the time limit hit),
+    0.0 for an LP/QP solved to optimality, None when the solver reported none."""
 
     @property
     def steps(self) -> int:

@@ -443,6 +443,7 @@ class Planner:
                     )
                 )
         solve_time = built.problem.solver_stats.solve_time if built.problem.solver_stats else None
+        gap = _optimality_gap(built, status)
         return Plan(
             start_s=now,
             step_s=step_s,
@@ -468,4 +469,16 @@ class Planner:
             missed=tuple(missed),
             fallback_reason=fallback,
             integer_steps=built.integer_steps,
+            optimality_gap=gap,
         )
+
+
+def _optimality_gap(built: _Built, status: str) -> float | None:
+    """The solver's relative optimality gap for this solve (see ``Plan.optimality_gap``)."""
+    if built.kind is not ProblemKind.MILP:
+        return 0.0 if status == cp.OPTIMAL else None
+    stats = built.problem.solver_stats
+    gap = getattr(stats.extra_stats, "mip_gap", None) if stats is not None else None
+    if gap is None or not math.isfinite(float(gap)):
+        return None
+    return float(gap)

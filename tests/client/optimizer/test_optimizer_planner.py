@@ -81,6 +81,20 @@ def test_plan_says_which_problem_was_solved(make_inputs: Callable[..., PlanInput
     assert milp.fallback_reason is None
 
 
+def test_every_plan_reports_its_optimality_gap(make_inputs: Callable[..., PlanInputs]) -> None:
+    """The MILP's gap is HiGHS's, within the configured mip_rel_gap; an LP's optimum is 0."""
+    planner = Planner(_config(), integer=True)
+
+    milp = planner.plan(0.0, _inputs(make_inputs))
+    lp = planner.plan(0.0, _inputs(make_inputs), integer=False)
+
+    assert milp.optimality_gap is not None
+    assert 0.0 <= milp.optimality_gap <= planner.config.mip_rel_gap
+    assert lp.optimality_gap == 0.0
+    # The LP relaxation bounds the MILP from below (minimisation): the gap is real.
+    assert lp.objective <= milp.objective + 1e-6
+
+
 def test_peak_term_makes_a_qp_solved_by_clarabel(make_inputs: Callable[..., PlanInputs]) -> None:
     config = _config(weights=ObjectiveWeights(peak_per_kw2_h=0.5))
     planner = Planner(config, integer=False)
