@@ -49,6 +49,16 @@ def register(subparsers: Any) -> None:  # Any: argparse's private _SubParsersAct
     parser.add_argument(
         "--admin-listen", metavar="HOST:PORT", help="admin API address (default: no admin API)"
     )
+    parser.add_argument(
+        "--openadr-listen",
+        metavar="HOST:PORT",
+        help="OpenADR 3.1 VTN address (HTTPS with --certs; default: no VTN)",
+    )
+    parser.add_argument(
+        "--openadr-mqtt",
+        metavar="URL",
+        help="MQTT broker the VTN notifies on, e.g. mqtt://127.0.0.1:1883 (default: none)",
+    )
     parser.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
     parser.add_argument(
         "--advertise",
@@ -74,10 +84,13 @@ def _run(args: argparse.Namespace) -> int:
             db_url=args.db,
             listen=args.listen,
             admin_listen=args.admin_listen,
+            openadr_listen=args.openadr_listen,
+            openadr_mqtt_url=args.openadr_mqtt,
         )
         parse_host_port(settings.listen)
-        if settings.admin_listen is not None:
-            parse_host_port(settings.admin_listen)
+        for extra_listen in (settings.admin_listen, settings.openadr_listen):
+            if extra_listen is not None:
+                parse_host_port(extra_listen)
     except ServerError as exc:
         sys.stderr.write(f"openderms server: {exc}\n")
         return 2

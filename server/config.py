@@ -75,6 +75,16 @@ class ServerSettings:
         Addresses of TLS-terminating proxies whose client-certificate header is believed.
     client_cert_header : str
         The header that carries the URL-encoded PEM certificate from a trusted proxy.
+    openadr_listen : str or None
+        ``HOST:PORT`` of the OpenADR 3.1 VTN (HTTPS with the server certificate of
+        ``certs_dir``; plain HTTP only on loopback without one); None = no VTN.
+    openadr_mqtt_url : str or None
+        ``mqtt://HOST:PORT`` of the broker the VTN publishes notifications on; None = webhooks
+        only.
+    openadr_allow_http_callbacks, openadr_allow_private_callbacks : bool
+        Let webhook subscriptions use http:// URLs / loopback and private addresses.
+    openadr_callback_ca_file : str or None
+        Trust anchors for webhook TLS instead of the system store.
     """
 
     listen: str = "0.0.0.0:8443"
@@ -99,6 +109,11 @@ class ServerSettings:
     tls_terminated_by_proxy: bool = False
     trusted_proxies: tuple[str, ...] = ()
     client_cert_header: str = "X-SSL-Client-Cert"
+    openadr_listen: str | None = None
+    openadr_mqtt_url: str | None = None
+    openadr_allow_http_callbacks: bool = False
+    openadr_allow_private_callbacks: bool = False
+    openadr_callback_ca_file: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -53,10 +53,12 @@ def sep2_hypercorn_config(settings: ServerSettings) -> Config:
     return config
 
 
-def _admin_config(settings: ServerSettings) -> Config:
-    assert settings.admin_listen is not None
+def _admin_config(settings: ServerSettings, listen: str | None = None) -> Config:
+    """Server-authenticated TLS (or plain HTTP on loopback) for the admin or VTN listener."""
+    listen = listen or settings.admin_listen
+    assert listen is not None
     config = Config()
-    config.bind = [settings.admin_listen]
+    config.bind = [listen]
     config.accesslog = None
     if settings.certs_dir is not None:
         from openderms.certs.pki import PkiPaths
@@ -66,13 +68,13 @@ def _admin_config(settings: ServerSettings) -> Config:
         paths = PkiPaths.in_directory(settings.certs_dir)
         config.certfile, config.keyfile = str(paths.server_cert), str(paths.server_key)
         return config
-    host = settings.admin_listen.rpartition(":")[0].strip("[]")
+    host = listen.rpartition(":")[0].strip("[]")
     try:
         loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:
         loopback = host == "localhost"
     if not loopback:
-        logger.warning("the admin API listens on %s over plain HTTP", settings.admin_listen)
+        logger.warning("%s is served over plain HTTP", listen)
     return config
 
 
@@ -140,6 +142,14 @@ async def run_server(
         # The operator dashboard shares the admin listener and its tokens (/dashboard/...).
         served = mount_dashboard(admin, store, clock=clock, settings=settings)
         listeners.append(Listener(served, _admin_config(settings), "admin"))
+    if settings.openadr_listen is not None:
+        from openderms.server.openadr.serve import openadr_listener
+
+        vtn, delivery = openadr_listener(store, settings, loop)
+        listeners.append(
+            Listener(vtn, _admin_config(settings, settings.openadr_listen), "openadr")
+        )
+        background.append(delivery.run_forever(stop))
     tasks = [asyncio.create_task(coro) for coro in background]
     try:
         await serve(listeners, shutdown_trigger=shutdown_trigger, handle=handle)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import httpx
 from sqlmodel import Session
 
+from openderms.schemas.sep2.codec import SEP_XML
 from openderms.server.config import ServerSettings
 from openderms.server.notify.backoff import (
     PeerBackoff,
@@ -286,6 +287,8 @@ class DeliveryWorker:
         claimed_at = time.monotonic()
         claimed = await self._store.run(
             claim_due_notifications,
+            # OpenADR rows (application/json) are delivered by openderms.server.openadr.
+            content_type=SEP_XML,
             now=self._clock(),
             limit=limit,
             lease_s=self._lease_s,

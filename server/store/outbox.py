@@ -189,7 +189,13 @@ def enqueue_for_subscribers(session: Session, *, watched_hrefs: list[str], now: 
 
 
 def claim_due_notifications(
-    session: Session, *, now: float, limit: int, lease_s: float, claim_token: str
+    session: Session,
+    *,
+    now: float,
+    limit: int,
+    lease_s: float,
+    claim_token: str,
+    content_type: str | None = None,
 ) -> list[ClaimedNotification]:
     """Claim up to ``limit`` due rows for ``lease_s`` seconds and commit the claim.
 
@@ -205,6 +211,8 @@ def claim_due_notifications(
         delivery attempt can take.
     claim_token
         Unique per claim call; identifies this worker's rows.
+    content_type
+        Only rows of this content type (each protocol's worker claims its own); None = all.
     """
     table = NotificationOutbox.__table__  # type: ignore[attr-defined]  # SQLModel sets it
     due = sa.and_(
@@ -212,6 +220,8 @@ def claim_due_notifications(
         table.c.next_attempt_at <= now,
         sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
     )
+    if content_type is not None:
+        due = sa.and_(due, table.c.content_type == content_type)
     # A MATERIALIZED CTE: PostgreSQL runs the locking sub-select exactly once. As a plain
     # `id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` the planner may re-run it per
     # row and claim far more than `limit` rows (seen on PostgreSQL 15).

@@ -16,6 +16,12 @@ from openderms.server.store.models.mirror import (
     MirrorReadingRow,
     MirrorUsagePointRow,
 )
+from openderms.server.store.models.openadr import (
+    OadrClientRow,
+    OadrObjectRow,
+    OadrTargetRow,
+    OadrTokenRow,
+)
 from openderms.server.store.models.settings import ServerSettingRow
 
 __all__ = [
@@ -35,5 +41,9 @@ __all__ = [
     "MirrorMeterReadingRow",
     "MirrorReadingRow",
     "MirrorUsagePointRow",
+    "OadrClientRow",
+    "OadrObjectRow",
+    "OadrTargetRow",
+    "OadrTokenRow",
     "ServerSettingRow",
 ]
