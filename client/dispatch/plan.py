@@ -99,8 +99,6 @@ def plan_commands(
     decision : TargetDecision, optional
         A planner's setpoints, already inside the envelope (:func:`.targets.decide_targets`).
     """
-    commands: list[Command] = []
-    unmet: list[Unmet] = []
     by_kind: dict[DeviceKind, list[DeviceInfo]] = {}
     for info in devices:
         by_kind.setdefault(info.kind, []).append(info)
@@ -111,36 +109,74 @@ def plan_commands(
         if decision is not None and limits.target_w is None and connect_allowed(limits)
         else None
     )
-    needs_meter = limits.export_limit_w is not None or limits.import_limit_w is not None
-    if needs_meter and site_w is None:
-        if limits.export_limit_w is not None:
-            unmet.append(
-                Unmet("export_limit_w", "no site meter reading: PV held at the limit itself")
-            )
-        if limits.import_limit_w is not None:
-            unmet.append(Unmet("import_limit_w", "no site meter reading: cannot be enforced"))
-
+    unmet = _meter_unmet(limits, site_w)
     # 1. connect / energize (2030.5 opModConnect, opModEnergize)
-    connect = None
-    if limits.connect is not None or limits.energize is not None:
-        connect = limits.connect is not False and limits.energize is not False
-        reason = "connect" if limits.connect is not None else "energize"
-        targets = [d for d in devices if "connect" in d.capabilities]
-        for info in targets:
-            commands.append(Command(info.name, "connect", connect, reason))
-        for info in batteries:
-            if "battery_connect" in info.capabilities:
-                commands.append(Command(info.name, "battery_connect", connect, reason))
-        if not connect and not targets:
-            unmet.append(Unmet(reason, "no device can disconnect"))
-    else:
-        # No connect/energize constraint any more (the disconnect control ended): 2030.5
-        # returns the DER to normal, connected operation. Reconnect only what reports itself
-        # disconnected, so a healthy device is not rewritten every cycle.
+    connect, commands, connect_unmet = _connect_commands(limits, telemetry, devices)
+    unmet += connect_unmet
+    # 2. PV curtailment, counting what the batteries will absorb
+    expected_charge = _expected_battery_charge_w(
+        limits, telemetry, batteries, plan_battery_w, connect, horizon_s
+    )
+    pv_commands, pv_unmet, curtailing = _pv_commands(
+        limits,
+        telemetry,
+        pvs,
+        batteries,
+        expected_charge,
+        connect,
+        margin_w,
+        decision.load_change_w if decision is not None else 0.0,
+    )
+    commands += pv_commands
+    unmet += pv_unmet
+    # 3. batteries
+    commands += _battery_commands(
+        limits, telemetry, batteries, site_w, margin_w, connect, plan_battery_w
+    )
+    if limits.fixed_w_pct is not None:
+        unmet.append(Unmet("fixed_w_pct", "fixed active power is not supported by the dispatcher"))
+    # 4. EV chargers and 5. heat pumps share the import headroom.
+    headroom = None
+    if limits.import_limit_w is not None and site_w is not None:
+        headroom = limits.import_limit_w - site_w - margin_w
+    for info in by_kind.get(DeviceKind.EV_CHARGER, []):
+        if decision is not None and info.name in decision.ev_current_a:
+            commands += _dlm_commands(info, decision.ev_current_a[info.name])
+        else:
+            commands += _charger_commands(info, telemetry, headroom, limits.load_limit_w)
+    for info in by_kind.get(DeviceKind.HEAT_PUMP, []):
+        commands += _heat_pump_commands(info, headroom, curtailing, decision)
+    return Plan(tuple(commands), tuple(unmet))
+
+
+def _meter_unmet(limits: EnvelopeLimits, site_w: float | None) -> list[Unmet]:
+    """Import and export limits are measured at the connection point: without a site meter
+    reading they cannot be enforced (PV then holds the export limit on its own)."""
+    if site_w is not None:
+        return []
+    unmet = []
+    if limits.export_limit_w is not None:
+        unmet.append(Unmet("export_limit_w", "no site meter reading: PV held at the limit itself"))
+    if limits.import_limit_w is not None:
+        unmet.append(Unmet("import_limit_w", "no site meter reading: cannot be enforced"))
+    return unmet
+
+
+def _connect_commands(
+    limits: EnvelopeLimits, telemetry: SiteTelemetry, devices: Sequence[DeviceInfo]
+) -> tuple[bool | None, list[Command], list[Unmet]]:
+    """Step 1: (the connect state the envelope asks for or None, commands, unmet).
+
+    With a connect/energize constraint every DER that can is told so, battery banks
+    included. Without one (a disconnect control ended) 2030.5 returns the DER to normal,
+    connected operation: only what reports itself disconnected is reconnected, so a healthy
+    device is not rewritten every cycle.
+    """
+    commands: list[Command] = []
+    if limits.connect is None and limits.energize is None:
         for info in devices:
             device = telemetry.devices.get(info.name)
-            reported = None if device is None else device.values.get("connected")
-            if reported is not False:
+            if device is None or device.values.get("connected") is not False:
                 continue
             if "connect" in info.capabilities:
                 commands.append(Command(info.name, "connect", True, "connect restored"))
@@ -148,95 +184,123 @@ def plan_commands(
                 # The disconnect opened the bank's contactor: close it, or the battery sits
                 # at 0 W after the control ends, its SoC frozen.
                 commands.append(Command(info.name, "battery_connect", True, "connect restored"))
+        return None, commands, []
+    connect = limits.connect is not False and limits.energize is not False
+    reason = "connect" if limits.connect is not None else "energize"
+    targets = [d for d in devices if "connect" in d.capabilities]
+    for info in targets:
+        commands.append(Command(info.name, "connect", connect, reason))
+    for info in devices:
+        if info.kind == DeviceKind.BATTERY and "battery_connect" in info.capabilities:
+            commands.append(Command(info.name, "battery_connect", connect, reason))
+    unmet = [Unmet(reason, "no device can disconnect")] if not connect and not targets else []
+    return connect, commands, unmet
 
-    # 2. PV curtailment
-    battery_power = sum(_value(telemetry, b.name, "active_power_w") or 0.0 for b in batteries)
-    expected_charge = 0.0
+
+def _expected_battery_charge_w(
+    limits: EnvelopeLimits,
+    telemetry: SiteTelemetry,
+    batteries: Sequence[DeviceInfo],
+    plan_battery_w: float | None,
+    connect: bool | None,
+    horizon_s: float,
+) -> float:
+    """What the batteries will charge until the next dispatch [W]: their target, the plan's
+    setpoint, or the room they have (bounded by the load limit)."""
     if limits.target_w is not None:
-        expected_charge = -limits.target_w  # the batteries follow their target
-    elif plan_battery_w is not None and batteries:
-        expected_charge = -plan_battery_w  # pinned at the plan's (clamped) setpoint
-    elif connect is not False:
-        for info in batteries:
-            expected_charge += battery_charge_w(
-                _value(telemetry, info.name, "soc_pct"),
-                _value(telemetry, info.name, "max_charge_w") or 0.0,
-                _value(telemetry, info.name, "capacity_wh"),
-                horizon_s,
-                SOC_FULL_PCT,
-            )
-        if limits.load_limit_w is not None:
-            expected_charge = min(expected_charge, limits.load_limit_w)
+        return -limits.target_w  # the batteries follow their target
+    if plan_battery_w is not None and batteries:
+        return -plan_battery_w  # pinned at the plan's (clamped) setpoint
+    if connect is False:
+        return 0.0
+    expected = 0.0
+    for info in batteries:
+        expected += battery_charge_w(
+            _value(telemetry, info.name, "soc_pct"),
+            _value(telemetry, info.name, "max_charge_w") or 0.0,
+            _value(telemetry, info.name, "capacity_wh"),
+            horizon_s,
+            SOC_FULL_PCT,
+        )
+    if limits.load_limit_w is not None:
+        expected = min(expected, limits.load_limit_w)
+    return expected
+
+
+def _pv_commands(
+    limits: EnvelopeLimits,
+    telemetry: SiteTelemetry,
+    pvs: Sequence[DeviceInfo],
+    batteries: Sequence[DeviceInfo],
+    expected_charge_w: float,
+    connect: bool | None,
+    margin_w: float,
+    load_change_w: float,
+) -> tuple[list[Command], list[Unmet], bool]:
+    """Step 2: one PV limit from the export, generation and max-generation limits, shared
+    by rating; returns (commands, unmet, whether PV is being curtailed)."""
+    commands: list[Command] = []
+    unmet: list[Unmet] = []
+    if not pvs or connect is False:
+        if limits.generation_limit_w is not None and not pvs and not batteries:
+            unmet.append(Unmet("generation_limit_w", "no controllable generation"))
+        return commands, unmet, False
+    site_w = telemetry.site_power_w
+    battery_power = sum(_value(telemetry, b.name, "active_power_w") or 0.0 for b in batteries)
     pv_w = sum(_value(telemetry, p.name, "active_power_w") or 0.0 for p in pvs)
     ratings = [_value(telemetry, p.name, "rated_power_w") or 0.0 for p in pvs]
-    curtailing = False
-    if pvs and connect is not False:
-        pv_total_rated = sum(ratings) or None
-        # Without a meter reading, assume no load and no battery: PV alone stays within the
-        # export limit (safe, if wasteful, until the meter answers again).
-        metered = site_w is not None
+    # Without a meter reading, assume no load and no battery: PV alone stays within the
+    # export limit (safe, if wasteful, until the meter answers again).
+    metered = site_w is not None
+    limit = pv_limit_w(
+        limits.export_limit_w,
         # Chargers about to draw more or less change the load PV may cover.
-        load_change_w = decision.load_change_w if decision is not None else 0.0
-        limit = pv_limit_w(
-            limits.export_limit_w,
-            site_w + load_change_w if site_w is not None else -pv_w,
-            pv_w,
-            battery_power_w=battery_power if metered else 0.0,
-            battery_charge_w=expected_charge if metered else min(0.0, expected_charge),
-            generation_limit_w=limits.generation_limit_w,
-            pv_rated_w=pv_total_rated,
-            max_generation_pct=limits.max_generation_pct,
-            margin_w=margin_w,
-        )
-        reason = _pv_reason(limits)
-        shares = split_by_rating(limit, ratings) if limit is not None else [None] * len(pvs)
-        for info, rated, share in zip(pvs, ratings, shares, strict=True):
-            why = reason if share is not None else "release"
-            if "power_limit_pct" not in info.capabilities:
-                if "power_limit_w" in info.capabilities and (share is not None or rated > 0):
-                    watts = math.floor(share) if share is not None else rated
-                    curtailing = curtailing or watts < rated
-                    commands.append(Command(info.name, "power_limit_w", watts, why))
-                elif share is not None:
-                    unmet.append(Unmet(reason, f"{info.name} has no power limit control"))
-                continue
-            if share is not None and rated <= 0:
-                unmet.append(Unmet(reason, f"{info.name} reports no rated power"))
-                continue
-            pct = 100.0 if share is None else math.floor(to_percent(share, rated) * 10) / 10
-            curtailing = curtailing or pct < 100.0
-            commands.append(Command(info.name, "power_limit_pct", pct, why))
-    elif limits.generation_limit_w is not None and not pvs and not batteries:
-        unmet.append(Unmet("generation_limit_w", "no controllable generation"))
-
-    # 3. batteries
-    commands.extend(
-        _battery_commands(limits, telemetry, batteries, site_w, margin_w, connect, plan_battery_w)
+        site_w + load_change_w if site_w is not None else -pv_w,
+        pv_w,
+        battery_power_w=battery_power if metered else 0.0,
+        battery_charge_w=expected_charge_w if metered else min(0.0, expected_charge_w),
+        generation_limit_w=limits.generation_limit_w,
+        pv_rated_w=sum(ratings) or None,
+        max_generation_pct=limits.max_generation_pct,
+        margin_w=margin_w,
     )
-    if limits.fixed_w_pct is not None:
-        unmet.append(Unmet("fixed_w_pct", "fixed active power is not supported by the dispatcher"))
+    reason = _pv_reason(limits)
+    shares = split_by_rating(limit, ratings) if limit is not None else [None] * len(pvs)
+    curtailing = False
+    for info, rated, share in zip(pvs, ratings, shares, strict=True):
+        why = reason if share is not None else "release"
+        if "power_limit_pct" not in info.capabilities:
+            if "power_limit_w" in info.capabilities and (share is not None or rated > 0):
+                watts = math.floor(share) if share is not None else rated
+                curtailing = curtailing or watts < rated
+                commands.append(Command(info.name, "power_limit_w", watts, why))
+            elif share is not None:
+                unmet.append(Unmet(reason, f"{info.name} has no power limit control"))
+            continue
+        if share is not None and rated <= 0:
+            unmet.append(Unmet(reason, f"{info.name} reports no rated power"))
+            continue
+        pct = 100.0 if share is None else math.floor(to_percent(share, rated) * 10) / 10
+        curtailing = curtailing or pct < 100.0
+        commands.append(Command(info.name, "power_limit_pct", pct, why))
+    return commands, unmet, curtailing
 
-    # 4. EV chargers and 5. heat pumps share the import headroom.
-    headroom = None
-    if limits.import_limit_w is not None and site_w is not None:
-        headroom = limits.import_limit_w - site_w - margin_w
-    for info in by_kind.get(DeviceKind.EV_CHARGER, []):
-        if decision is not None and info.name in decision.ev_current_a:
-            commands.extend(_dlm_commands(info, decision.ev_current_a[info.name]))
-            continue
-        commands.extend(_charger_commands(info, telemetry, headroom, limits.load_limit_w))
-    for info in by_kind.get(DeviceKind.HEAT_PUMP, []):
-        if "sg_ready_mode" not in info.capabilities:
-            continue
-        mode = 1 if headroom is not None and headroom < 0 else (3 if curtailing else 2)
-        reason = "import_limit_w" if mode == 1 else "policy"
-        if decision is not None and info.name in decision.heat_pump_mode:
-            planned = decision.heat_pump_mode[info.name]
-            # PV being curtailed is free energy: "normal" becomes "recommended on".
-            mode = 3 if planned == 2 and curtailing else planned
-            reason = "import_limit_w" if mode == 1 else "plan"
-        commands.append(Command(info.name, "sg_ready_mode", mode, reason))
-    return Plan(tuple(commands), tuple(unmet))
+
+def _heat_pump_commands(
+    info: DeviceInfo, headroom_w: float | None, curtailing: bool, decision: TargetDecision | None
+) -> list[Command]:
+    """Step 5: SG-Ready blocked (1) over the import limit, "recommended on" (3) while PV is
+    curtailed, normal (2) otherwise; a plan's state where it has one."""
+    if "sg_ready_mode" not in info.capabilities:
+        return []
+    mode = 1 if headroom_w is not None and headroom_w < 0 else (3 if curtailing else 2)
+    reason = "import_limit_w" if mode == 1 else "policy"
+    if decision is not None and info.name in decision.heat_pump_mode:
+        planned = decision.heat_pump_mode[info.name]
+        # PV being curtailed is free energy: "normal" becomes "recommended on".
+        mode = 3 if planned == 2 and curtailing else planned
+        reason = "import_limit_w" if mode == 1 else "plan"
+    return [Command(info.name, "sg_ready_mode", mode, reason)]
 
 
 def _pv_reason(limits: EnvelopeLimits) -> str:
