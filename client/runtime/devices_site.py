@@ -2,7 +2,7 @@
 
 Reads go through :class:`openderms.client.devices.Site`, limits through
 :class:`openderms.client.dispatch.Dispatcher`; this module only translates their results
-into what the 2030.5 side posts (mirror samples, DER facts, faults).
+into the site boundary's SI readings and faults (the protocol sessions map them further).
 """
 
 from __future__ import annotations
@@ -11,28 +11,26 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from openderms.client.devices import DeviceTelemetry, Site, SiteTelemetry
+from openderms.client.devices import DeviceKind, DeviceTelemetry, Site, SiteTelemetry
 from openderms.client.dispatch.dispatcher import Dispatcher
 from openderms.client.dispatch.report import CommandStatus
 from openderms.client.envelope import EnvelopeLimits
+from openderms.client.readings import DeviceReading
 from openderms.client.runtime.site import DeviceFault, SiteReading
-from openderms.client.sep2.messages import DerFacts
-from openderms.client.sep2.readings import MeterSample
-from openderms.schemas.sep2.enums import DERType
 
-__all__ = ["DevicesSite"]
+__all__ = ["DevicesSite", "site_reading"]
 
 log = logging.getLogger(__name__)
 
-_DER_TYPES = {"pv": DERType.PHOTOVOLTAIC, "battery": DERType.OTHER_STORAGE}
-"""Device kinds that are DERs in the 2030.5 sense (they can deliver power to the grid)."""
 _FAILED = frozenset({CommandStatus.FAILED, CommandStatus.NOT_VERIFIED})
 
 
-def _sample(mirror: str, device: DeviceTelemetry, now: float) -> MeterSample:
-    return MeterSample(
-        mirror=mirror,
-        time_s=now,
+def device_reading(kind: DeviceKind, device: DeviceTelemetry) -> DeviceReading:
+    """One device's telemetry in SI units (pure)."""
+    connected = device.values.get("connected")
+    return DeviceReading(
+        name=device.name,
+        kind=kind,
         power_w=device.get("active_power_w"),
         reactive_power_var=device.get("reactive_power_var"),
         voltage_v=device.get("voltage_v"),
@@ -40,53 +38,27 @@ def _sample(mirror: str, device: DeviceTelemetry, now: float) -> MeterSample:
         energy_import_wh=device.get("energy_imported_wh"),
         energy_export_wh=device.get("energy_exported_wh"),
         soc_pct=device.get("soc_pct"),
-    )
-
-
-def _facts(kind: str, device: DeviceTelemetry) -> DerFacts:
-    connected = device.values.get("connected")
-    power_w = device.get("active_power_w")
-    rated_w = device.get("rated_power_w") or device.get("max_discharge_w") or 0.0
-    return DerFacts(
-        der_type=_DER_TYPES[kind],
-        rated_w=rated_w,
-        rated_wh=device.get("capacity_wh"),
+        rated_power_w=device.get("rated_power_w"),
+        capacity_wh=device.get("capacity_wh"),
         max_charge_w=device.get("max_charge_w"),
+        max_discharge_w=device.get("max_discharge_w"),
         connected=connected if isinstance(connected, bool) else None,
         faulted=device.error is not None,
-        available_w=(device.get("max_discharge_w") if kind == "battery" else power_w),
-        soc_pct=device.get("soc_pct"),
     )
 
 
-def site_reading(telemetry: SiteTelemetry, kinds: Mapping[str, str]) -> SiteReading:
-    """Mirror samples, DER facts and faults from one telemetry snapshot (pure).
-
-    The site mirror takes the meter's readings; without a meter it carries voltage and
-    frequency only. Every device gets its own ``der:<name>`` mirror.
-    """
-    now = telemetry.now
-    samples: list[MeterSample] = []
-    meters = [d for d in telemetry.devices.values() if kinds[d.name] == "meter" and not d.error]
-    if meters:
-        site = _sample("site", meters[0], now)
-    else:
-        site = MeterSample(
-            mirror="site",
-            time_s=now,
-            voltage_v=telemetry.voltage_v,
-            frequency_hz=telemetry.frequency_hz,
-        )
-    samples.append(site)
-    facts: dict[str, DerFacts] = {}
-    for name, device in telemetry.devices.items():
-        kind = kinds[name]
-        if kind in _DER_TYPES:
-            facts[name] = _facts(kind, device)
-        if device.error is None and kind != "meter":
-            samples.append(_sample(f"der:{name}", device, now))
-    faults = [DeviceFault(name, message) for name, message in telemetry.errors.items()]
-    return SiteReading(samples=samples, facts=facts, faults=faults)
+def site_reading(telemetry: SiteTelemetry, kinds: Mapping[str, DeviceKind]) -> SiteReading:
+    """The site's reading in SI units from one telemetry snapshot (pure)."""
+    return SiteReading(
+        time_s=telemetry.now,
+        devices=tuple(
+            device_reading(DeviceKind(kinds[name]), device)
+            for name, device in telemetry.devices.items()
+        ),
+        voltage_v=telemetry.voltage_v,
+        frequency_hz=telemetry.frequency_hz,
+        faults=[DeviceFault(name, message) for name, message in telemetry.errors.items()],
+    )
 
 
 class DevicesSite:
@@ -111,7 +83,7 @@ class DevicesSite:
         dispatcher = Dispatcher(site) if revert_s is None else Dispatcher(site, revert_s=revert_s)
         return cls(site, dispatcher)
 
-    def _kinds(self) -> dict[str, str]:
+    def _kinds(self) -> dict[str, DeviceKind]:
         return {name: self.site.kind(name) for name in self.site.drivers}
 
     async def read(self, now: float) -> SiteReading:

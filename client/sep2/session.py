@@ -53,6 +53,7 @@ from openderms.client.sep2.http import Sep2Http
 from openderms.client.sep2.mapping import ProgramFetch, map_snapshot
 from openderms.client.sep2.responses import send_response
 from openderms.client.sep2.schedule import Backoff, Job, Sep2Schedule
+from openderms.client.sep2.site_mapping import der_facts, device_of_mirror, meter_sample
 from openderms.client.sep2.state import Sep2State, load_state, save_state
 from openderms.client.sep2.walker import (
     ProgramView,
@@ -262,9 +263,8 @@ class Sep2Session:
 
     def handle_reading(self, reading: SiteReading, now: float) -> None:
         """Keep the DER facts for the DER resources and buffer the mirror samples."""
-        self.facts = dict(reading.facts)
-        if reading.samples:
-            self.store.add_samples(reading.samples)
+        self.facts = der_facts(reading)
+        self.store.add_samples(reading.samples())
 
     def handle_faults(self, changes: Sequence[FaultChange], now: float) -> None:
         """A LogEvent per device that faulted or recovered."""
@@ -464,12 +464,12 @@ class Sep2Session:
             if len(ders) == 1
             else list(zip(ders, facts, strict=False))
         )
-        for der, der_facts in pairs:
+        for der, one in pairs:
             puts: list[tuple[Any, Any]] = [
-                (der.DERCapabilityLink, messages.der_capability(der_facts)),
-                (der.DERSettingsLink, messages.der_settings(der_facts, set_grad_w=0, now=now)),
-                (der.DERStatusLink, messages.der_status(der_facts, now=now)),
-                (der.DERAvailabilityLink, messages.der_availability(der_facts, now=now)),
+                (der.DERCapabilityLink, messages.der_capability(one)),
+                (der.DERSettingsLink, messages.der_settings(one, set_grad_w=0, now=now)),
+                (der.DERStatusLink, messages.der_status(one, now=now)),
+                (der.DERAvailabilityLink, messages.der_availability(one, now=now)),
             ]
             for link, resource in puts:
                 if link is None:
@@ -522,9 +522,11 @@ class Sep2Session:
 
     async def _post_readings(self, now: float) -> bool:
         assert self.view is not None
-        pending = self.store.pending_samples(_SAMPLE_BATCH, exclude_mirrors=self._held_mirrors)
+        held = {device_of_mirror(mirror) for mirror in self._held_mirrors}
+        pending = self.store.pending_samples(_SAMPLE_BATCH, exclude_devices=held)
         by_mirror: dict[str, list[tuple[int, readings.MeterSample]]] = {}
-        for sample_id, sample in pending:
+        for sample_id, neutral in pending:
+            sample = meter_sample(neutral)
             by_mirror.setdefault(sample.mirror, []).append((sample_id, sample))
         for mirror, entries in by_mirror.items():
             ids = [sample_id for sample_id, _ in entries]

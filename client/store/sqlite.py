@@ -4,7 +4,8 @@ It keeps what a gateway restart or a comms loss must not lose:
 
 - the schedule last fetched (the 2030.5 documents, exactly as the server sent them), so a
   restarted gateway keeps running the controls it holds while the server is unreachable;
-- meter samples not yet posted, so readings taken during a comms loss are posted when
+- measurement samples (SI, per device and for the connection point) not yet posted, so
+  readings taken during a comms loss are posted when
   contact returns (bounded: the oldest are dropped first when the buffer is full);
 - an outbox of Responses and LogEvents not yet delivered;
 - small facts (registration hrefs, mirror hrefs, the clock offset) as JSON values.
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openderms.client.sep2.readings import MeterSample
+from openderms.client.readings import Sample
 from openderms.client.store.errors import StoreError
 
 __all__ = ["GatewayStore", "OutboxItem", "ScheduleDocument"]
@@ -55,7 +56,16 @@ _MIGRATIONS: tuple[str, ...] = (
         attempts INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # Samples are protocol-neutral: keyed by device ("" for the connection point), no
+    # longer by 2030.5 mirror name ("site", "der:<name>").
+    """
+    ALTER TABLE samples RENAME COLUMN mirror TO device;
+    UPDATE samples SET device = '' WHERE device = 'site';
+    UPDATE samples SET device = substr(device, 5) WHERE device LIKE 'der:%';
+    """,
 )
+_CONNECTION_POINT = ""
+"""The ``device`` column of the connection point's samples."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,12 +188,12 @@ class GatewayStore:
 
     # -- meter samples -----------------------------------------------------------------
 
-    def add_samples(self, samples: Iterable[MeterSample]) -> int:
+    def add_samples(self, samples: Iterable[Sample]) -> int:
         """Buffer samples; returns how many old samples were dropped to stay bounded."""
         with self._transaction():
             self._db.executemany(
-                "INSERT INTO samples (mirror, time_s, body) VALUES (?, ?, ?)",
-                [(s.mirror, s.time_s, json.dumps(s.to_json())) for s in samples],
+                "INSERT INTO samples (device, time_s, body) VALUES (?, ?, ?)",
+                [(_device_key(s.device), s.time_s, json.dumps(s.to_json())) for s in samples],
             )
             (count,) = self._db.execute("SELECT COUNT(*) FROM samples").fetchone()
             excess = int(count) - self.max_samples
@@ -196,21 +206,21 @@ class GatewayStore:
         return max(excess, 0)
 
     def pending_samples(
-        self, limit: int, *, exclude_mirrors: Iterable[str] = ()
-    ) -> list[tuple[int, MeterSample]]:
+        self, limit: int, *, exclude_devices: Iterable[str | None] = ()
+    ) -> list[tuple[int, Sample]]:
         """The oldest ``limit`` samples not yet posted, with their ids.
 
-        Samples of ``exclude_mirrors`` (mirrors the server refused for now) stay buffered
-        but do not hold back the samples of other mirrors.
+        Samples of ``exclude_devices`` (None: the connection point; say, those the server
+        refused for now) stay buffered but do not hold back the samples of others.
         """
-        excluded = sorted(set(exclude_mirrors))
+        excluded = sorted({_device_key(device) for device in exclude_devices})
         marks = ", ".join("?" for _ in excluded)
-        where = f"WHERE mirror NOT IN ({marks}) " if excluded else ""
+        where = f"WHERE device NOT IN ({marks}) " if excluded else ""
         rows = self._db.execute(
             f"SELECT id, body FROM samples {where}ORDER BY id LIMIT ?",  # noqa: S608 - only ? marks
             (*excluded, limit),
         ).fetchall()
-        return [(int(i), MeterSample.from_json(json.loads(b))) for i, b in rows]
+        return [(int(i), Sample.from_json(json.loads(b))) for i, b in rows]
 
     def delete_samples(self, ids: Iterable[int]) -> None:
         """Forget samples that were posted."""
@@ -252,6 +262,10 @@ class GatewayStore:
         """Messages waiting to be posted."""
         (count,) = self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()
         return int(count)
+
+
+def _device_key(device: str | None) -> str:
+    return _CONNECTION_POINT if device is None else device
 
 
 class _Transaction:

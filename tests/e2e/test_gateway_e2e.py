@@ -423,8 +423,9 @@ async def test_refused_mirror_is_reported_once_and_its_samples_are_kept(rig: Rig
     assert list(status["refused"]) == ["mirror site"]
     assert "409" in status["refused"]["mirror site"]
     buffered = [s for _, s in sep2_of(rig.gateway).store.pending_samples(10_000)]
-    assert buffered and all(s.mirror == "site" for s in buffered)  # others were posted
-    assert {s.mirror for s in buffered} == {"site"}
+    # Only the connection point's samples ("site" mirror) wait; the others were posted.
+    assert buffered and all(s.device is None for s in buffered)
+    assert {s.device for s in buffered} == {None}
     with rig.server.store.session() as session:
         refusals = [
             row

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from openderms.client.sep2.readings import MeterSample
+from openderms.client.readings import Sample
 from openderms.client.store import GatewayStore, ScheduleDocument, StoreError
 
 
@@ -37,7 +37,7 @@ def test_saving_a_schedule_replaces_the_old_one(tmp_path: Path) -> None:
 def test_unposted_samples_survive_reopening_in_order(tmp_path: Path) -> None:
     path = tmp_path / "gw.sqlite"
     store = GatewayStore.open(path)
-    samples = [MeterSample(mirror="site", time_s=float(t), power_w=t * 10.0) for t in range(5)]
+    samples = [Sample(device=None, time_s=float(t), power_w=t * 10.0) for t in range(5)]
     store.add_samples(samples)
     first_two = store.pending_samples(2)
     store.delete_samples(i for i, _ in first_two)
@@ -50,7 +50,7 @@ def test_unposted_samples_survive_reopening_in_order(tmp_path: Path) -> None:
 
 def test_sample_buffer_is_bounded_dropping_oldest(tmp_path: Path) -> None:
     store = GatewayStore.open(tmp_path / "gw.sqlite", max_samples=3)
-    dropped = store.add_samples(MeterSample(mirror="site", time_s=float(t)) for t in range(5))
+    dropped = store.add_samples(Sample(device=None, time_s=float(t)) for t in range(5))
     assert dropped == 2
     assert [s.time_s for _, s in store.pending_samples(10)] == [2.0, 3.0, 4.0]
 
@@ -80,3 +80,41 @@ def test_small_facts_are_json_and_none_deletes(tmp_path: Path) -> None:
 def test_unopenable_store_raises_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError):
         GatewayStore.open(tmp_path / "missing-dir" / "gw.sqlite")
+
+
+def test_store_of_an_earlier_gateway_is_read_and_migrated(tmp_path: Path) -> None:
+    """A store written before samples were protocol-neutral and the 2030.5 session's
+    state was one document: its mirror-named samples and loose keys are kept."""
+    import json
+    import sqlite3
+
+    from openderms.client.sep2.state import STATE_KEY, load_state
+    from openderms.client.store.sqlite import _MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(_MIGRATIONS[0])
+    db.execute("PRAGMA user_version = 1")
+    for mirror, t in (("site", 1.0), ("der:pv", 2.0)):
+        body = {"mirror": mirror, "time_s": t, "power_w": 10.0 * t}
+        db.execute(
+            "INSERT INTO samples (mirror, time_s, body) VALUES (?, ?, ?)",
+            (mirror, t, json.dumps(body)),
+        )
+    for key, value in (("last_contact_s", 123.0), ("mirrors", {"site": "/mup/1"})):
+        db.execute("INSERT INTO kv (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+    db.commit()
+    db.close()
+
+    store = GatewayStore.open(path)
+    samples = [s for _, s in store.pending_samples(10)]
+    state = load_state(store)
+
+    assert samples == [
+        Sample(device=None, time_s=1.0, power_w=10.0),
+        Sample(device="pv", time_s=2.0, power_w=20.0),
+    ]
+    assert [s.device for _, s in store.pending_samples(10, exclude_devices=[None])] == ["pv"]
+    assert (state.last_contact_s, state.mirrors) == (123.0, {"site": "/mup/1"})
+    assert store.get("last_contact_s") is None  # moved into the one document
+    assert store.get(STATE_KEY)["mirrors"] == {"site": "/mup/1"}
