@@ -19,6 +19,9 @@ rules, same audit records.
 from __future__ import annotations
 
 import csv
+import functools
+import importlib.metadata
+import importlib.resources
 import io
 import json
 import logging
@@ -36,7 +39,7 @@ from openderms.server.admin.routes import ROUTES
 from openderms.server.admin.tokens import Principal, authenticate, hash_token
 from openderms.server.clock import utc_now_s
 from openderms.server.config import ServerSettings
-from openderms.server.dashboard import authoring, views
+from openderms.server.dashboard import authoring, plots, views
 from openderms.server.dashboard.charts import ChartSeries, line_chart
 from openderms.server.dashboard.errors import (
     DashboardBadRequestError,
@@ -97,6 +100,14 @@ _SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
+
+
+#: Pages that draw with plotly.js: it adds a stylesheet of its own at run time, which needs
+#: inline styles; scripts stay 'self' only (all page text is escaped by the templates).
+_PLOT_PAGES = frozenset({"device", "energy", "live"})
+_PLOT_PAGE_CSP = _SECURITY_HEADERS["Content-Security-Policy"].replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
 
 
 def _secret_from_environment() -> bytes:
@@ -194,6 +205,7 @@ def create_dashboard_app(
     app.jinja_env.filters["ago"] = _ago
     app.jinja_env.globals["live_refresh_s"] = LIVE_REFRESH_S
     app.jinja_env.globals["time_fields"] = TIME_FIELDS
+    app.jinja_env.globals["plotly_version"] = plotly_version()
 
     async def principal() -> Principal:
         header = request.headers.get("Authorization")
@@ -257,6 +269,8 @@ def create_dashboard_app(
 
     @app.after_request
     async def security_headers(response: Response) -> Response:
+        if request.endpoint in _PLOT_PAGES:
+            response.headers.setdefault("Content-Security-Policy", _PLOT_PAGE_CSP)
         for name, value in _SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
@@ -361,7 +375,12 @@ def create_dashboard_app(
         who = await principal()
         data = await _device(who, lfdi)
         return await render_template(
-            "device.html", who=who, data=data, charts=_device_charts(data), page="device"
+            "device.html",
+            who=who,
+            data=data,
+            charts=_device_charts(data),
+            figures=plots.device_figures(data),
+            page="device",
         )
 
     async def _device(who: Principal, lfdi: str) -> dict[str, Any]:
@@ -405,7 +424,16 @@ def create_dashboard_app(
             width=960,
             height=260,
         )
-        return await render_template("energy.html", who=who, data=data, chart=chart, page="energy")
+        figure = plots.time_figure(
+            "Fleet site power (+ import, − export)",
+            "W",
+            [("fleet site power", [(p["time"], p["power_w"]) for p in data["fleet_power"]])],
+            since=data["since"],
+            until=data["until"],
+        )
+        return await render_template(
+            "energy.html", who=who, data=data, chart=chart, figures=[figure], page="energy"
+        )
 
     async def _energy(who: Principal) -> dict[str, Any]:
         now = clock()
@@ -583,6 +611,21 @@ def create_dashboard_app(
     async def api_device(lfdi: str) -> Response:
         return _json(200, await _device(await principal(), lfdi))
 
+    @app.get("/api/devices/<lfdi>/figures")
+    async def api_device_figures(lfdi: str) -> Response:
+        """The device page's plotly figures (its auto-refresh fetches them)."""
+        data = await _device(await principal(), lfdi)
+        return _json(200, {"now": data["now"], "figures": plots.device_figures(data)})
+
+    @app.get("/vendor/plotly.min.js")
+    async def plotly_js() -> Response:
+        """plotly.js as the installed plotly package bundles it (cached: keyed by version)."""
+        return Response(
+            _plotly_bundle(),
+            content_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
     @app.get("/api/programs")
     async def api_programs() -> Response:
         return _json(200, await _programs(await principal()))
@@ -625,6 +668,16 @@ def create_dashboard_app(
         return _csv(f"responses_{suffix}.csv", views.RESPONSE_HEADER, rows, truncated)
 
     return app
+
+
+@functools.cache
+def _plotly_bundle() -> bytes:
+    return (importlib.resources.files("plotly") / "package_data" / "plotly.min.js").read_bytes()
+
+
+def plotly_version() -> str:
+    """The installed plotly package's version (names the bundle URL, so caches renew)."""
+    return importlib.metadata.version("plotly")
 
 
 _AUDIT_ROUTE = next(route for route in ROUTES if route.operation_id == "listAudit")

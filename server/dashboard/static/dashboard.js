@@ -1,4 +1,5 @@
-// openderms dashboard: the live view's refresh (no library, no network beyond this server).
+// openderms dashboard: plotly figures, the device page's refresh and the live view
+// (plotly.min.js comes from the installed plotly package via this server; no CDN).
 "use strict";
 (function () {
   const root = document.getElementById("live");
@@ -92,27 +93,24 @@
       rows.appendChild(tr);
     }
     body.replaceChildren(rows);
-    history.push(data.summary.site_power_w);
+    history.push([data.now, data.summary.site_power_w]);
     if (history.length > maxPoints) { history.shift(); }
     drawChart();
   }
   function drawChart() {
-    const line = document.getElementById("live-line");
-    let lo = Math.min(0, ...history), hi = Math.max(0, ...history);
-    if (hi === lo) { hi = lo + 1; }
-    const x0 = 64, w = 884, y0 = 24, h = 110;
-    const pts = history.map(function (v, i) {
-      // Newest at the right edge; older samples scroll left.
-      const x = x0 + w - ((history.length - 1 - i) / (maxPoints - 1)) * w;
-      const y = y0 + h - ((v - lo) / (hi - lo)) * h;
-      return x.toFixed(1) + "," + y.toFixed(1);
-    });
-    line.setAttribute("points", pts.join(" "));
-    const zero = y0 + h - ((0 - lo) / (hi - lo)) * h;
-    document.querySelector("#live-chart .zero").setAttribute("y1", zero.toFixed(1));
-    document.querySelector("#live-chart .zero").setAttribute("y2", zero.toFixed(1));
-    document.getElementById("live-max").textContent = fmtPower(hi);
-    document.getElementById("live-min").textContent = fmtPower(lo);
+    const plot = document.getElementById("live-plot");
+    if (!plot || !window.Plotly) { return; }
+    window.Plotly.react(plot, [{
+      type: "scatter", mode: "lines", name: "fleet site power",
+      x: history.map(function (p) { return new Date(p[0] * 1000).toISOString(); }),
+      y: history.map(function (p) { return p[1]; }),
+      line: { color: "#0072B2", width: 1.8 },
+    }], {
+      title: { text: "Fleet site power (+ import, − export)", font: { size: 14 }, x: 0.01 },
+      xaxis: { type: "date" },
+      yaxis: { title: { text: "W" }, zeroline: true, automargin: true },
+      margin: { l: 60, r: 16, t: 36, b: 44 }, height: 240,
+    }, { displaylogo: false, responsive: true });
   }
   async function tick() {
     const error = document.getElementById("live-error");
@@ -137,7 +135,7 @@
       if (!response.ok) { return; }
       const data = await response.json();
       for (const point of data.fleet_power) {
-        if (point.power_w !== null) { history.push(point.power_w); }
+        if (point.power_w !== null) { history.push([point.time, point.power_w]); }
       }
     } catch (e) {
       // No history: the chart fills as the page refreshes.
@@ -145,4 +143,37 @@
   }
   prefill().then(tick);
   window.setInterval(tick, refreshMs);
+}());
+
+(function () {
+  // Figures rendered on the server as JSON (see plots.py), drawn with plotly.
+  const holder = document.getElementById("plots");
+  const source = document.getElementById("figures");
+  if (!holder || !source || !window.Plotly) { return; }
+  const config = { displaylogo: false, responsive: true };
+  function draw(figures) {
+    const slots = holder.querySelectorAll(".plot");
+    figures.forEach(function (figure, i) {
+      if (slots[i]) { window.Plotly.react(slots[i], figure.data, figure.layout, config); }
+    });
+  }
+  draw(JSON.parse(source.textContent));
+  const url = holder.dataset.refreshUrl;
+  if (!url) { return; }
+  async function refresh() {
+    const error = document.getElementById("plots-error");
+    try {
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (response.status === 401) { window.location.reload(); return; }
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      const data = await response.json();
+      draw(data.figures);
+      document.getElementById("plots-time").textContent =
+        "updated " + new Date(data.now * 1000).toISOString().replace(".000", "");
+      error.textContent = "";
+    } catch (e) {
+      error.textContent = "refresh failed (" + e.message + "); retrying";
+    }
+  }
+  window.setInterval(refresh, 1000 * Number(holder.dataset.refreshS || 30));
 }());

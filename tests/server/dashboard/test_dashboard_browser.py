@@ -133,9 +133,10 @@ async def test_a_browser_logs_in_sees_every_page_and_logs_out(
         assert response.status == 200, path
         assert heading in await page.inner_text("h1"), path
         await _shot(page, path.rsplit("/", 1)[-1] if "devices" not in path else "device")
-    # The live view's script drew its line from the JSON API (CSP allowed it).
+    # The live view's script drew its plot from the JSON API with a UTC time axis.
     await page.goto(f"{base}/dashboard/live")
-    await page.wait_for_selector("#live-line:not([points=''])", state="attached")
+    await page.wait_for_selector("#live-plot .main-svg")
+    await page.wait_for_selector("#live-plot .xtick text")
     async with page.expect_navigation():
         await page.click("form.who button")
     assert "/dashboard/login" in page.url
@@ -261,3 +262,24 @@ async def test_an_aggregator_sees_and_authors_only_its_own_devices(
     assert await page.locator("form[action$='/manage/createGroup']").count() == 0
     records = [(r.action, r.actor) for r in _audit(dashboard)]
     assert records[-1] == ("createDeviceControl", "aggregator desk")
+
+
+async def test_device_charts_have_time_axes_fitted_to_the_data_and_the_limit_drawn(
+    dashboard: DashboardServer, page: Any
+) -> None:
+    await _log_in(page, dashboard, dashboard.utility_token)
+    await page.goto(f"{dashboard.base_url}/dashboard/devices/{UTILITY_DEVICE}")
+    await page.wait_for_selector("#plots .plot .main-svg")
+    await _shot(page, "device-plots")
+    site = page.locator("#plots .plot").first
+    # The seed's 60 readings span 59 min of the 24 h window: the axis shows that hour.
+    ticks = await site.locator(".xtick text").all_text_contents()
+    assert ticks and all(":" in t for t in ticks), ticks  # times of day, not dates
+    x_range = await site.evaluate("el => el.layout.xaxis.range")
+    assert x_range[0].startswith("2027-01-15 07:0") or x_range[0].startswith("2027-01-15T07:0")
+    legend = await site.locator(".legendtext").all_text_contents()
+    assert "site" in legend and any(t.startswith("export limit") for t in legend), legend
+    limit = await site.evaluate(
+        "el => el.data.filter(t => t.name.startsWith('export limit')).map(t => t.y)"
+    )
+    assert limit == [[-1500, -1500]]  # the active 1.5 kW export cap, below zero (export)
