@@ -45,7 +45,7 @@ from openderms.client.dispatch.site_limits import (
 from openderms.client.dispatch.site_targets import TargetDecision
 from openderms.client.envelope import EnvelopeLimits
 
-__all__ = ["DeviceInfo", "Plan", "plan_commands"]
+__all__ = ["DeviceInfo", "DispatchPlan", "plan_commands"]
 
 NOMINAL_V = 230.0
 MIN_EV_CURRENT_A = 6.0
@@ -63,7 +63,10 @@ class DeviceInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
+class DispatchPlan:
+    """The commands of one dispatch cycle and the envelope fields it cannot honour (not
+    :class:`openderms.client.optimizer.plan.Plan`, the optimizer's schedule)."""
+
     commands: tuple[Command, ...]
     unmet: tuple[Unmet, ...]
 
@@ -80,7 +83,7 @@ def plan_commands(
     margin_w: float = 50.0,
     horizon_s: float = 30.0,
     decision: TargetDecision | None = None,
-) -> Plan:
+) -> DispatchPlan:
     """Commands that keep the site inside ``limits`` given the latest ``telemetry``.
 
     Parameters
@@ -146,7 +149,7 @@ def plan_commands(
             commands += _charger_commands(info, telemetry, headroom, limits.load_limit_w)
     for info in by_kind.get(DeviceKind.HEAT_PUMP, []):
         commands += _heat_pump_commands(info, headroom, curtailing, decision)
-    return Plan(tuple(commands), tuple(unmet))
+    return DispatchPlan(tuple(commands), tuple(unmet))
 
 
 def _meter_unmet(limits: EnvelopeLimits, site_w: float | None) -> list[Unmet]:

@@ -59,12 +59,6 @@ class ProtocolError(EventEngineError):
 class LocalProtocolError(ProtocolError):
     """Our side asked for something the rules forbid."""
 
-    def as_remote(self) -> RemoteProtocolError:
-        """The same error relabelled as the peer's fault (for the one receive boundary)."""
-        error = RemoteProtocolError(str(self), rejection=self.rejection)
-        error.__cause__ = self
-        return error
-
 
 class RemoteProtocolError(ProtocolError):
     """The source sent something its protocol does not allow."""

@@ -154,7 +154,8 @@ def transition(state: EventState, trigger: Trigger) -> Transition:
 
 
 def mermaid_diagram() -> str:
-    """The transition table as a Mermaid state diagram (docs are generated, never drawn).
+    """The transition table as a Mermaid state diagram, made from the table so a picture of
+    the states cannot drift from the code (paste it into any Mermaid renderer).
 
     Returns
     -------

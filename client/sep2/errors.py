@@ -5,10 +5,10 @@ from __future__ import annotations
 __all__ = [
     "PinMismatchError",
     "RegistrationError",
-    "RemoteProtocolError",
     "Sep2ClientError",
     "Sep2ConnectionError",
     "Sep2HttpStatusError",
+    "Sep2ProtocolError",
     "is_permanent",
 ]
 
@@ -39,8 +39,12 @@ class Sep2HttpStatusError(Sep2ClientError):
         self.method = method
 
 
-class RemoteProtocolError(Sep2ClientError):
-    """The server sent something the standard does not allow (bad body, missing link)."""
+class Sep2ProtocolError(Sep2ClientError):
+    """The server sent something the standard does not allow (bad body, missing link).
+
+    Not :class:`openderms.client.events.errors.RemoteProtocolError`, which is an event
+    source breaking the rules of event handling (its subclass ``InvalidMappingError`` is
+    raised when a 2030.5 event cannot be mapped)."""
 
 
 class RegistrationError(Sep2ClientError):

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from openderms.client.sep2.errors import (
-    RemoteProtocolError,
     Sep2ConnectionError,
     Sep2HttpStatusError,
+    Sep2ProtocolError,
 )
 from openderms.schemas.sep2 import codec
 from openderms.schemas.sep2.errors import SepXmlError
@@ -94,7 +94,7 @@ class Sep2Http:
         try:
             return codec.decode(response.content, cls)
         except SepXmlError as exc:
-            raise RemoteProtocolError(f"GET {href}: {exc}") from exc
+            raise Sep2ProtocolError(f"GET {href}: {exc}") from exc
 
     async def post(self, href: str, resource: Any) -> str | None:  # Any: any 2030.5 resource
         """POST ``resource`` to ``href``; returns the Location of what was created, if any."""

@@ -43,9 +43,9 @@ from openderms.client.sep2 import messages, readings
 from openderms.client.sep2.clock import ClockOffset
 from openderms.client.sep2.errors import (
     RegistrationError,
-    RemoteProtocolError,
     Sep2ClientError,
     Sep2HttpStatusError,
+    Sep2ProtocolError,
     is_permanent,
 )
 from openderms.client.sep2.held_schedule import programs_from_documents, schedule_documents
@@ -514,7 +514,7 @@ class Sep2Session:
             ),
         )
         if location is None:
-            raise RemoteProtocolError(f"POST {list_href} created a mirror but gave no Location")
+            raise Sep2ProtocolError(f"POST {list_href} created a mirror but gave no Location")
         self.mirrors[mirror] = location
         self._save()
         self._accepted(f"mirror {mirror}")

@@ -22,8 +22,8 @@ from openderms.certs.identity import DeviceIdentity
 from openderms.client.sep2.errors import (
     PinMismatchError,
     RegistrationError,
-    RemoteProtocolError,
     Sep2HttpStatusError,
+    Sep2ProtocolError,
 )
 from openderms.client.sep2.paging import list_items, page_href, pages_complete
 from openderms.schemas.sep2 import models as sep
@@ -178,7 +178,7 @@ async def find_or_register_end_device(
     """
     list_href = _href(dcap.EndDeviceListLink)
     if list_href is None:
-        raise RemoteProtocolError("DeviceCapability has no EndDeviceListLink")
+        raise Sep2ProtocolError("DeviceCapability has no EndDeviceListLink")
     _, devices = await fetch_list(fetcher, list_href, sep.EndDeviceList)
     for device in devices:
         if _matches(device, identity):
@@ -310,7 +310,7 @@ async def walk(
 
     Raises
     ------
-    RegistrationError, PinMismatchError, RemoteProtocolError, Sep2ConnectionError,
+    RegistrationError, PinMismatchError, Sep2ProtocolError, Sep2ConnectionError,
     Sep2HttpStatusError
     """
     dcap = await fetcher.get(dcap_href, sep.DeviceCapability)

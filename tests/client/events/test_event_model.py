@@ -61,16 +61,14 @@ def test_snapshot_rejects_two_defaults_for_one_program() -> None:
         snapshot(defaults=[default, default])
 
 
-def test_local_error_relabels_as_remote_with_its_hint() -> None:
-    """The receive boundary turns our validation error into the peer's, keeping the hint."""
+def test_local_error_carries_its_rejection_hint() -> None:
+    """Our validation error keeps the hint a protocol adapter answers with."""
     with pytest.raises(LocalProtocolError) as info:
         Program("", 1)
-    remote = info.value.as_remote()
 
-    assert response_status(EventChange.REJECTED, remote.rejection) == (
+    assert response_status(EventChange.REJECTED, info.value.rejection) == (
         ResponseStatus.REJECTED_INVALID
     )
-    assert remote.__cause__ is info.value
 
 
 def test_config_rejects_unknown_modes_and_bad_timeout() -> None:
