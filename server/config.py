@@ -63,7 +63,9 @@ class ServerSettings:
     list_limit_default : int
         ``l`` when the client sends none (2030.5 says 1).
     control_retention_s : int
-        How long an ended (or cancelled) DERControl stays listed [s].
+        How long a cancelled or superseded DERControl stays listed after its original end
+        [s]; a control that ran to its end leaves the list at its end (its row stays as
+        history for the dashboard and reports).
     poll_cache_entries : int
         DERControlLists kept encoded per process (validated on every poll); 0 = off.
     device_program_primacy : int
@@ -85,6 +87,9 @@ class ServerSettings:
         Let webhook subscriptions use http:// URLs / loopback and private addresses.
     openadr_callback_ca_file : str or None
         Trust anchors for webhook TLS instead of the system store.
+    mrid_pen : int
+        The IANA Private Enterprise Number in the low 32 bits of every mRID this server
+        issues (sep.xsd mRIDType); 0 (reserved) until the operator sets theirs.
     """
 
     listen: str = "0.0.0.0:8443"
@@ -103,7 +108,7 @@ class ServerSettings:
     max_body_bytes: int = 256 * 1024
     page_limit_max: int = 500
     list_limit_default: int = 1
-    control_retention_s: int = 7 * 86400
+    control_retention_s: int = 0
     poll_cache_entries: int = 20_000
     device_program_primacy: int = 0
     tls_terminated_by_proxy: bool = False
@@ -114,6 +119,7 @@ class ServerSettings:
     openadr_allow_http_callbacks: bool = False
     openadr_allow_private_callbacks: bool = False
     openadr_callback_ca_file: str | None = None
+    mrid_pen: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -122,6 +128,10 @@ class ServerSettings:
                 f"aggregator_registration is one of {AGGREGATOR_REGISTRATION_POLICIES}, "
                 f"got {self.aggregator_registration!r}"
             )
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.mrid_pen < 2**32:
+            raise ConfigError(f"mrid_pen is a 32-bit PEN, got {self.mrid_pen}")
 
     def replace(self, **changes: Any) -> ServerSettings:
         """A copy with `changes` applied (None values are ignored)."""

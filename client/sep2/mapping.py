@@ -359,14 +359,17 @@ def map_snapshot(
             except InvalidMappingError as error:
                 rejected.append(RejectedControl(mrid_to_hex(wire.mRID), wire.replyTo, error))
         if item.default is not None:
-            defaults.append(
-                map_default_der_control(
-                    item.default,
-                    program_id=program.program_id,
-                    rated_power_w=rated_power_w,
-                    ignore_unmapped=ignore_unmapped,
-                )
+            default = map_default_der_control(
+                item.default,
+                program_id=program.program_id,
+                rated_power_w=rated_power_w,
+                ignore_unmapped=ignore_unmapped,
             )
+            # A default without modes (servers may serve one before the utility sets it)
+            # constrains nothing and fills nothing: leaving it out keeps the chain's
+            # source naming a default that says something.
+            if not default.limits.is_unlimited():
+                defaults.append(default)
     try:
         snapshot = ProgramSnapshot(
             programs=tuple(programs), controls=tuple(controls), defaults=tuple(defaults)

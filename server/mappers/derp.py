@@ -26,6 +26,7 @@ __all__ = [
     "map_curve",
     "map_curve_list",
     "map_default_control",
+    "map_empty_default_control",
     "map_program",
     "map_program_list",
 ]
@@ -169,6 +170,23 @@ def map_control_list(
     )
 
 
+def map_empty_default_control(
+    program_id: int, mrid: str, end_device_id: int
+) -> sep.DefaultDERControl:
+    """The DefaultDERControl of a program whose default the utility has not set: no modes.
+
+    *Interpretation*: 2030.5 lets a program link a DefaultDERControl or not; CSIP clients
+    subscribe to it at discovery, so it exists from the program's creation (issue 11
+    item 3). Without modes it leaves every limit to lower-primacy defaults or none.
+    """
+    return sep.DefaultDERControl(
+        href=uris.default_der_control(end_device_id, program_id),
+        subscribable=1,
+        mRID=mrid_type(mrid),
+        DERControlBase=sep.DERControlBase(),
+    )
+
+
 def map_default_control(row: DefaultDERControlRow, end_device_id: int) -> sep.DefaultDERControl:
     return sep.DefaultDERControl(
         href=uris.default_der_control(end_device_id, row.program_id),
@@ -190,9 +208,9 @@ def map_default_control(row: DefaultDERControlRow, end_device_id: int) -> sep.De
     )
 
 
-def map_program(
-    row: DERProgramRow, end_device_id: int, *, has_default: bool, control_count: int
-) -> sep.DERProgram:
+def map_program(row: DERProgramRow, end_device_id: int, *, control_count: int) -> sep.DERProgram:
+    """A DERProgram; it links its DefaultDERControl from its creation (issue 11 item 3),
+    so a client can subscribe to the default before the utility sets one."""
     assert row.id is not None
     return sep.DERProgram(
         href=uris.der_program(end_device_id, row.id),
@@ -203,10 +221,8 @@ def map_program(
         ActiveDERControlListLink=sep.ActiveDERControlListLink(
             href=uris.active_der_control_list(end_device_id, row.id)
         ),
-        DefaultDERControlLink=(
-            sep.DefaultDERControlLink(href=uris.default_der_control(end_device_id, row.id))
-            if has_default
-            else None
+        DefaultDERControlLink=sep.DefaultDERControlLink(
+            href=uris.default_der_control(end_device_id, row.id)
         ),
         DERControlListLink=sep.DERControlListLink(
             href=uris.der_control_list(end_device_id, row.id), all=control_count

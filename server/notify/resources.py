@@ -16,7 +16,6 @@ from sqlmodel import Session
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.sep2.paging import Page
 from openderms.server.services import derp
-from openderms.server.services.access import require_program
 
 __all__ = [
     "SUBSCRIBABLE",
@@ -77,9 +76,7 @@ SUBSCRIBABLE: tuple[SubscribableResource, ...] = (
     SubscribableResource(
         "DefaultDERControl",
         re.compile(r"/edev/(\d+)/derp/(\d+)/dderc"),
-        lambda s, c, scope, e, ids, n: derp.get_default_der_control(s, scope, e, ids[0]),
-        # A program may have no default yet; subscribing is still meaningful (§12.8).
-        check=lambda s, scope, e, ids: require_program(s, scope, e, ids[0]),
+        lambda s, c, scope, e, ids, n: derp.get_default_der_control(s, c, scope, e, ids[0]),
     ),
 )
 

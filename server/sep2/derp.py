@@ -74,7 +74,9 @@ async def active_der_control_list(edev_id: int, derp_id: int) -> Response:
 async def default_der_control(edev_id: int, derp_id: int) -> Response:
     scope = request_scope()
     return xml_response(
-        await call_service(service.get_default_der_control, scope, edev_id, derp_id)
+        await call_service(
+            service.get_default_der_control, service_context(), scope, edev_id, derp_id
+        )
     )
 
 

@@ -14,6 +14,7 @@ from openderms.server.mappers.derp import (
     map_curve,
     map_curve_list,
     map_default_control,
+    map_empty_default_control,
     map_program,
     map_program_list,
 )
@@ -23,6 +24,7 @@ from openderms.server.sep2 import uris
 from openderms.server.sep2.paging import Page
 from openderms.server.sep2.poll_cache import ControlListSnapshot
 from openderms.server.services.access import require_end_device, require_program
+from openderms.server.services.ids import derived_mrid
 from openderms.server.services.rates import device_poll_rate_s
 from openderms.server.store.crud.derp import (
     select_active_controls,
@@ -40,6 +42,9 @@ from openderms.server.store.crud.fsa import (
     select_programs_for_fsa,
 )
 from openderms.server.store.models import DERControlRow, DERProgramRow, FsaProgram
+
+#: How long a cached DERControlList with no upcoming start or end stays valid [s].
+_IDLE_LIST_VALID_S = 3600
 
 __all__ = [
     "der_control_list_snapshot",
@@ -95,14 +100,14 @@ def _program(
     session: Session, ctx: ServiceContext, row: DERProgramRow, end_device_id: int
 ) -> sep.DERProgram:
     assert row.id is not None
-    has_default = select_latest_default_control(session, row.id) is not None
     count, _ = select_controls(
         session,
         row.id,
         ended_after=ctx.now - ctx.settings.control_retention_s,
+        now=ctx.now,
         page=Page(limit=0),
     )
-    return map_program(row, end_device_id, has_default=has_default, control_count=count)
+    return map_program(row, end_device_id, control_count=count)
 
 
 def list_fsa_programs(
@@ -141,14 +146,15 @@ def list_der_controls(
     program_id: int,
     page: Page,
 ) -> sep.DERControlList:
-    """A program's DERControlList at ``ctx.now``: scheduled, active, cancelled and
-    superseded controls, each with its EventStatus, until they have ended for longer than
-    ``control_retention_s``."""
+    """A program's DERControlList at ``ctx.now``: scheduled and active controls until their
+    end, cancelled and superseded ones (with their EventStatus) until they have ended for
+    longer than ``control_retention_s``. Ended controls stay in the database (history)."""
     require_program(session, scope, end_device_id, program_id)
     total, rows = select_controls(
         session,
         program_id,
         ended_after=ctx.now - ctx.settings.control_retention_s,
+        now=ctx.now,
         page=page,
     )
     return map_control_list(
@@ -184,20 +190,21 @@ def der_control_list_snapshot(
     version = der_control_list_version(session, scope, end_device_id, program_id)
     document = list_der_controls(session, ctx, scope, end_device_id, program_id, page)
     retention_s = ctx.settings.control_retention_s
-    # The list changes with time alone when a control starts (EventStatus 0 -> 1) or
-    # leaves the list after its retention.
+    # The list changes with time alone when a control starts (EventStatus 0 -> 1), ends,
+    # or (cancelled or superseded) leaves the list after its retention.
     transitions = [
         moment
         for start, end in select_control_times(
             session, program_id, ended_after=ctx.now - retention_s
         )
-        for moment in (start, end + retention_s)
+        for moment in (start, end, end + retention_s)
         if moment > ctx.now
     ]
     return ControlListSnapshot(
         version=version,
         body=encode(document),
-        valid_until=min(transitions, default=ctx.now + retention_s),
+        # Nothing changes with time alone: valid until the version moves (checked per hit).
+        valid_until=min(transitions, default=ctx.now + _IDLE_LIST_VALID_S),
     )
 
 
@@ -243,12 +250,14 @@ def get_der_control(
 
 
 def get_default_der_control(
-    session: Session, scope: Scope, end_device_id: int, program_id: int
+    session: Session, ctx: ServiceContext, scope: Scope, end_device_id: int, program_id: int
 ) -> sep.DefaultDERControl:
-    require_program(session, scope, end_device_id, program_id)
+    """The program's DefaultDERControl; an empty one until the utility sets one."""
+    _, program = require_program(session, scope, end_device_id, program_id)
     row = select_latest_default_control(session, program_id)
     if row is None:
-        raise NotFoundError(f"program {program_id} has no DefaultDERControl")
+        mrid = derived_mrid(f"dderc:{program.mrid}", ctx.settings.mrid_pen)
+        return map_empty_default_control(program_id, mrid, end_device_id)
     return map_default_control(row, end_device_id)
 
 

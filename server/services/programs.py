@@ -30,6 +30,7 @@ from openderms.server.store.crud.fsa import (
     link_program,
     select_device_private_fsa,
     select_end_device_ids_seeing_program,
+    select_fsa_ids_linking_program,
     select_member_ids,
     select_programs_for_fsa,
 )
@@ -82,6 +83,20 @@ def _control_list_hrefs(session: Session, program_id: int) -> list[str]:
     )
 
 
+def _program_list_hrefs(session: Session, program_id: int) -> list[str]:
+    """Every DERProgramList that lists the program (one per group and member).
+
+    A DERProgramList embeds its DERPrograms, whose DERControlListLink carries ``all``: a
+    new control changes the list's representation, so its subscribers are notified
+    (IEEE 2030.5 §12.8: a Notification carries what a GET would return; issue 11 item 4).
+    """
+    return [
+        uris.fsa_program_list(device_id, group_id)
+        for group_id in select_fsa_ids_linking_program(session, program_id)
+        for device_id in select_member_ids(session, group_id)
+    ]
+
+
 def _require_program(session: Session, program_id: int) -> DERProgramRow:
     program = select_program(session, program_id)
     if program is None:
@@ -107,7 +122,7 @@ def create_group(
 ) -> FunctionSetAssignmentsRow:
     """Create an (empty) group, i.e. a FunctionSetAssignments, and commit."""
     row = FunctionSetAssignmentsRow(
-        mrid=(mrid or new_mrid()).upper(),
+        mrid=(mrid or new_mrid(ctx.settings.mrid_pen)).upper(),
         description=description[:32],
         created_time=ctx.now,
         changed_time=ctx.now,
@@ -173,7 +188,7 @@ def create_program(
     if not 0 <= primacy <= 255:
         raise BadRequestError("primacy is a UInt8 (PrimacyType)")
     row = DERProgramRow(
-        mrid=(mrid or new_mrid()).upper(),
+        mrid=(mrid or new_mrid(ctx.settings.mrid_pen)).upper(),
         description=description[:32],
         primacy=primacy,
         created_time=ctx.now,
@@ -220,7 +235,7 @@ def device_program(session: Session, ctx: ServiceContext, end_device_id: int) ->
     group = select_device_private_fsa(session, end_device_id)
     if group is None:
         group = FunctionSetAssignmentsRow(
-            mrid=new_mrid(),
+            mrid=new_mrid(ctx.settings.mrid_pen),
             description=f"device {end_device_id}"[:32],
             end_device_id=end_device_id,
             created_time=ctx.now,
@@ -236,7 +251,7 @@ def device_program(session: Session, ctx: ServiceContext, end_device_id: int) ->
     if programs:
         return programs[0]
     program = DERProgramRow(
-        mrid=new_mrid(),
+        mrid=new_mrid(ctx.settings.mrid_pen),
         description=f"device {end_device_id}"[:32],
         primacy=ctx.settings.device_program_primacy,
         created_time=ctx.now,
@@ -285,7 +300,7 @@ def _insert_control(
     _check_modes(modes, session, program_id)
     row = DERControlRow(
         program_id=program_id,
-        mrid=(mrid or new_mrid()).upper(),
+        mrid=(mrid or new_mrid(ctx.settings.mrid_pen)).upper(),
         description=description[:32],
         creation_time=_next_creation_time(session, program_id, ctx.now),
         start_time=start_time,
@@ -305,7 +320,11 @@ def _insert_control(
         previous.superseded_time = ctx.now
         previous.superseded_by_id = row.id
         session.add(previous)
-    notify_all(ctx.changes, session, _control_list_hrefs(session, program_id))
+    notify_all(
+        ctx.changes,
+        session,
+        _control_list_hrefs(session, program_id) + _program_list_hrefs(session, program_id),
+    )
     session.commit()
     return row
 
@@ -426,7 +445,7 @@ def set_default_der_control(
     _check_modes(modes, session, program_id)
     row = DefaultDERControlRow(
         program_id=program_id,
-        mrid=(mrid or new_mrid()).upper(),
+        mrid=(mrid or new_mrid(ctx.settings.mrid_pen)).upper(),
         description=description[:32],
         created_time=ctx.now,
         set_grad_w=set_grad_w,
@@ -488,7 +507,7 @@ def create_der_curve(
         raise BadRequestError("a DERCurve has 1 to 10 points")
     row = DERCurveRow(
         program_id=program_id,
-        mrid=new_mrid(),
+        mrid=new_mrid(ctx.settings.mrid_pen),
         description=description[:32],
         creation_time=ctx.now,
         curve_type=curve_type,

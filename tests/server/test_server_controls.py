@@ -3,9 +3,12 @@ supersede, ActiveDERControlList, DefaultDERControl, primacy, curves, paging."""
 
 from __future__ import annotations
 
+from sqlmodel import select
+
 from openderms.schemas.sep2 import models as sep
 from openderms.server.services import programs
 from openderms.server.services.programs import ControlModes
+from openderms.server.store.models import DERControlRow
 from openderms.testing.clock import NOW
 from openderms.testing.head_end import Enrolled, Sep2Server, enroll, parse, schedule_control
 
@@ -146,12 +149,20 @@ async def test_every_csip_aus_limit_reaches_the_client(sep2_server: Sep2Server) 
 
 
 async def test_default_der_control_is_linked_and_served(sep2_server: Sep2Server) -> None:
+    """Issue 11 item 3: the link and the resource exist from the program's creation (an
+    empty default with a stable mRID), so a client can subscribe before it is set; setting
+    it notifies the default's subscribers."""
     srv = sep2_server
     e = enroll(srv, "dflt")
     program_href = f"/edev/{e.device_id}/derp/{e.program_id}"
     client = srv.client("dflt")
-    assert parse(await client.get(program_href), sep.DERProgram).DefaultDERControlLink is None
-    assert (await client.get(program_href + "/dderc")).status_code == 404
+    linked = parse(await client.get(program_href), sep.DERProgram).DefaultDERControlLink
+    assert linked is not None and linked.href == program_href + "/dderc"
+    empty = parse(await client.get(program_href + "/dderc"), sep.DefaultDERControl)
+    again = parse(await client.get(program_href + "/dderc"), sep.DefaultDERControl)
+    assert empty.DERControlBase == sep.DERControlBase()
+    assert empty.mRID == again.mRID and empty.subscribable == 1
+    srv.changes.hrefs.clear()
     srv.store.call(
         programs.set_default_der_control,
         srv.ctx(),
@@ -164,6 +175,43 @@ async def test_default_der_control_is_linked_and_served(sep2_server: Sep2Server)
     default = parse(await client.get(program.DefaultDERControlLink.href), sep.DefaultDERControl)
     assert default.setGradW == 27
     assert default.DERControlBase.opModExpLimW is not None
+    assert default.mRID != empty.mRID
+    assert program_href + "/dderc" in srv.changes.hrefs
+
+
+async def test_new_control_notifies_the_program_lists_that_embed_its_program(
+    sep2_server: Sep2Server,
+) -> None:
+    """Issue 11 item 4: a DERProgramList embeds DERControlListLink ``all``; a new control
+    changes what a GET returns, so the list's href is reported for its subscribers."""
+    srv = sep2_server
+    e = enroll(srv, "plist")
+    client = srv.client("plist")
+    program_list = f"/edev/{e.device_id}/fsa/{e.group_id}/derp"
+    before = parse(await client.get(program_list), sep.DERProgramList)
+    srv.changes.hrefs.clear()
+    _control(srv, e.program_id, NOW + 60, 600, op_mod_exp_lim_w=0.0)
+    after = parse(await client.get(program_list), sep.DERProgramList)
+    link_before = before.DERProgram[0].DERControlListLink
+    link_after = after.DERProgram[0].DERControlListLink
+    assert link_before is not None and link_after is not None
+    assert (link_before.all, link_after.all) == (0, 1)
+    assert program_list in srv.changes.hrefs
+
+
+async def test_server_issued_mrids_end_in_the_configured_pen(sep2_server: Sep2Server) -> None:
+    """Issue 11 item 11, sep.xsd mRIDType: the low 32 bits are the issuer's IANA PEN."""
+    srv = sep2_server
+    srv.settings = srv.settings.replace(mrid_pen=40732)
+    e = enroll(srv, "pen")
+    control_id = _control(srv, e.program_id, NOW + 60, 600, op_mod_exp_lim_w=0.0)
+    listed = await _controls(srv, "pen", e)
+    program = parse(
+        await srv.client("pen").get(f"/edev/{e.device_id}/derp/{e.program_id}"), sep.DERProgram
+    )
+    assert control_id
+    for mrid in (listed.DERControl[0].mRID, program.mRID):
+        assert int.from_bytes(mrid.value, "big") & 0xFFFFFFFF == 40732
 
 
 async def test_device_control_goes_to_that_device_only(sep2_server: Sep2Server) -> None:
@@ -288,3 +336,30 @@ async def test_repeated_polls_follow_the_clock(sep2_server: Sep2Server) -> None:
     assert (await _controls(srv, "clockwork", e)).DERControl[0].EventStatus.currentStatus == 1
     srv.clock.now = NOW + 30 + srv.settings.control_retention_s
     assert (await _controls(srv, "clockwork", e)).all == 0
+
+
+async def test_completed_control_leaves_the_list_at_its_end_and_stays_as_history(
+    sep2_server: Sep2Server,
+) -> None:
+    """Issue 11 item 8: 2030.5 has no "completed" EventStatus, so a control that ran to its
+    end is dropped from the DERControlList then (never read as Active afterwards); a
+    cancelled one stays listed, Cancelled, for its original duration; the rows remain."""
+    srv = sep2_server
+    e = enroll(srv, "done")
+    _control(srv, e.program_id, NOW, 60, op_mod_exp_lim_w=0.0)
+    cancelled_id = _control(srv, e.program_id, NOW + 100, 60, op_mod_exp_lim_w=0.0)
+    srv.store.call(programs.cancel_der_control, srv.ctx(), cancelled_id)
+    srv.clock.now = NOW + 59
+    running = await _controls(srv, "done", e)
+    assert [c.EventStatus.currentStatus for c in running.DERControl] == [1, 2]
+    srv.clock.now = NOW + 60
+    after = await _controls(srv, "done", e)
+    assert [c.EventStatus.currentStatus for c in after.DERControl] == [2]
+    program = parse(
+        await srv.client("done").get(f"/edev/{e.device_id}/derp/{e.program_id}"), sep.DERProgram
+    )
+    assert program.DERControlListLink is not None and program.DERControlListLink.all == 1
+    srv.clock.now = NOW + 160
+    assert (await _controls(srv, "done", e)).all == 0
+    with srv.store.session() as session:
+        assert len(session.exec(select(DERControlRow)).all()) == 2  # history kept

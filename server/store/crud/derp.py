@@ -37,8 +37,17 @@ def select_program(session: Session, program_id: int) -> DERProgramRow | None:
 
 
 def _controls_where(with_after: bool) -> Any:
+    end = col(DERControlRow.start_time) + col(DERControlRow.duration_s)
+    interrupted = col(DERControlRow.cancelled_time).is_not(None) | col(
+        DERControlRow.superseded_time
+    ).is_not(None)
+    # A control that ran to its end leaves the list at its end: 2030.5 has no "completed"
+    # EventStatus, and listing it would read as Active (issue 11 item 8). A cancelled or
+    # superseded one stays listed, with its status, until `ended_after` (sep.xsd
+    # EventStatus: "maintaining the cancelled event ... for the duration of the original
+    # event"; the retention setting may keep it longer).
     where = (col(DERControlRow.program_id) == bindparam("program_id")) & (
-        (col(DERControlRow.start_time) + col(DERControlRow.duration_s)) > bindparam("ended_after")
+        (end > bindparam("now")) | ((end > bindparam("ended_after")) & interrupted)
     )
     if with_after:
         where = where & (col(DERControlRow.start_time) > bindparam("after"))
@@ -67,16 +76,21 @@ _CONTROLS = {with_after: _controls_statements(with_after) for with_after in (Fal
 
 
 def select_controls(
-    session: Session, program_id: int, *, ended_after: int, page: Page
+    session: Session, program_id: int, *, ended_after: int, page: Page, now: int | None = None
 ) -> tuple[int, Sequence[DERControlRow]]:
-    """(count, page) of a program's controls that end after `ended_after` [s].
+    """(count, page) of a program's listed controls: those not ended at `now` [s], and the
+    cancelled or superseded ones that end after `ended_after` [s] (``now`` defaults to it).
 
     Cancelled and superseded controls stay listed (their EventStatus says so). The order is
     the DERControlList order of IEEE 2030.5: interval.start ascending, then creationTime
     descending, then mRID descending. ``page.after`` keeps controls starting after it.
     """
     rows_statement, count_statement = _CONTROLS[page.after is not None]
-    params: dict[str, Any] = {"program_id": program_id, "ended_after": ended_after}
+    params: dict[str, Any] = {
+        "program_id": program_id,
+        "ended_after": ended_after,
+        "now": ended_after if now is None else now,
+    }
     if page.after is not None:
         params["after"] = page.after
     rows = session.exec(

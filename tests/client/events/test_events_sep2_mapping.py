@@ -243,3 +243,31 @@ def test_wire_control_list_drives_engine_end_to_end() -> None:
         ("/rsps/1/rsp", ResponseStatus.EVENT_RECEIVED, T0),
         ("/rsps/1/rsp", ResponseStatus.EVENT_STARTED, T0 + 300),
     ]
+
+
+def test_default_without_modes_leaves_the_chain_to_the_other_programs() -> None:
+    """Issue 11 item 3: servers may serve a program's DefaultDERControl before it is set,
+    with no modes; it neither limits nor takes the chain's name from a real default."""
+    empty = sep.DefaultDERControl(
+        mRID=sep.mRIDType(value=b"\x0e"), DERControlBase=sep.DERControlBase()
+    )
+    real = sep.DefaultDERControl(
+        mRID=sep.mRIDType(value=b"\x0f"),
+        DERControlBase=sep.DERControlBase(opModExpLimW=_power(sep.opModExpLimW, 5, 3)),
+    )
+    private = sep.DERProgram(
+        href="/derp/1", mRID=sep.mRIDType(value=b"\x01"), primacy=sep.PrimacyType(value=0)
+    )
+    group = sep.DERProgram(
+        href="/derp/2", mRID=sep.mRIDType(value=b"\x02"), primacy=sep.PrimacyType(value=10)
+    )
+
+    mapped = map_snapshot(
+        [ProgramFetch(private, (), default=empty), ProgramFetch(group, (), default=real)]
+    )
+    engine = EventEngine(random.Random(1), T0)
+    engine.update(mapped.snapshot, T0)
+
+    assert [d.mrid for d in mapped.snapshot.defaults] == ["0F"]
+    active = engine.active(T0)
+    assert active.limits.export_limit_w == 5000.0 and active.source == "default:0F"

@@ -292,6 +292,10 @@ async def test_group_control_reports_every_member_control_list(admin_env: AdminE
         href(device["id"], program["id"])
         for device in (a, b)
         for href in (uris.der_control_list, uris.active_der_control_list)
+    } | {
+        # The DERProgramList embeds the control count (issue 11 item 4).
+        uris.fsa_program_list(device["id"], group["id"])
+        for device in (a, b)
     }
     assert set(admin_env.changes.hrefs) == expected
 
