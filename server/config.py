@@ -128,8 +128,6 @@ class ServerSettings:
                 f"aggregator_registration is one of {AGGREGATOR_REGISTRATION_POLICIES}, "
                 f"got {self.aggregator_registration!r}"
             )
-
-    def __post_init__(self) -> None:
         if not 0 <= self.mrid_pen < 2**32:
             raise ConfigError(f"mrid_pen is a 32-bit PEN, got {self.mrid_pen}")
 
