@@ -54,6 +54,7 @@ from openderms.server.dashboard.params import (
     lfdi_prefix_param,
     time_range,
 )
+from openderms.server.dashboard.resources import field_words
 from openderms.server.dashboard.session import (
     COOKIE_NAME,
     CSRF_FIELD,
@@ -205,6 +206,7 @@ def create_dashboard_app(
     app.jinja_env.filters["ago"] = _ago
     app.jinja_env.globals["live_refresh_s"] = LIVE_REFRESH_S
     app.jinja_env.globals["time_fields"] = TIME_FIELDS
+    app.jinja_env.globals["field_words"] = field_words
     app.jinja_env.globals["plotly_version"] = plotly_version()
 
     async def principal() -> Principal:

@@ -4,18 +4,30 @@ DERStatus, DERSettings, DERCapability and DERAvailability are stored as the XML 
 re-encoded; here they are decoded again through the hardened codec and flattened:
 ``ActivePower(multiplier=3, value=5)`` becomes 5000.0, a status with a dateTime becomes its
 value, a bitmap becomes hex, ``stateOfChargeStatus`` (hundredths of a percent) percent.
+`field_words` says what a coded value means (``0050008F`` -> charge, discharge, connect, ...).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from enum import IntEnum, IntFlag
 from typing import Any
 
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.codec import decode
+from openderms.schemas.sep2.enums import (
+    ConnectStatus,
+    DERControlTypeBit,
+    DERType,
+    DOEControlTypeBit,
+    InverterStatus,
+    LocalControlModeStatus,
+    OperationalModeStatus,
+    StorageModeStatus,
+)
 from openderms.schemas.sep2.errors import SepXmlError
 
-__all__ = ["RESOURCE_CLASSES", "flatten_resource"]
+__all__ = ["RESOURCE_CLASSES", "field_words", "flatten_resource"]
 
 RESOURCE_CLASSES: dict[str, type] = {
     "DERStatus": sep.DERStatus,
@@ -84,3 +96,68 @@ def flatten_resource(kind: str, xml: str) -> dict[str, Any]:
             continue
         out[field.name] = _plain(field.name, value)
     return out
+
+
+#: Coded fields of the DER resources and the IEEE 2030.5 (or CSIP-AUS) type they code.
+_CODES: dict[str, type[IntEnum] | type[IntFlag]] = {
+    "modesSupported": DERControlTypeBit,
+    "modesEnabled": DERControlTypeBit,
+    "doeModesSupported": DOEControlTypeBit,
+    "doeModesEnabled": DOEControlTypeBit,
+    "genConnectStatus": ConnectStatus,
+    "storConnectStatus": ConnectStatus,
+    "inverterStatus": InverterStatus,
+    "operationalModeStatus": OperationalModeStatus,
+    "storageModeStatus": StorageModeStatus,
+    "localControlModeStatus": LocalControlModeStatus,
+    "type_value": DERType,
+}
+
+
+#: Names of the standard that read badly once split into words.
+_PHRASES = {
+    "exp lim w": "export limit",
+    "imp lim w": "import limit",
+    "gen lim w": "generation limit",
+    "load lim w": "load limit",
+    "max lim w": "max W limit",
+    "fixed w": "fixed W",
+    "target w": "target W",
+    "fixed var": "fixed var",
+    "fixed pf absorb w": "fixed PF (absorb)",
+    "fixed pf inject w": "fixed PF (inject)",
+    "watt pf": "watt-PF",
+    "tracking mppt": "tracking MPPT",
+    "combined pv and storage": "PV and storage",
+    "evse": "EVSE",
+}
+
+
+def _word(member: IntEnum | IntFlag) -> str:
+    word = (member.name or str(int(member))).lower().removeprefix("op_mod_").replace("_", " ")
+    return _PHRASES.get(word, word)
+
+
+def field_words(name: str, value: Any) -> str | None:
+    """What a coded DER resource value means in words, or None for an uncoded field.
+
+    Bitmaps (hex, as `flatten_resource` shows them) list their set bits; enumerations name
+    their value; a value the standard does not define says so.
+    """
+    code = _CODES.get(name)
+    if code is None:
+        return None
+    try:
+        number = int(value, 16) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError):
+        return None
+    if issubclass(code, IntFlag):
+        known = [_word(bit) for bit in code if number & bit.value]
+        unknown = number & ~sum(bit.value for bit in code)
+        if unknown:
+            known.append(f"undefined bits {unknown:#x}")
+        return ", ".join(known) or "none"
+    try:
+        return _word(code(number))
+    except ValueError:
+        return f"undefined value {number}"

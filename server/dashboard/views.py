@@ -18,7 +18,7 @@ from openderms.schemas.sep2.enums import ResponseStatus
 from openderms.server.config import ServerSettings
 from openderms.server.dashboard.errors import DashboardNotFoundError
 from openderms.server.dashboard.params import TimeRange
-from openderms.server.dashboard.resources import RESOURCE_CLASSES, flatten_resource
+from openderms.server.dashboard.resources import RESOURCE_CLASSES, field_words, flatten_resource
 from openderms.server.dashboard.telemetry import (
     QUANTITY_UNITS,
     bucket_sums,
@@ -245,7 +245,10 @@ def _site_power(session: Session, device_ids: Sequence[int]) -> dict[int, dict[s
 
 def _status_summary(fields: dict[str, Any]) -> dict[str, Any]:
     keys = ("genConnectStatus", "operationalModeStatus", "inverterStatus", "stateOfChargeStatus")
-    return {k: fields[k] for k in keys if k in fields}
+    out = {k: fields[k] for k in keys if k in fields}
+    words = {k: field_words(k, v) for k, v in out.items()}
+    out["words"] = {k: w for k, w in words.items() if w is not None}
+    return out
 
 
 def fleet_view(

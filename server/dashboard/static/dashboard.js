@@ -69,8 +69,10 @@
       const parts = [];
       if (s) {
         if (s.stateOfChargeStatus !== undefined) { parts.push("SoC " + s.stateOfChargeStatus + " %"); }
-        if (s.operationalModeStatus !== undefined) { parts.push("mode " + s.operationalModeStatus); }
-        if (s.genConnectStatus !== undefined) { parts.push("conn " + s.genConnectStatus); }
+        const words = s.words || {};
+        if (words.operationalModeStatus) { parts.push(words.operationalModeStatus); }
+        if (words.inverterStatus) { parts.push("\u00b7 inverter " + words.inverterStatus); }
+        if (words.genConnectStatus) { parts.push("\u00b7 " + words.genConnectStatus); }
       }
       cell(tr, s ? parts.join(" ") + " (" + ago(s.received_time, data.now) + ")" : "\u2013");
       const ctl = cell(tr, "");

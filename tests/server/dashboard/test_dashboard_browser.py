@@ -283,3 +283,8 @@ async def test_device_charts_have_time_axes_fitted_to_the_data_and_the_limit_dra
         "el => el.data.filter(t => t.name.startsWith('export limit')).map(t => t.y)"
     )
     assert limit == [[-1500, -1500]]  # the active 1.5 kW export cap, below zero (export)
+    # 2030.5 codes read as words beside their raw value.
+    resources = await page.inner_text(".resources")
+    assert "connected, available, operating" in resources  # storConnectStatus 07
+    assert "operational" in resources  # operationalModeStatus 2
+    assert "charge, discharge, connect, energize, fixed W, max W limit, target W" in resources

@@ -188,3 +188,22 @@ def test_a_controls_modes_read_as_words() -> None:
     )
     assert modes_summary({"ramp_tms": 100}) == "ramp_tms"
     assert modes_summary({}) == "no modes"
+
+
+def test_coded_der_values_read_as_words() -> None:
+    from openderms.server.dashboard.resources import field_words
+
+    assert field_words("modesEnabled", "0050008F") == (
+        "charge, discharge, connect, energize, fixed W, max W limit, target W"
+    )
+    assert field_words("storConnectStatus", "07") == "connected, available, operating"
+    assert field_words("genConnectStatus", "00") == "none"
+    assert field_words("inverterStatus", 4) == "tracking MPPT"
+    assert field_words("operationalModeStatus", 2) == "operational"
+    assert field_words("doeModesEnabled", "0F") == (
+        "export limit, import limit, generation limit, load limit"
+    )
+    assert field_words("type_value", 83) == "PV and storage"
+    assert field_words("inverterStatus", 99) == "undefined value 99"
+    assert field_words("modesEnabled", "80000000") == "undefined bits 0x80000000"
+    assert field_words("setMaxW", 5000) is None  # not a coded field
