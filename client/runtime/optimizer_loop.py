@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from openderms.client.devices.kinds import DeviceKind
 from openderms.client.devices.site import Site
 from openderms.client.devices.telemetry import SiteTelemetry
 from openderms.client.dispatch.dispatcher import Dispatcher
@@ -139,7 +140,7 @@ class OptimizerLoop:
         load_w = inflexible_load_w(telemetry)
         if load_w is not None:
             self.history.add(telemetry.now, load_w)
-        chargers = [n for n in self.site.drivers if self.site.kind(n) == "evcharger"]
+        chargers = [n for n in self.site.drivers if self.site.kind(n) == DeviceKind.EV_CHARGER]
         if self.sessions.observe(telemetry, chargers):
             self._changed = True
 
