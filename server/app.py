@@ -34,6 +34,7 @@ from openderms.server.sep2.poll_cache import PollCache
 from openderms.server.sep2.request import APP_STATE_KEY, AppState
 from openderms.server.services.changes import ChangeSink, NullChangeSink
 from openderms.server.store.db import Store
+from openderms.server.store.errors import StoreUnavailableError
 from openderms.server.url_ids import use_row_ids
 
 __all__ = ["create_app"]
@@ -51,6 +52,10 @@ _BLUEPRINTS = (
     log_event,
     subscription,
 )
+
+
+#: Retry-After of a 503 while the database is away [s].
+STORE_RETRY_AFTER_S = 5
 
 
 def _error(status: int, reason: ErrorReasonCode) -> Response:
@@ -100,6 +105,13 @@ def create_app(
         logger.info("refused a body: %s", exc)
         return Response(error_body(exc), status=exc.http_status, content_type=SEP_XML)
 
+    @app.errorhandler(StoreUnavailableError)
+    async def _store_unavailable(exc: StoreUnavailableError) -> Response:
+        logger.warning("answered 503: %s", exc)
+        response = _error(503, ErrorReasonCode.RESOURCE_LIMIT_REACHED)
+        response.headers["Retry-After"] = str(STORE_RETRY_AFTER_S)
+        return response
+
     @app.errorhandler(HTTPException)
     async def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
@@ -109,5 +121,11 @@ def create_app(
             else ErrorReasonCode.INVALID_REQUEST_FORMAT
         )
         return _error(status, reason)
+
+    @app.errorhandler(Exception)
+    async def _unexpected(exc: Exception) -> Response:
+        # A 2030.5 Error body even for a bug, never quart's HTML page.
+        logger.error("unexpected %s: %s", type(exc).__name__, exc, exc_info=exc)
+        return _error(500, ErrorReasonCode.INVALID_REQUEST_FORMAT)
 
     return app

@@ -39,6 +39,9 @@ class ServerSettings:
         ``HOST:PORT`` of the admin API listener; None = no admin listener.
     db_url : str
         SQLite path/URL or ``postgresql://...``.
+    db_timeout_s : float
+        The longest one database call may take (connect, statement, pool checkout, lock
+        wait) before the request is answered 503 [s].
     certs_dir : Path or None
         A PKI made by ``openderms certs init``.
     poll_rate_s : int
@@ -95,6 +98,7 @@ class ServerSettings:
     listen: str = "0.0.0.0:8443"
     admin_listen: str | None = None
     db_url: str = "openderms-server.db"
+    db_timeout_s: float = 10.0
     certs_dir: Path | None = None
     poll_rate_s: int = 900
     post_rate_s: int = 300

@@ -10,6 +10,7 @@ one event loop, stateless beyond the database.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import ssl
@@ -112,7 +113,9 @@ async def run_server(
     from openderms.server.notify.sink import OutboxChangeSink
     from openderms.server.notify.worker import DeliveryWorker
 
-    store = await asyncio.to_thread(Store.open, settings.db_url)
+    store = await asyncio.to_thread(
+        functools.partial(Store.open, settings.db_url, call_timeout_s=settings.db_timeout_s)
+    )
     loop = asyncio.get_running_loop()
     worker = DeliveryWorker(store, _delivery_tls(settings), settings=settings)
 

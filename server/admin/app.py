@@ -35,6 +35,7 @@ from openderms.server.scope import ServiceContext
 from openderms.server.services.changes import ChangeSink, NullChangeSink
 from openderms.server.store.admin import insert_audit_record
 from openderms.server.store.db import Store
+from openderms.server.store.errors import StoreUnavailableError
 from openderms.server.url_ids import use_row_ids
 
 __all__ = [
@@ -179,6 +180,12 @@ def create_admin_app(
     async def other_http_error(error: HTTPException) -> Response:
         status = error.code or 500
         return _json(status, {"error": "http_error", "message": error.name})
+
+    @app.errorhandler(StoreUnavailableError)
+    async def store_unavailable(error: StoreUnavailableError) -> Response:
+        response = _json(503, {"error": "unavailable", "message": str(error)})
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(Exception)
     async def internal_error(error: Exception) -> Response:
