@@ -36,6 +36,16 @@ def openadr_yaml_path() -> Path | None:
     return None
 
 
+class _JsonLikeLoader(yaml.SafeLoader):
+    """SafeLoader that keeps RFC 3339 times as text (as JSON would carry them)."""
+
+
+_JsonLikeLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class OpenAdrYamlMissingError(LookupError):
     """Neither $OPENDERMS_OPENADR_YAML nor ../shared holds openadr3.yaml."""
 
@@ -46,7 +56,7 @@ def openadr_document() -> dict[str, Any]:
     path = openadr_yaml_path()
     if path is None:
         raise OpenAdrYamlMissingError("set OPENDERMS_OPENADR_YAML or provide ../shared")
-    document: dict[str, Any] = yaml.safe_load(path.read_text("utf-8"))
+    document: dict[str, Any] = yaml.load(path.read_text("utf-8"), Loader=_JsonLikeLoader)  # noqa: S506  (a SafeLoader subclass)
     return document
 
 
