@@ -5,7 +5,8 @@ battery, meter, EV charger, heat pump) over real Modbus TCP on 127.0.0.1, a 2 kW
 limit and an 8 kW import limit, one dispatch every 30 s of virtual time for an hour:
 
 - envelope-only: :class:`Dispatcher` (the baseline, measured in the same run);
-- with the optimizer: :class:`PlannedDispatcher` with the default settings (24 x 15 min,
+- with the optimizer: a :class:`Dispatcher` whose targets come from an
+  :class:`OptimizerLoop` with the default settings (24 x 15 min,
   binaries over the first 8 intervals); cycles that waited for a solve are shown apart.
 
 Wall time per cycle includes the Modbus reads and writes; the ratio is against the
@@ -23,7 +24,7 @@ from openderms.client.devices import Site
 from openderms.client.dispatch import Dispatcher
 from openderms.client.envelope import EnvelopeLimits, GridEnvelope
 from openderms.client.optimizer_settings import OptimizerSettings
-from openderms.client.runtime.optimizer_loop import OptimizerLoop, PlannedDispatcher
+from openderms.client.runtime.optimizer_loop import OptimizerLoop
 from openderms.client.sim import default_config, start_site
 
 START = 1_782_043_200.0  # 12:00 UTC
@@ -41,7 +42,7 @@ async def _run(planned: bool) -> tuple[list[float], list[float], int]:
             lambda now, horizon_s: GridEnvelope(baseline=LIMITS),
         )
         dispatcher: Dispatcher = (
-            PlannedDispatcher(gateway, loop, revert_s=300.0)
+            Dispatcher(gateway, revert_s=300.0, targets=loop)
             if planned
             else Dispatcher(gateway, revert_s=300.0)
         )

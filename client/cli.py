@@ -54,17 +54,16 @@ async def _main(config: Any, duration_s: float | None) -> int:
     import signal
 
     from openderms.certs.errors import CertsError
+    from openderms.client.config import ConfigError
     from openderms.client.devices.errors import DeviceError
     from openderms.client.runtime.app import open_gateway
-    from openderms.client.runtime.devices_site import DevicesSite
     from openderms.client.sep2.errors import Sep2ClientError
     from openderms.client.store import StoreError
 
     log = logging.getLogger("openderms.client")
     try:
-        site = DevicesSite.from_config(config.devices)
-        runtime = await open_gateway(config, site)
-    except (CertsError, DeviceError, Sep2ClientError, StoreError, OSError) as exc:
+        runtime = await open_gateway(config)  # its devices (and optimizer) from the config
+    except (CertsError, ConfigError, DeviceError, Sep2ClientError, StoreError, OSError) as exc:
         # Startup problems are the operator's to fix: say which, without a traceback.
         log.error("cannot start the gateway: %s", exc)
         return 2

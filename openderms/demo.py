@@ -17,7 +17,7 @@ Everything runs in this one process on 127.0.0.1 with nothing but the package in
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +142,6 @@ class _Demo:
         import time
 
         from openderms.client.runtime.app import open_gateway
-        from openderms.client.runtime.devices_site import DevicesSite
         from openderms.client.runtime.gateway import GatewayRuntime
         from openderms.client.sim.config import default_config
         from openderms.client.sim.server import RunningSite, start_site
@@ -176,10 +175,12 @@ class _Demo:
                         start_site(_sunny(default_config()), start=time.time())
                     )
                     sites[name] = site
-                    config = self._gateway_config(pki_dir, name)
-                    gateway = await open_gateway(
-                        config, DevicesSite.from_config(site.gateway_config()["devices"])
+                    config = replace(
+                        self._gateway_config(pki_dir, name),
+                        devices=tuple(site.gateway_config()["devices"]),
                     )
+                    # The gateway builds its devices (and site-1's optimizer) from config.
+                    gateway = await open_gateway(config)
                     gateways[name] = gateway
                     self.report.limits_seen[name] = set()
                     tasks.append(asyncio.create_task(gateway.run(), name=f"gateway {name}"))

@@ -5,9 +5,11 @@ Thin by design (STYLE §5): the arithmetic is in :mod:`.site_limits`, the policy
 reads each one back and reports. Devices run concurrently; a device that fails mid-way
 has its remaining commands skipped and reported, and every other device carries on.
 
-A planner's wishes come in as :class:`~.site_targets.SiteTargets`; they are clamped into
-the envelope by :func:`~.targets.decide_targets` (the DLM sets the EV currents) before the
-same policy writes them. Without targets, dispatch is envelope-only, as before.
+A planner's wishes come in as :class:`~.site_targets.SiteTargets`, given to
+:meth:`Dispatcher.apply` or asked of the injected :class:`TargetsProvider` (the optimizer
+loop) on every cycle; they are clamped into the envelope by
+:func:`~.targets.decide_targets` (the DLM sets the EV currents) before the same policy
+writes them. Without targets, dispatch is envelope-only, as before.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Protocol
 
 from openderms.client.devices.driver import describe_error
 from openderms.client.devices.errors import (
@@ -36,13 +39,21 @@ from openderms.client.dispatch.site_targets import SiteTargets
 from openderms.client.dispatch.targets import decide_targets
 from openderms.client.envelope import EnvelopeLimits
 
-__all__ = ["DEFAULT_REVERT_S", "Dispatcher"]
+__all__ = ["DEFAULT_REVERT_S", "Dispatcher", "TargetsProvider"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_REVERT_S = 300.0
 """Revert time written with every control [s]: if the gateway stops refreshing, devices
 fall back to their defaults after this long (SunSpec 123 *_RvrtTms, 704 *RvrtTms)."""
+
+
+class TargetsProvider(Protocol):
+    """Whatever says what the site should do now, inside the envelope (a planner)."""
+
+    async def targets(self, now: float, telemetry: SiteTelemetry) -> SiteTargets | None:
+        """Setpoints for ``now`` [s since epoch]; None: dispatch envelope-only."""
+        ...
 
 
 class Dispatcher:
@@ -55,6 +66,7 @@ class Dispatcher:
         margin_w: float = 50.0,
         interval_s: float = 30.0,
         phase_limit_a: float = 63.0,
+        targets: TargetsProvider | None = None,
     ) -> None:
         """
         Parameters
@@ -69,6 +81,8 @@ class Dispatcher:
         phase_limit_a : float
             Per-phase limit of the connection (fuse) [A]; the DLM keeps every phase under
             it when targets are given.
+        targets : TargetsProvider, optional
+            Asked for targets on every :meth:`apply` that gives none (the optimizer loop).
         """
         if revert_s <= 0:
             raise ValueError("revert_s must be positive: devices must fall back on their own")
@@ -77,6 +91,9 @@ class Dispatcher:
         self.margin_w = margin_w
         self.interval_s = interval_s
         self.phase_limit_a = phase_limit_a
+        self.targets = targets
+        self.last_report: DispatchReport | None = None
+        """The report of the last :meth:`apply`."""
 
     def _infos(self, telemetry: SiteTelemetry) -> list[DeviceInfo]:
         infos = []
@@ -112,7 +129,8 @@ class Dispatcher:
             A fresh snapshot; read from the site when omitted.
         targets : SiteTargets, optional
             A planner's setpoints for now; clamped into ``limits`` before anything is
-            written (the envelope wins). None: envelope-only dispatch.
+            written (the envelope wins). None: the provider's, if the dispatcher has one,
+            else envelope-only dispatch.
 
         Returns
         -------
@@ -122,6 +140,8 @@ class Dispatcher:
         """
         if telemetry is None:
             telemetry = await self.site.read_telemetry(now)
+        if targets is None and self.targets is not None:
+            targets = await self.targets.targets(now, telemetry)
         infos = self._infos(telemetry)
         decision = None
         if targets is not None and not targets.is_empty():
@@ -158,13 +178,14 @@ class Dispatcher:
                     result.status.value,
                     result.error or "",
                 )
-        return DispatchReport(
+        self.last_report = DispatchReport(
             now=now,
             results=results,
             unmet=plan.unmet,
             device_errors=telemetry.errors,
             targets=decision,
         )
+        return self.last_report
 
     async def _run(self, name: str, commands: Sequence[Command]) -> list[CommandResult]:
         driver = self.site.drivers[name]

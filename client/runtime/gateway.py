@@ -61,6 +61,9 @@ class GatewayRuntime:
     site_clock : callable
         Local time to site time [s since epoch] (the 2030.5 server's clock); the identity
         by default.
+    events : SiteEvents, optional
+        Where every session's engine is registered (made here when not given; a planner
+        built before the runtime reads its envelope).
     """
 
     def __init__(
@@ -71,16 +74,19 @@ class GatewayRuntime:
         timing: TimingConfig,
         clock: Callable[[], float] = time.time,
         site_clock: Callable[[float], float] = _same_clock,
+        events: SiteEvents | None = None,
     ) -> None:
         self.sessions = tuple(sessions)
         self.site = site
         self.timing = timing
         self._clock = clock
         self._site_clock = site_clock
-        self.events = SiteEvents()
+        self.events = events if events is not None else SiteEvents()
         """Every source's events; the limits dispatched are their combination."""
+        registered = dict(self.events)
         for session in self.sessions:
-            self.events.add(session.source, session.engine)
+            if registered.get(session.source) is not session.engine:
+                self.events.add(session.source, session.engine)
         now = self.site_now()
         self.limits: EnvelopeLimits | None = None
         """The limits last dispatched."""

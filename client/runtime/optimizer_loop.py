@@ -7,15 +7,13 @@ over the horizon and re-plans on :class:`~openderms.client.optimizer.ReplanSched
 envelope, a car's plug state or a battery's state of charge changes). The solve runs in a
 thread executor, so the event loop keeps serving (Notifications, Modbus).
 
-:class:`PlannedDispatcher` is a :class:`~openderms.client.dispatch.Dispatcher` that asks
-the loop for the current interval's targets on every cycle; the dispatcher clamps them
-into the envelope (the DLM sets the EV currents) before writing. Whenever there is no
-usable plan (no plan yet, the solve failed, or it is still running after
-``solve_wait_s``), dispatch is envelope-only, as without an optimizer, and the reason is
-logged.
-
-Attach it to a gateway with :func:`attach_optimizer` (the runtime does this when
-``[optimizer] enabled = true``).
+The loop is the :class:`~openderms.client.dispatch.dispatcher.TargetsProvider` of a
+:class:`~openderms.client.dispatch.Dispatcher`: asked for the current interval's targets on
+every cycle, which the dispatcher clamps into the envelope (the DLM sets the EV currents)
+before writing. Whenever there is no usable plan (no plan yet, the solve failed, or it is
+still running after ``solve_wait_s``), dispatch is envelope-only, as without an optimizer,
+and the reason is logged. :func:`openderms.client.runtime.app.devices_site` composes the
+two when ``[optimizer] enabled = true``.
 """
 
 from __future__ import annotations
@@ -32,10 +30,9 @@ import numpy.typing as npt
 from openderms.client.devices.kinds import DeviceKind
 from openderms.client.devices.site import Site
 from openderms.client.devices.telemetry import SiteTelemetry
-from openderms.client.dispatch.dispatcher import Dispatcher
-from openderms.client.dispatch.report import DispatchReport
 from openderms.client.dispatch.site_targets import SiteTargets
-from openderms.client.envelope import EnvelopeLimits, EnvelopeSegment, GridEnvelope
+from openderms.client.envelope import EnvelopeSegment, GridEnvelope
+from openderms.client.events import FALLBACK_SOURCE
 from openderms.client.forecast import ForecastError, PvArraySpec, PvForecaster
 from openderms.client.optimizer import (
     OptimizerError,
@@ -59,15 +56,13 @@ from openderms.client.optimizer.site_inputs import (
 )
 from openderms.client.optimizer_settings import OptimizerSettings
 
-__all__ = ["EnvelopeSource", "OptimizerLoop", "PlannedDispatcher", "attach_optimizer"]
+__all__ = ["EnvelopeSource", "OptimizerLoop"]
 
 log = logging.getLogger(__name__)
 
 EnvelopeSource = Callable[[float, float], GridEnvelope]
 """``(now, horizon_s) -> GridEnvelope``: the event engine's ``envelope`` method."""
 PlannerFactory = Callable[[PlannerConfig, bool], Planner]
-_FALLBACK = "fallback"
-"""The event engine's source name for the comms-loss fallback limits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +240,7 @@ class OptimizerLoop:
                 (
                     seg.source,
                     seg.limits,
-                    seg.start if seg.start > now and seg.source != _FALLBACK else None,
+                    seg.start if seg.start > now and seg.source != FALLBACK_SOURCE else None,
                     seg.end if seg.end < end else None,
                 )
                 for seg in merged
@@ -351,89 +346,3 @@ class OptimizerLoop:
         if plan is None or now - plan.start_s > settings.max_plan_age_s:
             return None
         return targets_from_plan(plan, now)
-
-
-class PlannedDispatcher(Dispatcher):
-    """A :class:`Dispatcher` that follows the optimizer's plan, inside the envelope.
-
-    Parameters
-    ----------
-    site : Site
-    loop : OptimizerLoop
-        Asked for targets on every :meth:`apply` that gives none.
-    revert_s, margin_w, interval_s, phase_limit_a
-        As for :class:`Dispatcher`.
-    """
-
-    def __init__(
-        self,
-        site: Site,
-        loop: OptimizerLoop,
-        revert_s: float,
-        margin_w: float = 50.0,
-        interval_s: float = 30.0,
-        phase_limit_a: float = 63.0,
-    ) -> None:
-        super().__init__(site, revert_s, margin_w, interval_s, phase_limit_a)
-        self.loop = loop
-        self.last_report: DispatchReport | None = None
-
-    async def apply(
-        self,
-        limits: EnvelopeLimits,
-        now: float,
-        telemetry: SiteTelemetry | None = None,
-        targets: SiteTargets | None = None,
-    ) -> DispatchReport:
-        """As :meth:`Dispatcher.apply`, with the plan's targets when none are given."""
-        if telemetry is None:
-            telemetry = await self.site.read_telemetry(now)
-        if targets is None:
-            targets = await self.loop.targets(now, telemetry)
-        report = await super().apply(limits, now, telemetry, targets)
-        self.last_report = report
-        return report
-
-
-def attach_optimizer(
-    site: object,
-    settings: OptimizerSettings,
-    envelope_source: EnvelopeSource,
-    executor: concurrent.futures.Executor | None = None,
-) -> OptimizerLoop | None:
-    """Make a gateway's devices side follow the optimizer.
-
-    ``site`` is the runtime's :class:`~openderms.client.runtime.site.SiteIO`; only a
-    :class:`~openderms.client.runtime.devices_site.DevicesSite` (real devices) can be
-    planned. Its dispatcher is replaced by a :class:`PlannedDispatcher` with the same
-    revert time and margins.
-
-    Returns
-    -------
-    OptimizerLoop or None
-        None when the optimizer is off or ``site`` has no devices to plan.
-    """
-    from openderms.client.runtime.devices_site import DevicesSite
-
-    if not settings.enabled:
-        return None
-    if not isinstance(site, DevicesSite):
-        log.warning("[optimizer] enabled, but the site is not a devices site: not planning")
-        return None
-    old = site.dispatcher
-    loop = OptimizerLoop(settings, site.site, envelope_source, executor)
-    site.dispatcher = PlannedDispatcher(
-        site.site,
-        loop,
-        revert_s=old.revert_s,
-        margin_w=old.margin_w,
-        interval_s=old.interval_s,
-        phase_limit_a=settings.phase_limit_a,
-    )
-    log.info(
-        "optimizer on: %.0f s steps over %.0f s, re-plan every %.0f s",
-        settings.step_s,
-        settings.horizon_s,
-        settings.replan_s,
-    )
-    return loop

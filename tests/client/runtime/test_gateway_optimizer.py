@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from openderms.client.config import parse_config as parse_gateway_config
 from openderms.client.optimizer_settings import OptimizerSettings
 from openderms.client.runtime.app import assemble_gateway
 from openderms.client.runtime.devices_site import DevicesSite
-from openderms.client.runtime.optimizer_loop import PlannedDispatcher
+from openderms.client.runtime.optimizer_loop import OptimizerLoop
 from openderms.client.sep2.http import Sep2Http
 from openderms.client.sep2.session import Sep2Session
 from openderms.client.sep2.walker import ProgramView
@@ -92,23 +93,27 @@ async def test_gateway_with_the_optimizer_follows_the_plan_inside_a_2030_5_expor
         store_path=tmp_path / "gw.sqlite",
         notifications=NotificationConfig(enabled=False),
         timing=TimingConfig(sample_s=60, dispatch_s=60, comms_loss_timeout_s=0),
+        devices=(),
         optimizer=OptimizerSettings(
             enabled=True, step_s=900.0, horizon_s=3600.0, integer_steps=4, solve_wait_s=30.0
         ),
     )
     clock = [NOON]
     async with start_site(sim, start=NOON) as site:
-        devices = DevicesSite.from_config(site.gateway_config()["devices"], revert_s=300.0)
-        await devices.site.discover()
+        # The gateway builds its devices and the optimizer from the config (composed, not
+        # attached afterwards).
+        config = replace(config, devices=tuple(site.gateway_config()["devices"]))
         runtime = assemble_gateway(
             config=config,
             identity=identity_from_pem((pki_dir / "gw.pem").read_bytes()),
             http=Sep2Http(origin, None, timeout_s=0.5),
             store=GatewayStore.open(config.store_path),
-            site=devices,
             clock=lambda: clock[0],
             rng=random.Random(1),
         )
+        devices = runtime.site
+        assert isinstance(devices, DevicesSite)
+        await devices.site.discover()
         sep2 = runtime.session("sep2")
         assert isinstance(sep2, Sep2Session)
         sep2.engine.update(
@@ -116,7 +121,8 @@ async def test_gateway_with_the_optimizer_follows_the_plan_inside_a_2030_5_expor
             NOON,
         )
         dispatcher = devices.dispatcher
-        assert isinstance(dispatcher, PlannedDispatcher)
+        assert isinstance(dispatcher.targets, OptimizerLoop)
+        assert dispatcher.revert_s == 300.0
         exports: list[float] = []
         followed = 0
         try:
@@ -135,7 +141,8 @@ async def test_gateway_with_the_optimizer_follows_the_plan_inside_a_2030_5_expor
         finally:
             await runtime.close()
     assert runtime.limits is not None and runtime.limits.export_limit_w == EXPORT_LIMIT_W
-    assert 2 <= dispatcher.loop.plans_made <= 3, dispatcher.loop.plans_made  # 0, 900 (+ 1800)
+    plans_made = dispatcher.targets.plans_made
+    assert 2 <= plans_made <= 3, plans_made  # 0, 900 (+ 1800)
     assert followed == len(exports)  # every cycle followed a plan
     assert max(exports) <= EXPORT_LIMIT_W
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from openderms.client.devices import Site
+from openderms.client.dispatch import Dispatcher
 from openderms.client.envelope import EnvelopeLimits, EnvelopeSegment, GridEnvelope
 from openderms.client.optimizer import (
     Plan,
@@ -28,7 +29,7 @@ from openderms.client.optimizer_settings import (
     OptimizerSettingsError,
     parse_optimizer_settings,
 )
-from openderms.client.runtime.optimizer_loop import OptimizerLoop, PlannedDispatcher
+from openderms.client.runtime.optimizer_loop import OptimizerLoop
 from openderms.client.sim import RunningSite, parse_config, start_site
 from openderms.client.sim.devices import SimBattery, SimCharger
 
@@ -116,7 +117,7 @@ async def test_battery_and_ev_follow_the_plan_inside_the_envelope(
     limits = EnvelopeLimits(import_limit_w=IMPORT_LIMIT_W, export_limit_w=EXPORT_LIMIT_W)
     gateway = await _gateway(site)
     loop = OptimizerLoop(_settings(tmp_path), gateway, _envelope(limits))
-    dispatcher = PlannedDispatcher(gateway, loop, revert_s=300.0, interval_s=60.0)
+    dispatcher = Dispatcher(gateway, revert_s=300.0, interval_s=60.0, targets=loop)
     battery_targets: list[float] = []
     site_powers: list[float] = []
     try:
@@ -166,7 +167,7 @@ async def test_the_car_gets_its_energy_while_import_is_cheap(
     limits = EnvelopeLimits(import_limit_w=IMPORT_LIMIT_W)
     gateway = await _gateway(site)
     loop = OptimizerLoop(_settings(tmp_path), gateway, _envelope(limits))
-    dispatcher = PlannedDispatcher(gateway, loop, revert_s=300.0, interval_s=60.0)
+    dispatcher = Dispatcher(gateway, revert_s=300.0, interval_s=60.0, targets=loop)
     try:
         now = 0.0
         while now < 1800.0:
@@ -200,7 +201,7 @@ async def test_optimizer_failure_falls_back_to_envelope_only_dispatch(tmp_path: 
             _envelope(limits),
             planner_factory=lambda config, integer: _FailingPlanner(config, integer),
         )
-        dispatcher = PlannedDispatcher(gateway, loop, revert_s=300.0)
+        dispatcher = Dispatcher(gateway, revert_s=300.0, targets=loop)
         try:
             report = await dispatcher.apply(limits, 43200.0)
             state = site.step(43201.0)
@@ -238,7 +239,7 @@ async def test_slow_solve_dispatches_envelope_only_until_the_plan_is_ready(
     loop = OptimizerLoop(
         _settings(tmp_path, solve_wait_s=0.05), gateway, _envelope(limits), planner_factory=factory
     )
-    dispatcher = PlannedDispatcher(gateway, loop, revert_s=300.0)
+    dispatcher = Dispatcher(gateway, revert_s=300.0, targets=loop)
     try:
         first = await dispatcher.apply(limits, 0.0)
         gate.set()
@@ -287,7 +288,7 @@ async def test_replans_when_the_envelope_changes_not_on_every_cycle(
 
     gateway = await _gateway(night_site)
     loop = OptimizerLoop(_settings(tmp_path), gateway, source)
-    dispatcher = PlannedDispatcher(gateway, loop, revert_s=300.0)
+    dispatcher = Dispatcher(gateway, revert_s=300.0, targets=loop)
     plans: dict[float, int] = {}
     try:
         for now in (0.0, 60.0, 120.0, 180.0, 240.0, 600.0, 660.0, 720.0):
