@@ -73,6 +73,12 @@ class ServerSettings:
         DERControlLists kept encoded per process (validated on every poll); 0 = off.
     device_program_primacy : int
         Primacy of the private program made when a control targets a single device.
+    tls_handshake_timeout_s : float
+        A TLS handshake not finished by then is dropped, on every listener [s].
+    max_pending_handshakes : int
+        TLS handshakes in progress at once per listener; more connections are closed.
+    max_pending_handshakes_per_address : int
+        TLS handshakes in progress at once from one peer address, per listener.
     tls_terminated_by_proxy : bool
         Serve 2030.5 as plain HTTP behind a TLS-terminating proxy; identities then come
         only from the certificate header of `trusted_proxies`.
@@ -115,6 +121,9 @@ class ServerSettings:
     control_retention_s: int = 0
     poll_cache_entries: int = 20_000
     device_program_primacy: int = 0
+    tls_handshake_timeout_s: float = 10.0
+    max_pending_handshakes: int = 512
+    max_pending_handshakes_per_address: int = 32
     tls_terminated_by_proxy: bool = False
     trusted_proxies: tuple[str, ...] = ()
     client_cert_header: str = "X-SSL-Client-Cert"

@@ -23,7 +23,7 @@ from hypercorn.config import Config
 from openderms.server.app import create_app
 from openderms.server.clock import utc_now_s
 from openderms.server.config import ConfigError, ServerSettings
-from openderms.server.runner import Listener, ServingHandle, serve
+from openderms.server.runner import HandshakeLimits, Listener, ServingHandle, serve
 from openderms.server.services.changes import ChangeSink
 from openderms.server.store.db import Store
 
@@ -126,11 +126,17 @@ async def run_server(
     changes: ChangeSink = OutboxChangeSink(settings, on_enqueue=wake_worker)
     stop = asyncio.Event()
     background: list[Coroutine[Any, Any, None]] = [worker.run_forever(stop)]
+    handshake_limits = HandshakeLimits(
+        timeout_s=settings.tls_handshake_timeout_s,
+        pending_total=settings.max_pending_handshakes,
+        pending_per_address=settings.max_pending_handshakes_per_address,
+    )
     listeners = [
         Listener(
             create_app(settings, store, changes=changes, clock=clock),
             sep2_hypercorn_config(settings),
             "2030.5",
+            handshake_limits,
         )
     ]
     if settings.admin_listen is not None:
@@ -144,13 +150,18 @@ async def run_server(
         admin = create_admin_app(store, settings=settings, changes=changes, clock=clock)
         # The operator dashboard shares the admin listener and its tokens (/dashboard/...).
         served = mount_dashboard(admin, store, clock=clock, settings=settings)
-        listeners.append(Listener(served, _admin_config(settings), "admin"))
+        listeners.append(Listener(served, _admin_config(settings), "admin", handshake_limits))
     if settings.openadr_listen is not None:
         from openderms.server.openadr.serve import openadr_listener
 
         vtn, delivery = openadr_listener(store, settings, loop)
         listeners.append(
-            Listener(vtn, _admin_config(settings, settings.openadr_listen), "openadr")
+            Listener(
+                vtn,
+                _admin_config(settings, settings.openadr_listen),
+                "openadr",
+                handshake_limits,
+            )
         )
         background.append(delivery.run_forever(stop))
     tasks = [asyncio.create_task(coro) for coro in background]

@@ -1,10 +1,12 @@
 """Serving: one process, one event loop, one or more hypercorn listeners.
 
-`serve` is hypercorn's ``worker_serve`` reduced to what the head-end needs, with two
+`serve` is hypercorn's ``worker_serve`` reduced to what the head-end needs, with three
 changes: every listener's connections go through `PeerCertificateTCPServer` (so routes
-see the verified client certificate), and several apps share one shutdown trigger (the
-2030.5 listener and the admin listener run side by side). Lifespan events reach every
-app, so quart's startup/shutdown hooks run.
+see the verified client certificate), several apps share one shutdown trigger (the
+2030.5 listener and the admin listener run side by side), and TLS handshakes are bounded
+(`HandshakeLimits`: a deadline, and how many may be pending per address and in total), so
+connections that never start TLS cannot pin memory. Lifespan events reach every app, so
+quart's startup/shutdown hooks run.
 """
 
 from __future__ import annotations
@@ -25,9 +27,76 @@ from hypercorn.utils import repr_socket_addr, wrap_app
 
 from openderms.server.identity import PeerCertificateTCPServer
 
-__all__ = ["Listener", "ServingHandle", "serve"]
+__all__ = ["HandshakeLimits", "Listener", "ServingHandle", "serve"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HandshakeLimits:
+    """Bounds on TLS connections that have not finished their handshake.
+
+    Attributes
+    ----------
+    timeout_s
+        A handshake not done by then is dropped [s].
+    pending_total
+        Handshakes in progress at once on one listener; more are closed at accept.
+    pending_per_address
+        Handshakes in progress at once from one peer address.
+    """
+
+    timeout_s: float = 10.0
+    pending_total: int = 512
+    pending_per_address: int = 32
+
+
+class _HandshakeGate:
+    """Counts pending handshakes of one listener against its `HandshakeLimits`."""
+
+    def __init__(self, limits: HandshakeLimits) -> None:
+        self.limits = limits
+        self.total = 0
+        self.by_address: dict[str, int] = {}
+        self.refused = 0
+
+    def admit(self, address: str) -> bool:
+        held = self.by_address.get(address, 0)
+        if self.total >= self.limits.pending_total or held >= self.limits.pending_per_address:
+            self.refused += 1
+            return False
+        self.total += 1
+        self.by_address[address] = held + 1
+        return True
+
+    def release(self, address: str) -> None:
+        self.total -= 1
+        left = self.by_address[address] - 1
+        if left:
+            self.by_address[address] = left
+        else:
+            del self.by_address[address]
+
+
+async def _handshake(
+    writer: asyncio.StreamWriter, context: ssl.SSLContext, gate: _HandshakeGate
+) -> bool:
+    """TLS on an accepted connection, within the gate's limits; False when refused."""
+    peer = writer.get_extra_info("peername")
+    address = str(peer[0]) if peer else "?"
+    if not gate.admit(address):
+        writer.transport.abort()
+        return False
+    try:
+        await writer.start_tls(context, ssl_handshake_timeout=gate.limits.timeout_s)
+    except (ssl.SSLError, OSError, TimeoutError, ConnectionError) as exc:
+        # Expected from scanners and misconfigured peers: one debug line, no traceback.
+        logger.debug("TLS handshake from %s failed: %s", address, exc)
+        writer.transport.abort()
+        return False
+    finally:
+        gate.release(address)
+    return True
 
 
 @dataclass
@@ -43,11 +112,15 @@ class Listener:
         `openderms.certs.hypercorn_tls.hypercorn_config`) the listener is mutual TLS.
     name
         Shown in the log ("2030.5", "admin").
+    handshake_limits
+        Bounds on pending TLS handshakes; the deadline is ``config.ssl_handshake_timeout``
+        unless given here.
     """
 
     app: Any  # any ASGI callable; hypercorn wraps it
     config: Config
     name: str = "app"
+    handshake_limits: HandshakeLimits | None = None
 
 
 @dataclass
@@ -99,11 +172,18 @@ async def serve(
             sockets = config.create_sockets()
             bound = [*sockets.secure_sockets, *sockets.insecure_sockets]
 
+            limits = listener.handshake_limits or HandshakeLimits(
+                timeout_s=float(config.ssl_handshake_timeout)
+            )
+            gate = _HandshakeGate(limits)
+
             def _callback(
                 config: Config = config,
                 context: WorkerContext = context,
                 state: LifespanState = state,
                 wrapped: Any = wrapped,
+                tls: ssl.SSLContext | None = None,
+                gate: _HandshakeGate = gate,
             ) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
                 async def on_connection(
                     reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -112,6 +192,8 @@ async def serve(
                     assert task is not None
                     connection_tasks.add(task)
                     task.add_done_callback(connection_tasks.discard)
+                    if tls is not None and not await _handshake(writer, tls, gate):
+                        return
                     try:
                         await PeerCertificateTCPServer(
                             wrapped, loop, config, context, state, reader, writer
@@ -126,13 +208,13 @@ async def serve(
 
             for sock in bound:
                 secure = sock in sockets.secure_sockets
+                # TLS starts in `on_connection` (not in start_server), where the
+                # pending handshakes are counted and bounded.
                 servers.append(
                     await asyncio.start_server(
-                        _callback(),
+                        _callback(tls=ssl_context if secure else None),
                         sock=sock,
                         backlog=config.backlog,
-                        ssl=ssl_context if secure else None,
-                        ssl_handshake_timeout=config.ssl_handshake_timeout if secure else None,
                     )
                 )
                 address = sock.getsockname()
