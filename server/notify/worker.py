@@ -29,7 +29,6 @@ from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import httpx
 from sqlmodel import Session
 
 from openderms.schemas.sep2.codec import SEP_XML
@@ -41,6 +40,7 @@ from openderms.server.notify.backoff import (
     peer_of,
 )
 from openderms.server.notify.errors import NotificationGoneError
+from openderms.server.notify.http import DeliveryHttpError, HttpPoster
 from openderms.server.notify.sink import NotificationEncoder, render_notification
 from openderms.server.store.db import Store
 from openderms.server.store.outbox import (
@@ -182,6 +182,9 @@ class DeliveryWorker:
         self._wakeup = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._per_peer: Counter[str] = Counter()
+        #: (peer, subscription id) with a delivery in flight: a subscription's Notifications
+        #: go one at a time, in claim order, so the newest state arrives last.
+        self._busy: set[tuple[str, int]] = set()
         #: Claimed rows waiting for a busy peer: (row, body, monotonic time of the claim).
         self._waiting: dict[str, deque[tuple[ClaimedNotification, bytes, float]]] = {}
         #: Finished outcomes not yet recorded.
@@ -213,7 +216,7 @@ class DeliveryWorker:
             finally:
                 await self._shut_down(report)
 
-    async def run_once(self, *, client: httpx.AsyncClient | None = None) -> DeliveryReport:
+    async def run_once(self, *, client: HttpPoster | None = None) -> DeliveryReport:
         """Claim one batch of due rows, deliver them concurrently, record every outcome."""
         report = DeliveryReport()
         if client is None:
@@ -234,21 +237,17 @@ class DeliveryWorker:
                 total.add(report)
         return total
 
-    async def _one_pass(self, client: httpx.AsyncClient, report: DeliveryReport) -> None:
+    async def _one_pass(self, client: HttpPoster, report: DeliveryReport) -> None:
         await self._start_batch(client, self._batch_size)
         while self._in_flight:  # a finished delivery may start the next one to its peer
             await asyncio.wait(self._in_flight)
         await self._record_finished(report)
 
-    def _client(self) -> httpx.AsyncClient:
-        verify: ssl.SSLContext | bool = self._ssl_context if self._ssl_context else True
-        return httpx.AsyncClient(
-            verify=verify,
-            timeout=httpx.Timeout(self._timeout_s),
-            limits=httpx.Limits(
-                max_connections=self._concurrency, max_keepalive_connections=self._concurrency
-            ),
-            follow_redirects=False,
+    def _client(self) -> HttpPoster:
+        return HttpPoster(
+            self._ssl_context,
+            idle_per_peer=min(self._per_peer_limit, 4),
+            idle_total=self._concurrency,
         )
 
     async def _idle(self, stop: asyncio.Event) -> None:
@@ -282,7 +281,7 @@ class DeliveryWorker:
         except Exception:  # the leases expire instead; nothing is lost
             logger.exception("could not record notification outcomes at shutdown")
 
-    async def _start_batch(self, client: httpx.AsyncClient, limit: int) -> int:
+    async def _start_batch(self, client: HttpPoster, limit: int) -> int:
         """Claim up to ``limit`` due rows and start delivering them; rows claimed."""
         claimed_at = time.monotonic()
         claimed = await self._store.run(
@@ -305,7 +304,7 @@ class DeliveryWorker:
                 outcome: _Outcome = _Attempt(None, f"gone: {body}", permanent=True)
             elif blocked_until is not None:
                 outcome = _Deferred(blocked_until)
-            elif self._per_peer[peer] >= self._per_peer_limit:
+            elif self._per_peer[peer] >= self._per_peer_limit or self._is_busy(peer, item):
                 self._waiting.setdefault(peer, deque()).append((item, body, claimed_at))
                 continue
             else:
@@ -319,14 +318,16 @@ class DeliveryWorker:
         return len(self._in_flight) + sum(len(line) for line in self._waiting.values())
 
     def _begin(
-        self, client: httpx.AsyncClient, item: ClaimedNotification, body: bytes, peer: str
+        self, client: HttpPoster, item: ClaimedNotification, body: bytes, peer: str
     ) -> None:
         self._per_peer[peer] += 1
+        if item.subscription_id is not None:
+            self._busy.add((peer, item.subscription_id))
         task = asyncio.create_task(self._deliver(client, item, body, peer))
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
-    def _next_for(self, client: httpx.AsyncClient, peer: str) -> None:
+    def _next_for(self, client: HttpPoster, peer: str) -> None:
         """A slot to ``peer`` freed: start its next waiting row, or put its rows back."""
         line = self._waiting.get(peer)
         now = self._clock()
@@ -334,15 +335,24 @@ class DeliveryWorker:
         if blocked_until is not None:
             self._release_waiting(peer, blocked_until)
             return
-        while line:
-            item, body, claimed_at = line.popleft()
+        while line and self._per_peer[peer] < self._per_peer_limit:
+            # The first in line whose subscription has nothing in flight (keeps its order).
+            index = next((i for i, w in enumerate(line) if not self._is_busy(peer, w[0])), None)
+            if index is None:
+                break
+            item, body, claimed_at = line[index]
+            del line[index]
             # Only start it if our lease outlasts its whole deadline; else hand it back.
             if time.monotonic() - claimed_at + self._timeout_s < self._lease_s:
                 self._begin(client, item, body, peer)
-                break
-            self._finished.append((item, _Deferred(now)))
+            else:
+                self._finished.append((item, _Deferred(now)))
         if not line:
             self._waiting.pop(peer, None)
+
+    def _is_busy(self, peer: str, item: ClaimedNotification) -> bool:
+        sub = item.subscription_id
+        return sub is not None and (peer, sub) in self._busy
 
     def _release_waiting(self, peer: str | None, retry_at: float) -> None:
         """Put back the rows waiting for ``peer`` (None: every peer), due at ``retry_at``."""
@@ -352,7 +362,7 @@ class DeliveryWorker:
                 self._finished.append((item, _Deferred(retry_at)))
 
     async def _deliver(
-        self, client: httpx.AsyncClient, item: ClaimedNotification, body: bytes, peer: str
+        self, client: HttpPoster, item: ClaimedNotification, body: bytes, peer: str
     ) -> None:
         try:
             async with asyncio.timeout(self._timeout_s):
@@ -371,6 +381,8 @@ class DeliveryWorker:
             self._per_peer[peer] -= 1
             if self._per_peer[peer] <= 0:
                 del self._per_peer[peer]
+            if item.subscription_id is not None:
+                self._busy.discard((peer, item.subscription_id))
         if attempt.ok or attempt.permanent:
             self._peers.succeeded(peer)  # it answered: the peer itself is healthy
         else:
@@ -403,23 +415,19 @@ class DeliveryWorker:
         session.rollback()  # rendering only reads
         return rendered
 
-    async def _post(
-        self, client: httpx.AsyncClient, item: ClaimedNotification, body: bytes
-    ) -> _Attempt:
+    async def _post(self, client: HttpPoster, item: ClaimedNotification, body: bytes) -> _Attempt:
         try:
-            response = await client.post(
-                item.notification_uri,
-                content=body,
-                headers={"Content-Type": item.content_type},
+            status = await client.post(
+                item.notification_uri, body, {"Content-Type": item.content_type}
             )
-        except httpx.HTTPError as exc:
-            return _Attempt(status_code=None, error=f"{type(exc).__name__}: {exc}")
-        if 200 <= response.status_code <= 299:
-            return _Attempt(status_code=response.status_code, error=None)
+        except DeliveryHttpError as exc:
+            return _Attempt(status_code=None, error=f"{exc.kind}: {exc}")
+        if 200 <= status <= 299:
+            return _Attempt(status_code=status, error=None)
         return _Attempt(
-            status_code=response.status_code,
-            error=f"HTTP {response.status_code}",
-            permanent=not is_retryable_status(response.status_code),
+            status_code=status,
+            error=f"HTTP {status}",
+            permanent=not is_retryable_status(status),
         )
 
     def _record_all(

@@ -16,7 +16,8 @@ UPDATE ... WHERE id IN (SELECT id FROM picked)``: on
 PostgreSQL two server processes never claim the same row; SQLite has no row locks
 (SQLAlchemy omits the clause) but serialises writers, so the single statement is
 atomic there too. A claim is a lease (``claimed_until``): if a process dies holding
-it, the row becomes due again when the lease ends.
+it, the row becomes due again when the lease ends. A row waits while another row of its
+subscription is in flight, so a subscription's Notifications arrive in order.
 """
 
 from __future__ import annotations
@@ -215,10 +216,25 @@ def claim_due_notifications(
         Only rows of this content type (each protocol's worker claims its own); None = all.
     """
     table = NotificationOutbox.__table__  # type: ignore[attr-defined]  # SQLModel sets it
+    # One delivery per subscription at a time, across processes: a row whose subscription
+    # has another row in flight (claimed, lease running) waits, so a Notification rendered
+    # later never arrives before one rendered earlier.
+    other = table.alias("in_flight")
+    sibling_in_flight = (
+        sa.select(other.c.id)
+        .where(
+            other.c.subscription_id == table.c.subscription_id,
+            other.c.id != table.c.id,
+            other.c.status == OutboxStatus.PENDING.value,
+            other.c.claimed_until >= now,
+        )
+        .exists()
+    )
     due = sa.and_(
         table.c.status == OutboxStatus.PENDING.value,
         table.c.next_attempt_at <= now,
         sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
+        ~sibling_in_flight,
     )
     if content_type is not None:
         due = sa.and_(due, table.c.content_type == content_type)

@@ -33,11 +33,13 @@ class VirtualClock:
         return self.now
 
 
-def _enqueue(store: Store, uri: str, body: bytes = BODY, *, now: float = T0) -> int:
+def _enqueue(
+    store: Store, uri: str, body: bytes = BODY, *, now: float = T0, subscription_id: int = 1
+) -> int:
     with store.session() as session:
         row = enqueue_notification(
             session,
-            subscription_id=1,
+            subscription_id=subscription_id,
             end_device_id=None,
             resource_href="/derp/1/derc",
             notification_uri=uri,
@@ -200,7 +202,8 @@ async def test_two_workers_with_their_own_engines_deliver_each_row_once(
     url = os.environ["OPENDERMS_TEST_POSTGRES_URL"]
     other = Store(make_engine(url, schema=schema))
     with NotificationListener(notify_pki.listener_context()) as listener:
-        ids = [_enqueue(store, listener.url + f"/n{i}") for i in range(120)]
+        # 120 subscriptions' rows (one subscription's rows go one at a time, in order).
+        ids = [_enqueue(store, listener.url + f"/n{i}", subscription_id=i) for i in range(120)]
         workers = [
             DeliveryWorker(s, notify_pki.server_client_context(), batch_size=7, clock=lambda: T0)
             for s in (store, other)

@@ -141,3 +141,27 @@ def test_claim_takes_at_most_limit_rows(store: Store) -> None:
         for i in range(4)
     ]
     assert sizes == [7, 7, 6, 0]
+
+
+def test_a_subscription_row_waits_while_another_of_its_rows_is_in_flight(store: Store) -> None:
+    """Notifications of one subscription are delivered one at a time, across processes:
+    the later row is not claimable while the earlier one's lease runs."""
+    with store.session() as session:
+        for sub in (1, 1, 2):
+            enqueue_notification(
+                session,
+                subscription_id=sub,
+                end_device_id=None,
+                resource_href="/x",
+                notification_uri="https://127.0.0.1:9/n",
+                body=b"<Notification/>",
+                now=T0,
+            )
+        session.commit()
+    first = store.call(claim_due_notifications, now=T0, limit=1, lease_s=60, claim_token="a")
+    others = store.call(claim_due_notifications, now=T0, limit=10, lease_s=60, claim_token="b")
+    assert [c.subscription_id for c in first] == [1]
+    assert [c.subscription_id for c in others] == [2]  # sub 1's second row waits
+    store.call(record_delivered, first[0], now=T0, status_code=201)
+    after = store.call(claim_due_notifications, now=T0, limit=10, lease_s=60, claim_token="c")
+    assert [c.subscription_id for c in after] == [1]
