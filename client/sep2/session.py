@@ -54,7 +54,7 @@ from openderms.client.sep2.mapping import ProgramFetch, map_snapshot
 from openderms.client.sep2.responses import send_response
 from openderms.client.sep2.schedule import Backoff, Job, Sep2Schedule
 from openderms.client.sep2.site_mapping import der_facts, device_of_mirror, meter_sample
-from openderms.client.sep2.state import Sep2State, load_state, save_state
+from openderms.client.sep2.state import SOURCE, Sep2State, load_state, save_state, state_key
 from openderms.client.sep2.walker import (
     ProgramView,
     Sep2View,
@@ -71,8 +71,6 @@ __all__ = ["SOURCE", "Sep2Session"]
 
 log = logging.getLogger(__name__)
 
-SOURCE = "sep2"
-"""The session's name among the site's sources."""
 _SAMPLE_BATCH = 200
 _OUTBOX_BATCH = 100
 _NOTIFY_PATH = "/notify"
@@ -99,9 +97,10 @@ class Sep2Session:
         sets the server clock offset).
     rng : random.Random
         Randomness of the event engine and of backoff jitter.
+    source : str
+        The session's name among the site's sources, and the store key of its state
+        (one per EndDevice when an aggregator runs many).
     """
-
-    source = SOURCE
 
     def __init__(
         self,
@@ -113,9 +112,12 @@ class Sep2Session:
         listener_ssl: ssl.SSLContext | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        source: str = SOURCE,
     ) -> None:
         if config.dcap_url is None:
             raise ValueError("the DeviceCapability URL must be known (discover it first)")
+        self.source = source
+        self._state_key = state_key(source)
         self.config = config
         self.identity = identity
         self.http = http
@@ -125,7 +127,7 @@ class Sep2Session:
         self._listener_ssl = listener_ssl
         self.listener: NotificationListener | None = None
         self.dcap_href = config.dcap_url[len(http.origin) :] or "/dcap"
-        self.state: Sep2State = load_state(store)
+        self.state: Sep2State = load_state(store, self._state_key)
         self.clock_offset = ClockOffset(offset_s=self.state.clock_offset_s)
         now = self.server_now()
         timing = config.timing
@@ -188,7 +190,7 @@ class Sep2Session:
         return self.state.mirrors
 
     def _save(self) -> None:
-        save_state(self.store, self.state)
+        save_state(self.store, self.state, self._state_key)
 
     def server_now(self, local_now: float | None = None) -> float:
         """The server's clock [s since epoch] (at ``local_now``, else at the local clock)."""

@@ -2,7 +2,8 @@
 
 Earlier gateways kept these as loose keys of the store's key-value table; a store
 written by one is read once through :data:`LEGACY_KEYS` and rewritten as one
-``session:sep2`` document (the loose keys are then removed).
+``session:sep2`` document (the loose keys are then removed). A session of another name
+(one of an aggregator's EndDevices) keeps its document under ``session:<name>``.
 """
 
 from __future__ import annotations
@@ -13,12 +14,29 @@ from typing import Any
 
 from openderms.client.store import GatewayStore
 
-__all__ = ["LEGACY_KEYS", "STATE_KEY", "Sep2State", "load_state", "save_state"]
+__all__ = [
+    "LEGACY_KEYS",
+    "SOURCE",
+    "STATE_KEY",
+    "Sep2State",
+    "load_state",
+    "save_state",
+    "state_key",
+]
 
 log = logging.getLogger(__name__)
 
-STATE_KEY = "session:sep2"
-"""The store key of the session's document."""
+
+def state_key(source: str) -> str:
+    """The store key of the document of the session named ``source``."""
+    return f"session:{source}"
+
+
+SOURCE = "sep2"
+"""The name of the gateway's 2030.5 session among the site's sources."""
+STATE_KEY = state_key(SOURCE)
+"""The store key of the (default) 2030.5 session's document; the loose keys of older
+stores migrate into it."""
 
 
 @dataclass(slots=True)
@@ -86,27 +104,30 @@ LEGACY_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Sep2State))
 """The loose store keys earlier gateways wrote (one per field, same names)."""
 
 
-def load_state(store: GatewayStore) -> Sep2State:
-    """The session's state from ``store``, migrating the loose keys of an older store."""
-    document = store.get(STATE_KEY)
-    migrating = document is None
+def load_state(store: GatewayStore, key: str = STATE_KEY) -> Sep2State:
+    """The session's state from ``store``; the default session also takes over the loose
+    keys of an older store."""
+    document = store.get(key)
+    legacy: dict[str, Any] = {}
+    if document is None and key == STATE_KEY:
+        found = {name: store.get(name) for name in LEGACY_KEYS}
+        legacy = {name: value for name, value in found.items() if value is not None}
+        document = legacy
     if document is None:
-        legacy = {key: store.get(key) for key in LEGACY_KEYS}
-        document = {key: value for key, value in legacy.items() if value is not None}
-        migrating = bool(document)
+        return Sep2State()
     try:
         state = Sep2State.from_json(document)
-    except (TypeError, ValueError, AttributeError) as exc:
+    except (TypeError, ValueError, AttributeError) as exc:  # a hand-edited or damaged store
         log.error("the 2030.5 session state in the store is unreadable, starting afresh: %s", exc)
         return Sep2State()
-    if migrating:
-        save_state(store, state)
-        for key in LEGACY_KEYS:
-            store.put(key, None)
-        log.info("moved the 2030.5 session state of an older store into %s", STATE_KEY)
+    if legacy:
+        save_state(store, state, key)
+        for name in LEGACY_KEYS:
+            store.put(name, None)
+        log.info("moved the 2030.5 session state of an older store into %s", key)
     return state
 
 
-def save_state(store: GatewayStore, state: Sep2State) -> None:
+def save_state(store: GatewayStore, state: Sep2State, key: str = STATE_KEY) -> None:
     """Write ``state`` as one document."""
-    store.put(STATE_KEY, state.to_json())
+    store.put(key, state.to_json())

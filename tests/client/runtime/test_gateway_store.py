@@ -118,3 +118,17 @@ def test_store_of_an_earlier_gateway_is_read_and_migrated(tmp_path: Path) -> Non
     assert (state.last_contact_s, state.mirrors) == (123.0, {"site": "/mup/1"})
     assert store.get("last_contact_s") is None  # moved into the one document
     assert store.get(STATE_KEY)["mirrors"] == {"site": "/mup/1"}
+
+
+def test_each_named_session_keeps_its_own_state(tmp_path: Path) -> None:
+    """An aggregator's EndDevice sessions share a store but not their state; only the
+    default 2030.5 session takes over an older store's loose keys."""
+    from openderms.client.sep2.state import Sep2State, load_state, save_state, state_key
+
+    store = GatewayStore.open(tmp_path / "gw.sqlite")
+    store.put("last_contact_s", 5.0)  # a loose key of an older gateway
+    save_state(store, Sep2State(end_device_href="/edev/7"), state_key("sep2:edev-7"))
+
+    assert load_state(store, state_key("sep2:edev-7")).end_device_href == "/edev/7"
+    assert load_state(store, state_key("sep2:edev-8")) == Sep2State()
+    assert load_state(store).last_contact_s == 5.0
