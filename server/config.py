@@ -96,6 +96,14 @@ class ServerSettings:
         Let webhook subscriptions use http:// URLs / loopback and private addresses.
     openadr_callback_ca_file : str or None
         Trust anchors for webhook TLS instead of the system store.
+    profile : str
+        The profile served: ``csipaus12`` (CSIP-AUS v1.2, the default) or ``csip`` (CSIP
+        (US): the same resources without the CSIP-AUS links, plain 2030.5-2018 on the wire
+        unless a utility sets CSIP-AUS limits).
+    accepted_profiles : tuple of str
+        Profiles a client may write in besides CSIP-AUS v1.2 (the server's own): ``csip``
+        (CSIP (US), plain 2030.5-2018), ``sep2023`` (IEEE 2030.5-2023), ``csipaus13``;
+        ``()`` accepts CSIP-AUS v1.2 documents only.
     mrid_pen : int
         The IANA Private Enterprise Number in the low 32 bits of every mRID this server
         issues (sep.xsd mRIDType); 0 (reserved) until the operator sets theirs.
@@ -132,6 +140,8 @@ class ServerSettings:
     openadr_allow_http_callbacks: bool = False
     openadr_allow_private_callbacks: bool = False
     openadr_callback_ca_file: str | None = None
+    profile: str = "csipaus12"
+    accepted_profiles: tuple[str, ...] = ("csip", "sep2023")
     mrid_pen: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -141,6 +151,11 @@ class ServerSettings:
                 f"aggregator_registration is one of {AGGREGATOR_REGISTRATION_POLICIES}, "
                 f"got {self.aggregator_registration!r}"
             )
+        if self.profile not in ("csipaus12", "csip"):
+            raise ConfigError(f"profile is csipaus12 or csip, got {self.profile!r}")
+        known = {"csip", "sep2023", "csipaus12", "csipaus13"}
+        if not set(self.accepted_profiles) <= known:
+            raise ConfigError(f"accepted_profiles are among {sorted(known)}")
         if not 0 <= self.mrid_pen < 2**32:
             raise ConfigError(f"mrid_pen is a 32-bit PEN, got {self.mrid_pen}")
 
@@ -181,6 +196,8 @@ def load_settings(path: Path | None) -> ServerSettings:
         values["certs_dir"] = Path(values["certs_dir"])
     if "trusted_proxies" in values:
         values["trusted_proxies"] = tuple(values["trusted_proxies"])
+    if "accepted_profiles" in values:
+        values["accepted_profiles"] = tuple(values["accepted_profiles"])
     try:
         return ServerSettings(**values, extra=extra)
     except TypeError as exc:

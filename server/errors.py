@@ -10,9 +10,11 @@ from openderms.schemas.sep2.errors import ErrorReasonCode
 
 __all__ = [
     "BadRequestError",
+    "ConditionNotSupportedError",
     "ConflictError",
     "ForbiddenError",
     "NotFoundError",
+    "ResourceLimitError",
     "ServerError",
     "UnauthenticatedError",
 ]
@@ -38,6 +40,19 @@ class BadRequestError(ServerError):
 
     http_status = 400
     reason_code = ErrorReasonCode.INVALID_REQUEST_VALUES
+
+
+class ResourceLimitError(BadRequestError):
+    """A server limit refuses the request, e.g. too many subscriptions (HTTP 400, reason 2)."""
+
+    reason_code = ErrorReasonCode.RESOURCE_LIMIT_REACHED
+
+
+class ConditionNotSupportedError(BadRequestError):
+    """A Subscription carries a Condition this server does not evaluate (HTTP 400, reason 3:
+    "conditional subscription field not supported")."""
+
+    reason_code = ErrorReasonCode.CONDITIONAL_SUBSCRIPTION_FIELD_NOT_SUPPORTED
 
 
 class UnauthenticatedError(ServerError):
@@ -66,3 +81,5 @@ class ConflictError(ServerError):
     """The change conflicts with stored data, e.g. an LFDI owned by someone else (409)."""
 
     http_status = 409
+    # The request's values clash with what is stored (an mRID or LFDI in use): reason 1.
+    reason_code = ErrorReasonCode.INVALID_REQUEST_VALUES

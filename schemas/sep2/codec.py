@@ -98,9 +98,17 @@ _PARSER_CONFIG = ParserConfig(
     fail_on_unknown_attributes=True,
     fail_on_converter_warnings=True,
 )
+# Only for mapping a document another profile's schema has already validated onto this
+# profile's classes (``decode(..., ignore_unknown=True)``): what this profile lacks is dropped.
+_LENIENT_PARSER_CONFIG = ParserConfig(
+    fail_on_unknown_properties=False,
+    fail_on_unknown_attributes=False,
+    fail_on_converter_warnings=True,
+)
 # No XML declaration (issue 11, item 2): some clients decode the body to text before
 # parsing, and parsers refuse a text that carries an encoding declaration. UTF-8 without a
 # declaration is valid XML (XML 1.0 §4.3.3); `decode` accepts documents with or without one.
+_MISSING_ARGUMENTS = re.compile(r"missing \d+ required (?:keyword-only )?arguments?: (.*)")
 _SERIALIZER_CONFIG = SerializerConfig(xml_declaration=False, encoding="UTF-8", pretty_print=False)
 
 
@@ -228,6 +236,7 @@ def decode(
     *,
     profile: Profile | None = ...,
     limits: CodecLimits = ...,
+    ignore_unknown: bool = ...,
 ) -> _T: ...
 @overload
 def decode(
@@ -236,6 +245,7 @@ def decode(
     *,
     profile: Profile | None = ...,
     limits: CodecLimits = ...,
+    ignore_unknown: bool = ...,
 ) -> _T1 | _T2: ...
 @overload
 def decode(
@@ -244,6 +254,7 @@ def decode(
     *,
     profile: Profile | None = ...,
     limits: CodecLimits = ...,
+    ignore_unknown: bool = ...,
 ) -> _T1 | _T2 | _T3: ...
 @overload
 def decode(
@@ -252,6 +263,7 @@ def decode(
     *,
     profile: Profile | None = ...,
     limits: CodecLimits = ...,
+    ignore_unknown: bool = ...,
 ) -> object: ...
 def decode(
     data: bytes,
@@ -259,6 +271,7 @@ def decode(
     *,
     profile: Profile | None = None,
     limits: CodecLimits = DEFAULT_LIMITS,
+    ignore_unknown: bool = False,
 ) -> object:
     """Decode a 2030.5 XML document from a peer.
 
@@ -274,6 +287,10 @@ def decode(
         The CSIP-AUS revision; defaults to the profile of ``expected``, else CSIP-AUS 1.2.
     limits : CodecLimits
         Size and depth bounds.
+    ignore_unknown : bool
+        Drop elements and attributes the profile does not define instead of refusing
+        them. Only for a document another profile's schema has already validated (a
+        2030.5-2023 document mapped onto the 2018 classes); values are still validated.
 
     Returns
     -------
@@ -302,14 +319,21 @@ def decode(
         )
         raise WrongRootError(f"expected {names}, got {cls.__name__}")
     _complete_list_counts(root, cls, chosen)
-    parser = _StrictXmlParser(config=_PARSER_CONFIG, context=CONTEXT, handler=LxmlEventHandler)
+    config = _LENIENT_PARSER_CONFIG if ignore_unknown else _PARSER_CONFIG
+    parser = _StrictXmlParser(config=config, context=CONTEXT, handler=LxmlEventHandler)
     try:
         obj: object = parser.parse(root, cls)
     except (ParserError, ConverterError, XmlContextError) as exc:
         raise MalformedXmlError(f"{cls.__name__}: {exc}") from None
     except (TypeError, ValueError) as exc:
         # xsdata builds the dataclass with the children it found: a missing required
-        # element surfaces as a TypeError from the constructor.
+        # element surfaces as a TypeError from the constructor; say which (issue 11 item 13).
+        missing = _MISSING_ARGUMENTS.search(str(exc))
+        if missing is not None:
+            names = ", ".join(re.findall(r"'(\w+)'", missing.group(1)))
+            raise MalformedXmlError(
+                f"{cls.__name__} lacks required {names} ({chosen.name} profile)"
+            ) from None
         raise MalformedXmlError(f"{cls.__name__}: {exc}") from None
     if not isinstance(obj, cls):  # xsdata may honour an xsi:type on the root element
         raise WrongRootError(f"expected {cls.__name__}, got {type(obj).__name__}")
@@ -349,7 +373,9 @@ def encode(obj: object, *, profile: Profile | None = None) -> bytes:
     validate(obj)
     check_list_counts(obj)
     serializer = XmlSerializer(config=_SERIALIZER_CONFIG, context=CONTEXT)
-    ns_map: dict[Any, str] = {None: SEP_NAMESPACE, "csipaus": chosen.extension_namespace}
+    ns_map: dict[Any, str] = {None: SEP_NAMESPACE}
+    if chosen.extension_namespace is not None:
+        ns_map["csipaus"] = chosen.extension_namespace
     try:
         text = serializer.render(obj, ns_map=ns_map)
     except (ConverterError, SerializerError, XmlContextError, ValueError, TypeError) as exc:

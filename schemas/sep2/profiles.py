@@ -1,4 +1,8 @@
-"""Profiles: which CSIP-AUS revision (and so which binding module) a document follows."""
+"""Profiles: which schema (and so which binding module) a document follows.
+
+CSIP-AUS 1.2 and 1.3 (IEEE 2030.5-2018 plus the CSIP-AUS extension), CSIP (US: plain
+IEEE 2030.5-2018, where the CSIP-AUS elements do not exist) and IEEE 2030.5-2023.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ SEP_NAMESPACE = "urn:ieee:std:2030.5:ns"
 
 
 class Profile(Enum):
-    """A CSIP-AUS revision: its binding module and extension namespace.
+    """A profile: its binding module and extension namespace.
 
     Each profile is a complete 2030.5 class set (the CSIP-AUS cores ``xs:redefine``
     sep.xsd), so classes of two profiles are distinct types and do not mix in one document.
@@ -21,6 +25,10 @@ class Profile(Enum):
 
     CSIP_AUS_12 = "csipaus12"
     CSIP_AUS_13 = "csipaus13"
+    CSIP = "csip"
+    """CSIP (California Rule 21): plain IEEE 2030.5-2018 (sep.xsd), no extension."""
+    SEP_2023 = "sep2023"
+    """IEEE 2030.5-2023 (sep-2023.xsd, schema version 2.2), no extension."""
 
     @property
     def module(self) -> ModuleType:
@@ -28,9 +36,10 @@ class Profile(Enum):
         return importlib.import_module(f"openderms.schemas.sep2.bindings.{self.value}")
 
     @property
-    def extension_namespace(self) -> str:
-        """Namespace of the CSIP-AUS extension elements (prefix ``csipaus`` on the wire)."""
-        return _EXTENSION_NAMESPACES[self]
+    def extension_namespace(self) -> str | None:
+        """Namespace of the CSIP-AUS extension elements (prefix ``csipaus`` on the wire);
+        None for the profiles without an extension."""
+        return _EXTENSION_NAMESPACES.get(self)
 
     @classmethod
     def of(cls, obj_or_type: object) -> Profile | None:

@@ -123,6 +123,8 @@ def _build_rules(cls: type) -> tuple[_FieldRule, ...]:
     xml_vars = {var.name: var for var in CONTEXT.build(cls).get_all_vars()}
     rules = []
     for f in dataclasses.fields(cls):
+        if f.metadata.get("type") in ("Attributes", "Wildcard"):
+            continue  # xs:anyAttribute / xs:any (2030.5-2023 types): nothing to check
         var = xml_vars[f.name]
         scalar = None if var.clazz is not None else var.types[0]
         element = tuple(var.types) if var.clazz is not None else None

@@ -26,6 +26,7 @@ from openderms.schemas.sep2.enums import (
     StorageModeStatus,
 )
 from openderms.schemas.sep2.errors import SepXmlError
+from openderms.schemas.sep2.profiles import Profile
 
 __all__ = ["RESOURCE_CLASSES", "field_words", "flatten_resource"]
 
@@ -87,7 +88,12 @@ def flatten_resource(kind: str, xml: str) -> dict[str, Any]:
     try:
         resource: object = decode(xml.encode(), cls)
     except SepXmlError as exc:
-        return {"error": str(exc)[:200]}
+        try:  # a CSIP (US) client's DERCapability is stored in its own profile
+            resource = decode(
+                xml.encode(), getattr(Profile.CSIP.module, kind), profile=Profile.CSIP
+            )
+        except SepXmlError:
+            return {"error": str(exc)[:200]}
     out: dict[str, Any] = {}
     assert dataclasses.is_dataclass(resource)
     for field in dataclasses.fields(resource):

@@ -50,7 +50,11 @@ def map_time(settings: ServerSettings, now: int, *, poll_rate_s: int) -> sep.Tim
     )
 
 
-def map_end_device(row: EndDeviceRow, *, post_rate_s: int, fsa_count: int) -> sep.EndDevice:
+def map_end_device(
+    row: EndDeviceRow, *, post_rate_s: int, fsa_count: int, csip_aus: bool = True
+) -> sep.EndDevice:
+    """An EndDevice; ``csip_aus=False`` (a CSIP (US) server) leaves out the CSIP-AUS
+    ConnectionPointLink, so a client parsing plain 2030.5-2018 strictly reads it."""
     assert row.id is not None
     return sep.EndDevice(
         href=uris.end_device(row.id),
@@ -76,7 +80,9 @@ def map_end_device(row: EndDeviceRow, *, post_rate_s: int, fsa_count: int) -> se
             if row.registration_pin is None
             else sep.RegistrationLink(href=uris.registration(row.id))
         ),
-        ConnectionPointLink=sep.ConnectionPointLink(href=uris.connection_point(row.id)),
+        ConnectionPointLink=(
+            sep.ConnectionPointLink(href=uris.connection_point(row.id)) if csip_aus else None
+        ),
         SubscriptionListLink=sep.SubscriptionListLink(href=uris.subscription_list(row.id)),
     )
 

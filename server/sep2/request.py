@@ -16,13 +16,14 @@ from quart import Response, current_app, request
 from sqlmodel import Session
 
 from openderms.certs.identity import identity_from_certificate
-from openderms.schemas.sep2.codec import SEP_XML, CodecLimits, decode, encode
+from openderms.schemas.sep2.codec import SEP_XML, CodecLimits, encode
 from openderms.server.config import ServerSettings
 from openderms.server.errors import UnauthenticatedError
 from openderms.server.identity import client_certificate_der
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.sep2.paging import Page, parse_page
 from openderms.server.sep2.poll_cache import PollCache
+from openderms.server.sep2.profiles import decode_from_client, profile_named
 from openderms.server.services.changes import ChangeSink
 from openderms.server.store.db import Store
 
@@ -111,8 +112,10 @@ async def decode_body(expected: type[T] | tuple[type, ...]) -> Any:
     bounds size and depth again and refuses DTDs and unknown elements (400).
     """
     data = await request.get_data(cache=False, as_text=False, parse_form_data=False)
-    limits = CodecLimits(max_body_bytes=state().settings.max_body_bytes)
-    return decode(data, expected, limits=limits)
+    settings = state().settings
+    limits = CodecLimits(max_body_bytes=settings.max_body_bytes)
+    accepted = tuple(profile_named(name) for name in settings.accepted_profiles)
+    return decode_from_client(data, expected, limits=limits, accepted=accepted)
 
 
 async def call_service(

@@ -80,7 +80,9 @@ def put_der_resource(
 ) -> None:
     """Append a client's DERCapability/DERSettings/DERStatus/DERAvailability. Commits."""
     _require_der(session, scope, end_device_id, der_index)
-    segment = next(k for k, cls in DER_RESOURCES.items() if isinstance(body, cls))
+    # By name: a CSIP (US) DERCapability stays an object of its own profile (see
+    # openderms.server.sep2.profiles) and is stored in its own encoding.
+    segment = next(k for k, cls in DER_RESOURCES.items() if type(body).__name__ == cls.__name__)
     body.href = f"{uris.der(end_device_id, der_index)}/{segment}"
     insert_client_resource(
         session,

@@ -76,6 +76,7 @@ def _end_device(session: Session, ctx: ServiceContext, row: EndDeviceRow) -> sep
         row,
         post_rate_s=device_post_rate_s(session, ctx.settings, row),
         fsa_count=_fsa_count(session, row.id),
+        csip_aus=ctx.settings.profile != "csip",
     )
 
 

@@ -12,7 +12,12 @@ from urllib.parse import urlsplit
 from sqlmodel import Session
 
 from openderms.schemas.sep2 import models as sep
-from openderms.server.errors import BadRequestError, NotFoundError
+from openderms.server.errors import (
+    BadRequestError,
+    ConditionNotSupportedError,
+    NotFoundError,
+    ResourceLimitError,
+)
 from openderms.server.notify.resources import check_subscribable
 from openderms.server.notify.sink import subscription_href
 from openderms.server.scope import Scope, ServiceContext
@@ -83,9 +88,14 @@ def create_subscription(
         raise BadRequestError("notificationURI must be an absolute https URI (TLS, §12.8)")
     if body.limit < 1:
         raise BadRequestError("limit must be at least 1")
+    if body.Condition is not None:
+        # Refused rather than ignored: a client relying on a threshold must know (reason 3).
+        raise ConditionNotSupportedError("subscriptions with a Condition are not supported")
     check_subscribable(session, ctx, scope, body.subscribedResource, end_device_id)
     if count_subscriptions_for_device(session, end_device_id) >= MAX_SUBSCRIPTIONS_PER_DEVICE:
-        raise BadRequestError(f"at most {MAX_SUBSCRIPTIONS_PER_DEVICE} subscriptions per device")
+        raise ResourceLimitError(
+            f"at most {MAX_SUBSCRIPTIONS_PER_DEVICE} subscriptions per device"
+        )
     row = insert_subscription(
         session,
         end_device_id=end_device_id,

@@ -1,1 +1,1 @@
-"""Generated xsdata bindings, one module per CSIP-AUS revision."""
+"""Generated xsdata bindings, one module per profile (CSIP-AUS, CSIP, 2030.5-2023)."""
