@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from openderms.server.dashboard import views
 from openderms.server.dashboard.params import TimeRange
-from openderms.server.services import dashboard_queries as q
+from openderms.server.store.crud import dashboard as q
 from openderms.server.store.db import Store
 from openderms.server.store.models import (
     EndDeviceRow,

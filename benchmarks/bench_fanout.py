@@ -51,10 +51,10 @@ from server_process import ServerProcess
 
 from openderms.certs import pki, tls
 from openderms.schemas.sep2 import models as sep
+from openderms.server import uris
 from openderms.server.admin.tokens import create_token
 from openderms.server.config import ServerSettings
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.sep2 import uris
 from openderms.server.services import programs, registration
 from openderms.server.services.subscriptions import create_subscription
 from openderms.server.store.admin import AdminRole

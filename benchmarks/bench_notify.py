@@ -33,11 +33,11 @@ from notify_listener import NotificationListener
 from notify_pki import make_notify_pki
 
 from openderms.schemas.sep2 import models as sep
+from openderms.server import uris
 from openderms.server.config import ServerSettings
 from openderms.server.notify.sink import OutboxChangeSink
 from openderms.server.notify.worker import DeliveryWorker
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.sep2 import uris
 from openderms.server.services import programs, registration
 from openderms.server.services.changes import ChangeSink, NullChangeSink
 from openderms.server.services.subscriptions import create_subscription

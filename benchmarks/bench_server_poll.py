@@ -52,8 +52,8 @@ def _serve(
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    from openderms.certs.hypercorn_tls import hypercorn_config
     from openderms.certs.pki import PkiPaths
+    from openderms.server.hypercorn_tls import hypercorn_config
     from openderms.server.runner import Listener, ServingHandle, serve
 
     paths = PkiPaths.in_directory(Path(pki_dir))

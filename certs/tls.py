@@ -30,7 +30,7 @@ What every context here does, and why:
 - **Both ends verify up to the SERCA** (``ca`` is the SERCA file; intermediates come from
   the peer's chain file). The server requires a client certificate.
 
-The server end under hypercorn: see :mod:`openderms.certs.hypercorn_tls`.
+The server end under hypercorn: see :mod:`openderms.server.hypercorn_tls`.
 """
 
 from __future__ import annotations

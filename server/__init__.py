@@ -10,5 +10,5 @@ Layers (each imports only the ones below it)::
     store/crud/*.py                queries, each taking the scope or owner it filters by
     store/models/*.py, db.py       sqlmodel tables, engine/session factory, migrations
 
-URIs come from `openderms.server.sep2.uris` only; errors from `openderms.server.errors`.
+URIs come from `openderms.server.uris` only; errors from `openderms.server.errors`.
 """

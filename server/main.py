@@ -41,8 +41,8 @@ def sep2_hypercorn_config(settings: ServerSettings) -> Config:
     else:
         if settings.certs_dir is None:
             raise ConfigError("the 2030.5 listener needs --certs (a PKI directory)")
-        from openderms.certs.hypercorn_tls import hypercorn_config
         from openderms.certs.pki import PkiPaths
+        from openderms.server.hypercorn_tls import hypercorn_config
 
         paths = PkiPaths.in_directory(settings.certs_dir)
         for path in (paths.server_cert, paths.server_key, paths.serca_cert):

@@ -109,7 +109,7 @@ class Listener:
         An ASGI application (a quart app).
     config
         hypercorn Config with ``bind`` set; with certfile/keyfile/ca_certs (e.g. from
-        `openderms.certs.hypercorn_tls.hypercorn_config`) the listener is mutual TLS.
+        `openderms.server.hypercorn_tls.hypercorn_config`) the listener is mutual TLS.
     name
         Shown in the log ("2030.5", "admin").
     handshake_limits

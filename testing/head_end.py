@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 
 import httpx
 
-from openderms.certs.hypercorn_tls import hypercorn_config
 from openderms.certs.identity import DeviceIdentity
 from openderms.certs.pki import DeviceFiles, PkiPaths, issue_device
 from openderms.certs.tls import client_context
@@ -22,6 +21,7 @@ from openderms.schemas.sep2.codec import SEP_XML, decode, encode
 from openderms.server.admin.tokens import AdminRole, create_token
 from openderms.server.app import create_app
 from openderms.server.config import ServerSettings
+from openderms.server.hypercorn_tls import hypercorn_config
 from openderms.server.main import run_server
 from openderms.server.runner import Listener, ServingHandle, serve
 from openderms.server.scope import ServiceContext

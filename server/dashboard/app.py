@@ -65,8 +65,8 @@ from openderms.server.dashboard.session import (
     sign_session,
 )
 from openderms.server.errors import ServerError
-from openderms.server.services.dashboard_queries import active_token_by_id
 from openderms.server.store.admin import AdminRole
+from openderms.server.store.crud.dashboard import active_token_by_id
 from openderms.server.store.db import Store
 from openderms.server.url_ids import use_row_ids
 

@@ -26,7 +26,7 @@ from openderms.server.dashboard.errors import DashboardBadRequestError
 from openderms.server.dashboard.params import lfdi_param, parse_when
 from openderms.server.dashboard.views import control_json
 from openderms.server.services import admin_fleet as fleet
-from openderms.server.services import dashboard_queries as q
+from openderms.server.store.crud import dashboard as q
 from openderms.server.store.crud.fsa import select_end_device_ids_seeing_program
 from openderms.server.store.models import EndDeviceRow
 

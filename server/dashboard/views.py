@@ -2,7 +2,7 @@
 
 Each view is a synchronous ``(session, ...)`` function run through ``store.run`` with the
 caller's ``aggregator_id`` (None = utility) and ``now`` passed in; it reads through
-`openderms.server.services.dashboard_queries` and the pure helpers of this package. The
+`openderms.server.store.crud.dashboard` and the pure helpers of this package. The
 HTML pages and the JSON API (``/dashboard/api/...``) serve the same dicts.
 """
 
@@ -27,8 +27,8 @@ from openderms.server.dashboard.telemetry import (
     quantity_of,
 )
 from openderms.server.mappers.event_status import ControlFacts, EventStatusCode, event_status_at
-from openderms.server.services import dashboard_queries as q
 from openderms.server.services.rates import server_post_rate_s
+from openderms.server.store.crud import dashboard as q
 from openderms.server.store.models import (
     ControlModeColumns,
     DefaultDERControlRow,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from openderms.schemas.sep2 import models as sep
+from openderms.server import uris
 from openderms.server.mappers.common import active_power, mrid_type, time_type
 from openderms.server.mappers.event_status import ControlFacts, event_status_at
-from openderms.server.sep2 import uris
 from openderms.server.store.models import (
     ControlModeColumns,
     DefaultDERControlRow,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from openderms.schemas.sep2 import models as sep
+from openderms.server import uris
 from openderms.server.config import ServerSettings
 from openderms.server.mappers.common import lfdi_bytes, mrid_type, time_type
-from openderms.server.sep2 import uris
 from openderms.server.store.models import EndDeviceRow, FunctionSetAssignmentsRow
 
 __all__ = [

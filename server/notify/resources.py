@@ -1,6 +1,6 @@
 """Which resources a client may subscribe to, and how each is rendered for a Notification.
 
-The table maps the server's own href forms (see `openderms.server.sep2.uris`) to the read
+The table maps the server's own href forms (see `openderms.server.uris`) to the read
 services that answer a GET of the same href, so a Notification embeds exactly what a GET
 would return to that device at that moment, with the same access checks.
 """
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.sep2.paging import Page
 from openderms.server.services import derp
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, Response
 
 from openderms.schemas.sep2 import models as sep
-from openderms.server.sep2 import uris
+from openderms.server import uris
 from openderms.server.sep2.request import (
     call_service,
     created,

@@ -21,11 +21,11 @@ from openderms.server.config import ServerSettings
 from openderms.server.errors import UnauthenticatedError
 from openderms.server.identity import client_certificate_der
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.sep2.paging import Page, parse_page
 from openderms.server.sep2.poll_cache import PollCache
 from openderms.server.sep2.profiles import decode_from_client, profile_named
 from openderms.server.services.changes import ChangeSink
 from openderms.server.store.db import Store
+from openderms.server.store.paging import Page, parse_page
 
 __all__ = [
     "APP_STATE_KEY",

@@ -16,10 +16,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from openderms.certs.identity import sfdi_from_lfdi
+from openderms.server import uris
 from openderms.server.errors import BadRequestError, ConflictError, NotFoundError
 from openderms.server.scope import ServiceContext
-from openderms.server.sep2 import uris
-from openderms.server.sep2.paging import Page
 from openderms.server.services import programs
 from openderms.server.services.device_telemetry import latest_responses, latest_telemetry
 from openderms.server.services.rates import POLL_RATE_SETTING, POST_RATE_SETTING
@@ -49,6 +48,7 @@ from openderms.server.store.models import (
     FsaProgram,
     FunctionSetAssignmentsRow,
 )
+from openderms.server.store.paging import Page
 
 __all__ = [
     "CLIENT_RESOURCE_KINDS",

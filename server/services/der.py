@@ -10,16 +10,16 @@ from sqlmodel import Session
 
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.codec import encode
+from openderms.server import uris
 from openderms.server.errors import NotFoundError
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.sep2 import uris
-from openderms.server.sep2.paging import Page
 from openderms.server.services.access import require_end_device
 from openderms.server.services.rates import device_poll_rate_s
 from openderms.server.store.crud.der import (
     insert_client_resource,
     select_latest_client_resource,
 )
+from openderms.server.store.paging import Page
 
 __all__ = ["DER_RESOURCES", "get_der", "get_der_list", "get_der_resource", "put_der_resource"]
 

@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.codec import encode
+from openderms.server import uris
 from openderms.server.errors import NotFoundError
 from openderms.server.mappers.derp import (
     map_control,
@@ -20,8 +21,6 @@ from openderms.server.mappers.derp import (
 )
 from openderms.server.mappers.end_device import map_fsa, map_fsa_list
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.sep2 import uris
-from openderms.server.sep2.paging import Page
 from openderms.server.sep2.poll_cache import ControlListSnapshot
 from openderms.server.services.access import require_end_device, require_program
 from openderms.server.services.ids import derived_mrid
@@ -42,6 +41,7 @@ from openderms.server.store.crud.fsa import (
     select_programs_for_fsa,
 )
 from openderms.server.store.models import DERControlRow, DERProgramRow, FsaProgram
+from openderms.server.store.paging import Page
 
 #: How long a cached DERControlList with no upcoming start or end stays valid [s].
 _IDLE_LIST_VALID_S = 3600

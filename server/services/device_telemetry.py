@@ -12,9 +12,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from openderms.server.scope import Scope
-from openderms.server.sep2.paging import Page
 from openderms.server.store.crud.mirror import select_mmrs, select_mups_for_scope
 from openderms.server.store.models import ControlResponseRow, EndDeviceRow, MirrorReadingRow
+from openderms.server.store.paging import Page
 
 __all__ = ["latest_responses", "latest_telemetry"]
 

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from openderms.certs.identity import sfdi_from_lfdi
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.codec import encode
+from openderms.server import uris
 from openderms.server.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from openderms.server.mappers.common import lfdi_hex
 from openderms.server.mappers.end_device import (
@@ -19,8 +20,6 @@ from openderms.server.mappers.end_device import (
     map_time,
 )
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.sep2 import uris
-from openderms.server.sep2.paging import Page
 from openderms.server.services.access import require_end_device
 from openderms.server.services.rates import (
     device_poll_rate_s,
@@ -38,6 +37,7 @@ from openderms.server.store.crud.end_device import (
     select_end_devices_for_scope,
 )
 from openderms.server.store.models import EndDeviceRow, FsaMember
+from openderms.server.store.paging import Page
 
 __all__ = [
     "DEVICE_INFORMATION",

@@ -5,11 +5,10 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from openderms.schemas.sep2 import models as sep
+from openderms.server import uris
 from openderms.server.errors import ForbiddenError, NotFoundError
 from openderms.server.mappers.common import lfdi_hex, mrid_hex, mrid_type, time_type
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.sep2 import uris
-from openderms.server.sep2.paging import Page
 from openderms.server.services.access import require_end_device
 from openderms.server.services.rates import device_poll_rate_s
 from openderms.server.store.crud.derp import select_control_by_mrid
@@ -17,6 +16,7 @@ from openderms.server.store.crud.end_device import select_end_device_by_lfdi
 from openderms.server.store.crud.events import select_log_event, select_log_events
 from openderms.server.store.crud.fsa import end_device_sees_program
 from openderms.server.store.models import ControlResponseRow, LogEventRow
+from openderms.server.store.paging import Page
 
 __all__ = [
     "get_log_event",

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from sqlmodel import Session
 
 from openderms.schemas.sep2 import models as sep
+from openderms.server import uris
 from openderms.server.errors import (
     BadRequestError,
     ConflictError,
@@ -21,8 +22,6 @@ from openderms.server.errors import (
 )
 from openderms.server.mappers.common import lfdi_bytes, lfdi_hex, mrid_hex, mrid_type
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.sep2 import uris
-from openderms.server.sep2.paging import Page
 from openderms.server.services.rates import device_post_rate_s, server_poll_rate_s
 from openderms.server.store.crud.end_device import (
     select_end_device_by_lfdi,
@@ -43,6 +42,7 @@ from openderms.server.store.models import (
     MirrorReadingRow,
     MirrorUsagePointRow,
 )
+from openderms.server.store.paging import Page
 
 __all__ = [
     "get_mirror_usage_point",

@@ -11,11 +11,10 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from openderms.server import uris
 from openderms.server.errors import BadRequestError, ConflictError, NotFoundError
 from openderms.server.mappers.derp import CURVE_MODES
 from openderms.server.scope import ServiceContext
-from openderms.server.sep2 import uris
-from openderms.server.sep2.paging import Page
 from openderms.server.services.changes import notify_all
 from openderms.server.services.ids import new_mrid
 from openderms.server.services.unique import add_unique
@@ -43,6 +42,7 @@ from openderms.server.store.models import (
     FsaMember,
     FunctionSetAssignmentsRow,
 )
+from openderms.server.store.paging import Page
 
 __all__ = [
     "ControlModes",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from openderms.server import uris
 from openderms.server.errors import BadRequestError, ConflictError
 from openderms.server.scope import ServiceContext
-from openderms.server.sep2 import uris
 from openderms.server.services.unique import add_unique
 from openderms.server.store.crud.end_device import (
     get_or_create_aggregator,

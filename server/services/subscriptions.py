@@ -21,8 +21,8 @@ from openderms.server.errors import (
 from openderms.server.notify.resources import check_subscribable
 from openderms.server.notify.sink import subscription_href
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.sep2.paging import Page
 from openderms.server.services.access import require_end_device
+from openderms.server.store.paging import Page
 from openderms.server.store.subscriptions import (
     SubscriptionRecord,
     count_subscriptions_for_device,

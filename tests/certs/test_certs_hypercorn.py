@@ -15,9 +15,9 @@ from certs_testlib import bare_client_context, rsa_device
 from hypercorn.asyncio import serve
 
 from openderms.certs.errors import TlsConfigError
-from openderms.certs.hypercorn_tls import hypercorn_config
 from openderms.certs.pki import DeviceFiles, PkiPaths
 from openderms.certs.tls import CSIP_CIPHER, client_context
+from openderms.server.hypercorn_tls import hypercorn_config
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]

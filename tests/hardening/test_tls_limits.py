@@ -14,11 +14,11 @@ import pytest
 from hardening_testlib import Tally
 from hypercorn.config import Config
 
-from openderms.certs.hypercorn_tls import hypercorn_config
 from openderms.certs.pki import PkiPaths
 from openderms.server.admin.app import create_admin_app
 from openderms.server.app import create_app
 from openderms.server.config import ServerSettings
+from openderms.server.hypercorn_tls import hypercorn_config
 from openderms.server.runner import HandshakeLimits, Listener, ServingHandle, serve
 from openderms.server.store.db import Store
 from openderms.testing.head_end import DeviceCerts, wait_until_serving

@@ -14,7 +14,7 @@ from openderms.server.mappers.event_status import (
     EventStatusCode,
     event_status_at,
 )
-from openderms.server.sep2.paging import parse_page
+from openderms.server.store.paging import parse_page
 
 FACTS = ControlFacts(creation_time=100, start_time=1000, duration_s=600)
 

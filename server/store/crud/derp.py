@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, func
 from sqlmodel import Session, col, select
 
-from openderms.server.sep2.paging import Page
 from openderms.server.store.models import (
     DefaultDERControlRow,
     DERControlRow,
     DERCurveRow,
     DERProgramRow,
 )
+from openderms.server.store.paging import Page
 
 __all__ = [
     "select_active_controls",

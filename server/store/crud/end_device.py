@@ -8,8 +8,8 @@ from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from openderms.server.scope import Scope
-from openderms.server.sep2.paging import Page
 from openderms.server.store.models import Aggregator, EndDeviceRow
+from openderms.server.store.paging import Page
 
 __all__ = [
     "get_or_create_aggregator",

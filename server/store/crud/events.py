@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from openderms.server.sep2.paging import Page
 from openderms.server.store.models import ControlResponseRow, LogEventRow
+from openderms.server.store.paging import Page
 
 __all__ = ["select_log_event", "select_log_events", "select_responses"]
 

@@ -9,7 +9,6 @@ from sqlalchemy import bindparam, func, or_
 from sqlmodel import Session, col, select
 
 from openderms.server.scope import Scope
-from openderms.server.sep2.paging import Page
 from openderms.server.store.models import (
     Aggregator,
     DERProgramRow,
@@ -18,6 +17,7 @@ from openderms.server.store.models import (
     FsaProgram,
     FunctionSetAssignmentsRow,
 )
+from openderms.server.store.paging import Page
 
 __all__ = [
     "add_member",

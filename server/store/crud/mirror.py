@@ -8,7 +8,6 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from openderms.server.scope import Scope
-from openderms.server.sep2.paging import Page
 from openderms.server.store.crud.end_device import select_end_device_for_scope, visible_to
 from openderms.server.store.models import (
     EndDeviceRow,
@@ -16,6 +15,7 @@ from openderms.server.store.models import (
     MirrorReadingRow,
     MirrorUsagePointRow,
 )
+from openderms.server.store.paging import Page
 
 __all__ = [
     "select_mmr_by_mrid",

@@ -14,9 +14,9 @@ from openderms.certs.identity import sfdi_from_lfdi
 from openderms.client.sep2 import messages, readings
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.enums import DERType
+from openderms.server import uris
 from openderms.server.config import ServerSettings
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.sep2 import uris
 from openderms.server.services import der, events, mirror, programs, registration
 from openderms.server.services.changes import RecordingChangeSink
 from openderms.server.store.db import Store

@@ -15,6 +15,7 @@ from notify_pki import NotifyPki
 
 from openderms.schemas.sep2 import decode
 from openderms.schemas.sep2 import models as sep
+from openderms.server import uris
 from openderms.server.admin.app import create_admin_app
 from openderms.server.admin.tokens import create_token
 from openderms.server.config import ServerSettings
@@ -22,7 +23,6 @@ from openderms.server.errors import BadRequestError, ForbiddenError, NotFoundErr
 from openderms.server.notify.sink import OutboxChangeSink
 from openderms.server.notify.worker import DeliveryWorker
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.sep2 import uris
 from openderms.server.services.subscriptions import create_subscription, delete_subscription
 from openderms.server.store.admin import AdminRole
 from openderms.server.store.db import Store

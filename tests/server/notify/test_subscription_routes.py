@@ -6,7 +6,7 @@ import httpx
 
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.codec import SEP_XML, decode, encode
-from openderms.server.sep2 import uris
+from openderms.server import uris
 from openderms.server.services import programs, registration
 from openderms.testing.head_end import Sep2Server
 

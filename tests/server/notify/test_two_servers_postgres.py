@@ -24,8 +24,8 @@ from sqlmodel import select
 from openderms.certs.pki import issue_device
 from openderms.schemas.sep2 import decode
 from openderms.schemas.sep2 import models as sep
+from openderms.server import uris
 from openderms.server.admin.tokens import create_token
-from openderms.server.sep2 import uris
 from openderms.server.store.admin import AdminRole
 from openderms.server.store.db import Store
 from openderms.server.store.outbox import NotificationOutbox, OutboxStatus
