@@ -113,6 +113,7 @@ def device_json(row: EndDeviceRow) -> dict[str, Any]:
 
 
 def _modes_json(row: DERControlRow | DefaultDERControlRow) -> dict[str, Any]:
+    # The modes the admin API authors (the table's admin rows), as set on the row.
     return {
         name: getattr(row, name)
         for name in ControlModes.model_fields

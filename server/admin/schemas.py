@@ -8,9 +8,12 @@ OneHourRangeType for randomization).
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+
+from openderms.server.control_modes import CONTROL_MODES, ControlMode
 
 from openderms.server.url_ids import MAX_ROW_ID
 
@@ -26,6 +29,7 @@ __all__ = [
     "ReassignDeviceBody",
     "RegisterDeviceBody",
     "SetRatesBody",
+    "admin_modes_model",
 ]
 
 Lfdi = Annotated[str, Field(pattern=r"^[0-9A-Fa-f]{40}$", description="40 hex digits")]
@@ -88,22 +92,47 @@ class CreateProgramBody(_Body):
     group_ids: list[RowId] = Field(default_factory=list, max_length=100)
 
 
-class ControlModes(_Body):
-    """DERControlBase modes; leave a mode out to not set it. Powers [W], percentages [%]."""
-
-    op_mod_connect: bool | None = None
-    op_mod_energize: bool | None = None
-    op_mod_exp_lim_w: float | None = Field(default=None, ge=0, le=1e9)
-    op_mod_imp_lim_w: float | None = Field(default=None, ge=0, le=1e9)
-    op_mod_gen_lim_w: float | None = Field(default=None, ge=0, le=1e9)
-    op_mod_load_lim_w: float | None = Field(default=None, ge=0, le=1e9)
-    op_mod_fixed_w_pct: float | None = Field(default=None, ge=-100, le=100)
-    op_mod_max_lim_w_pct: float | None = Field(default=None, ge=0, le=100)
-    op_mod_target_w: float | None = Field(default=None, ge=-1e9, le=1e9)
-    ramp_tms: int | None = Field(default=None, ge=0, le=65535, description="[1/100 s]")
-
+class _ModesBody(_Body):
     def is_empty(self) -> bool:
         return all(value is None for value in self.model_dump().values())
+
+
+def admin_modes_model(modes: Iterable[ControlMode] = CONTROL_MODES) -> type[_ModesBody]:
+    """The ``modes`` body: one optional field per mode the table lets the admin API author."""
+    fields: dict[str, Any] = {
+        mode.column: (
+            mode.value_type | None,
+            Field(
+                default=None,
+                ge=mode.admin.ge,
+                le=mode.admin.le,
+                description=mode.admin.description,
+            ),
+        )
+        for mode in modes
+        if mode.admin is not None
+    }
+    model: type[_ModesBody] = create_model(
+        "ControlModes",
+        __base__=_ModesBody,
+        __module__=__name__,
+        __doc__=(
+            "DERControlBase modes; leave a mode out to not set it. Powers [W], percentages [%]."
+        ),
+        **fields,
+    )
+    return model
+
+
+if TYPE_CHECKING:
+
+    class ControlModes(_ModesBody):
+        """What mypy sees: the fields come from the mode table."""
+
+        def __getattr__(self, column: str) -> Any: ...
+
+else:
+    ControlModes = admin_modes_model()
 
 
 class CreateControlBody(_Body):

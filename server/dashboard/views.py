@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from openderms.schemas.sep2.enums import ResponseStatus
 from openderms.server.config import ServerSettings
+from openderms.server.control_modes import describe_modes, mode_values
 from openderms.server.dashboard.errors import DashboardNotFoundError
 from openderms.server.dashboard.params import TimeRange
 from openderms.server.dashboard.resources import RESOURCE_CLASSES, field_words, flatten_resource
@@ -66,64 +67,12 @@ def iso(time_s: int | None) -> str | None:
 
 
 def _modes(row: ControlModeColumns) -> dict[str, Any]:
-    out = {
-        name: getattr(row, name)
-        for name in ControlModeColumns.model_fields
-        if name != "curve_ids" and getattr(row, name) is not None
-    }
-    if row.curve_ids:
-        out["curve_ids"] = dict(row.curve_ids)
-    return out
-
-
-_LIMIT_WORDS = (
-    ("op_mod_exp_lim_w", "export"),
-    ("op_mod_imp_lim_w", "import"),
-    ("op_mod_gen_lim_w", "generation"),
-    ("op_mod_load_lim_w", "load"),
-)
-
-
-def _kw(value_w: float) -> str:
-    return f"{value_w / 1000:g} kW" if abs(value_w) >= 1000 else f"{value_w:g} W"
+    return mode_values(row)
 
 
 def modes_summary(modes: dict[str, Any]) -> str:
     """What a control asks for, in words: ``export ≤ 1.5 kW, disconnect``."""
-    words = [f"{word} ≤ {_kw(modes[name])}" for name, word in _LIMIT_WORDS if name in modes]
-    if modes.get("op_mod_connect") is False:
-        words.append("disconnect")
-    if modes.get("op_mod_connect") is True:
-        words.append("connect")
-    if modes.get("op_mod_energize") is False:
-        words.append("de-energize")
-    if "op_mod_max_lim_w_pct" in modes:
-        words.append(f"max power ≤ {modes['op_mod_max_lim_w_pct']:g} %")
-    if "op_mod_fixed_w_pct" in modes:
-        words.append(f"fixed power {modes['op_mod_fixed_w_pct']:g} %")
-    if "op_mod_target_w" in modes:
-        words.append(f"target {_kw(modes['op_mod_target_w'])}")
-    if "op_mod_fixed_pf_inject_w" in modes:
-        words.append(f"PF {modes['op_mod_fixed_pf_inject_w']:g}")
-    if modes.get("curve_ids"):
-        words.append("curves: " + ", ".join(sorted(modes["curve_ids"])))
-    named = {
-        "op_mod_exp_lim_w",
-        "op_mod_imp_lim_w",
-        "op_mod_gen_lim_w",
-        "op_mod_load_lim_w",
-        "op_mod_connect",
-        "op_mod_energize",
-        "op_mod_max_lim_w_pct",
-        "op_mod_fixed_w_pct",
-        "op_mod_target_w",
-        "op_mod_fixed_pf_inject_w",
-        "curve_ids",
-    }
-    others = sorted(set(modes) - named)
-    if others:
-        words.append(", ".join(others))
-    return ", ".join(words) or "no modes"
+    return describe_modes(modes)
 
 
 def _status(control: DERControlRow, now: int) -> dict[str, Any]:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, get_args, get_type_hints
 
 from openderms.schemas.sep2 import models as sep
+from openderms.schemas.sep2.control_modes import WireKind
 from openderms.server import uris
+from openderms.server.control_modes import CONTROL_MODES, CURVE_IDS, ControlMode, mode_values
 from openderms.server.mappers.common import active_power, mrid_type, time_type
 from openderms.server.mappers.event_status import ControlFacts, event_status_at
 from openderms.server.store.models import (
-    ControlModeColumns,
     DefaultDERControlRow,
     DERControlRow,
     DERCurveRow,
@@ -17,7 +19,6 @@ from openderms.server.store.models import (
 )
 
 __all__ = [
-    "CURVE_MODES",
     "RESPONSE_REQUIRED",
     "control_facts",
     "map_control",
@@ -30,25 +31,6 @@ __all__ = [
     "map_program",
     "map_program_list",
 ]
-
-#: DERControlBase elements that link a DERCurve (sep.xsd DERControlBase).
-CURVE_MODES: tuple[str, ...] = (
-    "opModFreqWatt",
-    "opModHFRTMayTrip",
-    "opModHFRTMustTrip",
-    "opModHVRTMayTrip",
-    "opModHVRTMomentaryCessation",
-    "opModHVRTMustTrip",
-    "opModLFRTMayTrip",
-    "opModLFRTMustTrip",
-    "opModLVRTMayTrip",
-    "opModLVRTMomentaryCessation",
-    "opModLVRTMustTrip",
-    "opModVoltVar",
-    "opModVoltWatt",
-    "opModWattPF",
-    "opModWattVar",
-)
 
 #: responseRequired: 0x01 message received, 0x02 specific response (event started,
 #: completed, ...); CSIP requires both from every client.
@@ -66,50 +48,54 @@ def _pf(pf: float, excitation: bool | None) -> sep.PowerFactorWithExcitation:
     )
 
 
+#: The binding class of each DERControlBase element (opModExpLimW has its own class).
+_ELEMENT_CLASS: dict[str, Any] = {
+    name: next(arg for arg in get_args(hint) if arg is not type(None))
+    for name, hint in get_type_hints(sep.DERControlBase).items()
+}
+
+
+def _wire_value(mode: ControlMode, value: Any, values: Mapping[str, Any]) -> object:
+    """The DERControlBase element of one stored mode value (`ControlMode.wire`)."""
+    kind = mode.wire.kind
+    if kind in (WireKind.BOOLEAN, WireKind.UINT16):
+        return value
+    if kind in (WireKind.ACTIVE_POWER, WireKind.REACTIVE_POWER):
+        number, multiplier = active_power(value)
+        return _ELEMENT_CLASS[mode.wire.element](value=number, multiplier=_mult(multiplier))
+    if kind in (WireKind.PER_CENT, WireKind.SIGNED_PER_CENT):
+        assert mode.wire.power_of_ten is not None
+        return _ELEMENT_CLASS[mode.wire.element](value=round(value / 10**mode.wire.power_of_ten))
+    if kind is WireKind.POWER_FACTOR:
+        ((excitation, _),) = mode.companions
+        return _pf(value, values.get(excitation))
+    if kind is WireKind.FIXED_VAR:
+        assert mode.wire.power_of_ten is not None
+        ((ref, _),) = mode.companions
+        return sep.FixedVar(
+            refType=sep.DERUnitRefType(value=values.get(ref) or 0),
+            value=sep.SignedPerCent(value=round(value / 10**mode.wire.power_of_ten)),
+        )
+    raise ValueError(f"{mode.column}: no wire mapping for {kind}")
+
+
 def map_control_base(
-    modes: ControlModeColumns, curve_href: Callable[[int], str]
+    modes: object,
+    curve_href: Callable[[int], str],
+    table: Iterable[ControlMode] = CONTROL_MODES,
 ) -> sep.DERControlBase:
-    """The DERControlBase of stored modes; `curve_href` turns a curve id into its link."""
-    base = sep.DERControlBase(
-        opModConnect=modes.op_mod_connect,
-        opModEnergize=modes.op_mod_energize,
-        rampTms=modes.ramp_tms,
-    )
-    if modes.op_mod_fixed_w_pct is not None:
-        base.opModFixedW = sep.SignedPerCent(value=round(modes.op_mod_fixed_w_pct * 100))
-    if modes.op_mod_max_lim_w_pct is not None:
-        base.opModMaxLimW = sep.PerCent(value=round(modes.op_mod_max_lim_w_pct * 100))
-    if modes.op_mod_target_w is not None:
-        value, multiplier = active_power(modes.op_mod_target_w)
-        base.opModTargetW = sep.ActivePower(value=value, multiplier=_mult(multiplier))
-    if modes.op_mod_target_var is not None:
-        value, multiplier = active_power(modes.op_mod_target_var)
-        base.opModTargetVar = sep.ReactivePower(value=value, multiplier=_mult(multiplier))
-    if modes.op_mod_fixed_pf_inject_w is not None:
-        base.opModFixedPFInjectW = _pf(
-            modes.op_mod_fixed_pf_inject_w, modes.op_mod_fixed_pf_inject_excitation
-        )
-    if modes.op_mod_fixed_pf_absorb_w is not None:
-        base.opModFixedPFAbsorbW = _pf(
-            modes.op_mod_fixed_pf_absorb_w, modes.op_mod_fixed_pf_absorb_excitation
-        )
-    if modes.op_mod_fixed_var_pct is not None:
-        base.opModFixedVar = sep.FixedVar(
-            refType=sep.DERUnitRefType(value=modes.op_mod_fixed_var_ref or 0),
-            value=sep.SignedPerCent(value=round(modes.op_mod_fixed_var_pct * 100)),
-        )
-    for attr, cls in (
-        ("op_mod_exp_lim_w", sep.opModExpLimW),
-        ("op_mod_imp_lim_w", sep.opModImpLimW),
-        ("op_mod_gen_lim_w", sep.opModGenLimW),
-        ("op_mod_load_lim_w", sep.opModLoadLimW),
-    ):
-        watts = getattr(modes, attr)
-        if watts is not None:
-            value, multiplier = active_power(watts)
-            setattr(base, cls.__name__, cls(value=value, multiplier=_mult(multiplier)))
-    for mode, curve_id in sorted(modes.curve_ids.items()):
-        setattr(base, mode, sep.DERCurveLink(href=curve_href(curve_id)))
+    """The DERControlBase of stored modes; `curve_href` turns a curve id into its link.
+
+    ``modes`` is a row (or anything with the table's columns as attributes).
+    """
+    table = tuple(table)
+    values = mode_values(modes, table)
+    base = sep.DERControlBase()
+    for mode in table:
+        if mode.column in values:
+            setattr(base, mode.wire.element, _wire_value(mode, values[mode.column], values))
+    for mode_name, curve_id in sorted(values.get(CURVE_IDS, {}).items()):
+        setattr(base, mode_name, sep.DERCurveLink(href=curve_href(curve_id)))
     return base
 
 

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from openderms.schemas.sep2.control_modes import CURVE_MODES
 from openderms.server import uris
+from openderms.server.control_modes import check_mode_values
 from openderms.server.errors import BadRequestError, ConflictError, NotFoundError
-from openderms.server.mappers.derp import CURVE_MODES
 from openderms.server.scope import ServiceContext
 from openderms.server.services.changes import notify_all
 from openderms.server.services.ids import new_mrid
@@ -111,10 +112,7 @@ def _check_modes(modes: ControlModeColumns, session: Session, program_id: int) -
         curve = session.get(DERCurveRow, curve_id)
         if curve is None or curve.program_id != program_id:
             raise BadRequestError(f"{mode}: no DERCurve {curve_id} in program {program_id}")
-    for name in ("op_mod_max_lim_w_pct", "op_mod_fixed_w_pct", "op_mod_fixed_var_pct"):
-        value = getattr(modes, name)
-        if value is not None and not -100.0 <= value <= 100.0:
-            raise BadRequestError(f"{name} is a percentage, got {value}")
+    check_mode_values(modes.model_dump())
 
 
 def create_group(

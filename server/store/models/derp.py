@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, BigInteger, Index
 from sqlmodel import Field, SQLModel
 
+from openderms.server.control_modes import CONTROL_MODES, CURVE_IDS, ControlMode, mode_columns
 from openderms.server.store.models._base import epoch_field, id_field
 
 __all__ = [
@@ -15,6 +17,7 @@ __all__ = [
     "DERCurveRow",
     "DERProgramRow",
     "DefaultDERControlRow",
+    "mode_columns_model",
 ]
 
 
@@ -31,34 +34,40 @@ class DERProgramRow(SQLModel, table=True):
     changed_time: int = epoch_field()
 
 
-class ControlModeColumns(SQLModel):
-    """The DERControlBase modes the head-end authors (CSIP and CSIP-AUS).
+def mode_columns_model(modes: Iterable[ControlMode] = CONTROL_MODES) -> type[SQLModel]:
+    """The mode columns of a control row, one nullable column per value of the mode table.
 
-    None means "mode not set". Percentages are in percent (the wire uses hundredths),
-    powers in watts, ``ramp_tms`` in hundredths of a second as on the wire.
+    None means "mode not set". Values are in the table's units (percent, watts, hundredths
+    of a second for ``ramp_tms``); ``curve_ids`` maps a curve element name (e.g.
+    ``"opModVoltVar"``) to a der_curve.id.
     """
+    annotations: dict[str, Any] = {
+        column: value_type | None for column, value_type in mode_columns(modes)
+    }
+    namespace: dict[str, Any] = dict.fromkeys(annotations)
+    annotations[CURVE_IDS] = dict[str, int]
+    namespace[CURVE_IDS] = Field(default_factory=dict, sa_type=JSON)
+    namespace["__annotations__"] = annotations
+    namespace["__module__"] = __name__
+    namespace["__doc__"] = mode_columns_model.__doc__
+    # SQLModel's metaclass builds the pydantic fields and SQLAlchemy columns.
+    metaclass: Any = type(SQLModel)
+    model: type[SQLModel] = metaclass("ControlModeColumns", (SQLModel,), namespace)
+    return model
 
-    op_mod_connect: bool | None = None
-    op_mod_energize: bool | None = None
-    op_mod_fixed_w_pct: float | None = None
-    op_mod_max_lim_w_pct: float | None = None
-    op_mod_target_w: float | None = None
-    op_mod_target_var: float | None = None
-    #: (displacement power factor, excitation) pairs, stored as cos(phi) in [0, 1].
-    op_mod_fixed_pf_inject_w: float | None = None
-    op_mod_fixed_pf_inject_excitation: bool | None = None
-    op_mod_fixed_pf_absorb_w: float | None = None
-    op_mod_fixed_pf_absorb_excitation: bool | None = None
-    op_mod_fixed_var_pct: float | None = None
-    #: DERUnitRefType of op_mod_fixed_var_pct.
-    op_mod_fixed_var_ref: int | None = None
-    op_mod_exp_lim_w: float | None = None
-    op_mod_imp_lim_w: float | None = None
-    op_mod_gen_lim_w: float | None = None
-    op_mod_load_lim_w: float | None = None
-    ramp_tms: int | None = None
-    #: Curve modes: DERControlBase element name (e.g. "opModVoltVar") -> der_curve.id.
-    curve_ids: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
+
+if TYPE_CHECKING:
+
+    class ControlModeColumns(SQLModel):
+        """What mypy sees: the columns come from the mode table, read by name."""
+
+        curve_ids: dict[str, int]
+
+        def __init__(self, **values: Any) -> None: ...
+        def __getattr__(self, column: str) -> Any: ...
+
+else:
+    ControlModeColumns = mode_columns_model()
 
 
 class DERControlRow(ControlModeColumns, table=True):
