@@ -241,7 +241,6 @@ class AdminDispatcher:
     ) -> AdminOutcome:
         """Run ``route`` with a JSON body ``data`` (routes with a body) as ``principal``."""
         raw: Any = None
-        call: AdminCall | None = None
         try:
             if route.utility_only and not principal.is_utility:
                 raise AdminForbiddenError(f"{route.operation_id} needs a utility token")
@@ -266,19 +265,20 @@ class AdminDispatcher:
                 query=query,
                 body=body,
             )
-            outcome = AdminOutcome(route.status, await self._store.run(route.handler, call))
-            error_text = None
+            # The change, its outbox rows and its audit row: one transaction.
+            result = await self._store.run(_handle_and_audit, route, call, raw, path)
+            return AdminOutcome(route.status, result)
         except (AdminError, ServerError) as exc:
             outcome = _error_outcome(exc)
             error_text = str(exc)
-        if route.changes:
+        if route.changes:  # the change rolled back; the refusal is audited alone
             await self._store.run(
                 _audit,
                 principal,
                 route,
                 status_code=outcome.status,
                 raw_body=raw,
-                made=call.made if call else {},
+                made={},  # rolled back: nothing was made
                 error=error_text,
                 path=path,
                 now=self._clock(),
@@ -292,6 +292,25 @@ def admin_dispatcher(admin_app: Any) -> AdminDispatcher:
     if not isinstance(dispatcher, AdminDispatcher):
         raise TypeError("not an admin app made by create_admin_app")
     return dispatcher
+
+
+def _handle_and_audit(
+    session: Session, route: AdminRoute, call: AdminCall, raw_body: Any, path: str
+) -> Any:
+    result = route.handler(session, call)
+    if route.changes:
+        _audit(
+            session,
+            call.principal,
+            route,
+            status_code=route.status,
+            raw_body=raw_body,
+            made=call.made,
+            error=None,
+            path=path,
+            now=call.ctx.now,
+        )
+    return result
 
 
 def _audit(
@@ -324,7 +343,6 @@ def _audit(
         status_code=status_code,
         summary=summary,
     )
-    session.commit()
 
 
 def admin_ssl_context(cert: Path, key: Path) -> ssl.SSLContext:

@@ -34,8 +34,10 @@ from openderms.server.admin.tokens import Principal, create_token
 from openderms.server.errors import NotFoundError
 from openderms.server.scope import ServiceContext
 from openderms.server.services import admin_fleet as fleet
+from openderms.server.services import authoring
 from openderms.server.store.admin import AdminRole, revoke_admin_token, select_audit_records
 from openderms.server.store.models import (
+    ControlModeColumns,
     DefaultDERControlRow,
     DERControlRow,
     DERProgramRow,
@@ -181,50 +183,56 @@ def _device(session: Session, call: AdminCall) -> EndDeviceRow:
     return fleet.get_device(session, str(call.params["lfdi"]), aggregator_id=call.aggregator_id)
 
 
-def _control_spec(body: CreateControlBody, now: int) -> fleet.ControlSpec:
-    return fleet.ControlSpec(
+def _control_spec(body: CreateControlBody, now: int) -> authoring.ControlSpec:
+    return authoring.ControlSpec(
         start_time=body.start if body.start is not None else now,
         duration_s=body.duration_s,
-        modes=body.modes.model_dump(exclude_none=True),
+        modes=ControlModeColumns(**body.modes.model_dump(exclude_none=True)),
         description=body.description,
         randomize_start_s=body.randomize_start_s,
         randomize_duration_s=body.randomize_duration_s,
     )
 
 
-def _default_spec(body: DefaultControlBody) -> fleet.DefaultControlSpec:
-    return fleet.DefaultControlSpec(
-        modes=body.modes.model_dump(exclude_none=True),
-        description=body.description,
-        set_grad_w=body.set_grad_w,
+def _create_control(session: Session, call: AdminCall, target: authoring.Target) -> Any:
+    body = call.body_as(CreateControlBody)
+    row = authoring.create_control(
+        session,
+        call.ctx,
+        target,
+        _control_spec(body, call.ctx.now),
+        aggregator_id=call.aggregator_id,
     )
-
-
-def _made_control(call: AdminCall, row: DERControlRow) -> dict[str, Any]:
     call.made["control_id"] = row.id
     return control_json(row)
 
 
-def _create_control_in(
-    session: Session, call: AdminCall, program: DERProgramRow, body: CreateControlBody
-) -> dict[str, Any]:
-    row = fleet.create_control(
-        session, call.ctx, program=program, spec=_control_spec(body, call.ctx.now)
+def _set_default(session: Session, call: AdminCall, target: authoring.Target) -> Any:
+    body = call.body_as(DefaultControlBody)
+    spec = authoring.DefaultControlSpec(
+        modes=ControlModeColumns(**body.modes.model_dump(exclude_none=True)),
+        description=body.description,
+        set_grad_w=body.set_grad_w,
     )
-    return _made_control(call, row)
-
-
-def _set_default_in(
-    session: Session, call: AdminCall, program: DERProgramRow, body: DefaultControlBody
-) -> dict[str, Any]:
-    row = fleet.set_default_control(session, call.ctx, program=program, spec=_default_spec(body))
+    row = authoring.set_default_control(
+        session, call.ctx, target, spec, aggregator_id=call.aggregator_id
+    )
     call.made["default_control_id"] = row.id
     return default_control_json(row)
 
 
-def _reject_program_id(program_id: int | None) -> None:
+def _device_target(session: Session, call: AdminCall, program_id: int | None) -> Any:
     if program_id is not None:
         raise AdminBadRequestError("program_id applies to group controls only")
+    device = _device(session, call)
+    assert device.id is not None
+    return authoring.DeviceTarget(device.id)
+
+
+def _program_target(call: AdminCall, program_id: int | None) -> authoring.ProgramTarget:
+    if program_id is not None:
+        raise AdminBadRequestError("program_id applies to group controls only")
+    return authoring.ProgramTarget(int(call.params["program_id"]))
 
 
 # --- handlers ---------------------------------------------------------------------------
@@ -282,19 +290,13 @@ def show_device(session: Session, call: AdminCall) -> Any:
 
 
 def create_device_control(session: Session, call: AdminCall) -> Any:
-    body = call.body_as(CreateControlBody)
-    _reject_program_id(body.program_id)
-    row = fleet.create_device_control(
-        session, call.ctx, device=_device(session, call), spec=_control_spec(body, call.ctx.now)
-    )
-    return _made_control(call, row)
+    target = _device_target(session, call, call.body_as(CreateControlBody).program_id)
+    return _create_control(session, call, target)
 
 
 def set_device_default_control(session: Session, call: AdminCall) -> Any:
-    body = call.body_as(DefaultControlBody)
-    _reject_program_id(body.program_id)
-    program = fleet.device_private_program(session, call.ctx, _device(session, call))
-    return _set_default_in(session, call, program, body)
+    target = _device_target(session, call, call.body_as(DefaultControlBody).program_id)
+    return _set_default(session, call, target)
 
 
 def list_groups(session: Session, call: AdminCall) -> Any:
@@ -319,14 +321,14 @@ def assign_devices(session: Session, call: AdminCall) -> Any:
 
 def create_group_control(session: Session, call: AdminCall) -> Any:
     body = call.body_as(CreateControlBody)
-    program = fleet.program_for_group(session, int(call.params["group_id"]), body.program_id)
-    return _create_control_in(session, call, program, body)
+    target = authoring.GroupTarget(int(call.params["group_id"]), body.program_id)
+    return _create_control(session, call, target)
 
 
 def set_group_default_control(session: Session, call: AdminCall) -> Any:
     body = call.body_as(DefaultControlBody)
-    program = fleet.program_for_group(session, int(call.params["group_id"]), body.program_id)
-    return _set_default_in(session, call, program, body)
+    target = authoring.GroupTarget(int(call.params["group_id"]), body.program_id)
+    return _set_default(session, call, target)
 
 
 def create_program(session: Session, call: AdminCall) -> Any:
@@ -343,37 +345,24 @@ def create_program(session: Session, call: AdminCall) -> Any:
 
 
 def create_program_control(session: Session, call: AdminCall) -> Any:
-    body = call.body_as(CreateControlBody)
-    _reject_program_id(body.program_id)
-    program = fleet.get_program(session, int(call.params["program_id"]))
-    return _create_control_in(session, call, program, body)
+    target = _program_target(call, call.body_as(CreateControlBody).program_id)
+    return _create_control(session, call, target)
 
 
 def set_program_default_control(session: Session, call: AdminCall) -> Any:
-    body = call.body_as(DefaultControlBody)
-    _reject_program_id(body.program_id)
-    program = fleet.get_program(session, int(call.params["program_id"]))
-    return _set_default_in(session, call, program, body)
+    target = _program_target(call, call.body_as(DefaultControlBody).program_id)
+    return _set_default(session, call, target)
 
 
 def cancel_control(session: Session, call: AdminCall) -> Any:
     body = call.body_as(CancelControlBody)
-    control = fleet.get_control(session, int(call.params["control_id"]))
-    if call.aggregator_id is not None:
-        # An aggregator may cancel only device controls (never a utility's group or
-        # program control) that no device outside its scope sees.
-        if not fleet.control_is_device_private(session, control):
-            raise NotFoundError(f"no DERControl {control.id}")
-        seen_by = fleet.control_device_ids(session, control)
-        visible = {
-            row.id
-            for row in fleet.list_devices(
-                session, aggregator_id=call.aggregator_id, start=0, limit=10**9
-            )[1]
-        }
-        if not seen_by or not set(seen_by) <= visible:
-            raise NotFoundError(f"no DERControl {control.id}")
-    row = fleet.cancel_control(session, call.ctx, control=control, randomized=body.randomized)
+    row = authoring.cancel_control(
+        session,
+        call.ctx,
+        int(call.params["control_id"]),
+        randomized=body.randomized,
+        aggregator_id=call.aggregator_id,
+    )
     return control_json(row)
 
 
@@ -422,7 +411,6 @@ def revoke_token(session: Session, call: AdminCall) -> Any:
     token_id = int(call.params["token_id"])
     if not revoke_admin_token(session, token_id, now=call.ctx.now):
         raise NotFoundError(f"no active token {token_id}")
-    session.commit()
     return {"id": token_id, "revoked_time": call.ctx.now}
 
 

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from openderms.server.control_modes import CONTROL_MODES, ControlMode
-
 from openderms.server.url_ids import MAX_ROW_ID
 
 __all__ = [

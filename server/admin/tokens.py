@@ -82,7 +82,7 @@ def create_token(
     aggregator_lfdi: str | None,
     now: int,
 ) -> IssuedToken:
-    """Issue a token and commit it.
+    """Issue a token (committed with the caller's transaction).
 
     Parameters
     ----------
@@ -111,7 +111,6 @@ def create_token(
         aggregator_id=aggregator_id,
         now=now,
     )
-    session.commit()
     assert row.id is not None
     return IssuedToken(
         token=token, token_id=row.id, name=name, role=role, aggregator_id=aggregator_id
@@ -174,6 +173,7 @@ def ensure_bootstrap_token(session: Session, data_dir: Path, *, now: int) -> Pat
     issued = create_token(
         session, name="bootstrap", role=AdminRole.UTILITY, aggregator_lfdi=None, now=now
     )
+    session.commit()  # the file must name a token that exists
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(issued.token + "\n")
     logger.warning("created the bootstrap admin token (utility role) in %s", path)

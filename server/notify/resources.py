@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.services import derp
+from openderms.server.store.paging import Page
 
 __all__ = [
     "SUBSCRIBABLE",

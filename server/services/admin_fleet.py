@@ -1,16 +1,16 @@
-"""Fleet administration services behind the admin API: devices, groups, programs, controls.
+"""Fleet administration services behind the admin API: devices, groups, programs, views.
 
-Each function takes the session, the `ServiceContext` (``now``, settings, change sink) and,
-for device operations, the caller's ``aggregator_id`` (None = utility, every device).
-Mutating functions report every subscribable list they change to ``ctx.changes`` before
-they commit, so Notifications go to the outbox in the same transaction (IEEE 2030.5 §12.8).
+Controls and defaults are authored through `openderms.server.services.authoring`. Each
+function takes the session, the `ServiceContext` (``now``, settings, change sink) and, for
+device operations, the caller's ``aggregator_id`` (None = utility, every device). Nothing
+here commits: the admin request's one transaction holds the change, its outbox rows
+(IEEE 2030.5 §12.8) and its audit row.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -22,6 +22,7 @@ from openderms.server.scope import ServiceContext
 from openderms.server.services import programs
 from openderms.server.services.device_telemetry import latest_responses, latest_telemetry
 from openderms.server.services.rates import POLL_RATE_SETTING, POST_RATE_SETTING
+from openderms.server.services.unique import add_unique
 from openderms.server.store.crud.der import DEVICE_LEVEL, select_latest_client_resource
 from openderms.server.store.crud.derp import (
     select_controls,
@@ -33,7 +34,6 @@ from openderms.server.store.crud.end_device import (
     select_end_devices,
 )
 from openderms.server.store.crud.fsa import (
-    select_end_device_ids_seeing_program,
     select_fsas_for_end_device,
     select_member_ids,
     select_programs_for_fsa,
@@ -52,23 +52,15 @@ from openderms.server.store.paging import Page
 
 __all__ = [
     "CLIENT_RESOURCE_KINDS",
-    "ControlSpec",
-    "DefaultControlSpec",
     "assign_devices",
-    "cancel_control",
-    "create_control",
-    "create_device_control",
     "create_group",
     "create_program",
     "device_overview",
-    "device_private_program",
     "get_device",
     "get_group",
     "list_devices",
     "list_groups",
-    "program_for_group",
     "register_device",
-    "set_default_control",
     "set_rates",
 ]
 
@@ -87,27 +79,6 @@ CLIENT_RESOURCE_KINDS: dict[str, int] = {
 def _new_mrid() -> str:
     """A 128-bit mRID as 32 upper-case hex digits (2030.5 mRIDType)."""
     return uuid.uuid4().hex.upper()
-
-
-@dataclass(frozen=True, slots=True)
-class ControlSpec:
-    """A DERControl to schedule. Modes use `ControlModeColumns` names (``op_mod_exp_lim_w``)."""
-
-    start_time: int
-    duration_s: int
-    modes: dict[str, Any]
-    description: str = ""
-    randomize_start_s: int | None = None
-    randomize_duration_s: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DefaultControlSpec:
-    """A DefaultDERControl to set."""
-
-    modes: dict[str, Any]
-    description: str = ""
-    set_grad_w: int | None = None
 
 
 # --- devices ---------------------------------------------------------------------------
@@ -148,8 +119,7 @@ def register_device(
         registered_time=ctx.now,
         changed_time=ctx.now,
     )
-    session.add(row)
-    session.commit()
+    add_unique(session, row, conflict=f"an EndDevice with LFDI {lfdi} is registered already")
     return row
 
 
@@ -245,7 +215,6 @@ def set_rates(
             device.post_rate_s = post_rate_s
         device.changed_time = ctx.now
         session.add(device)
-    session.commit()
 
 
 # --- groups and programs ---------------------------------------------------------------
@@ -295,49 +264,11 @@ def get_program(session: Session, program_id: int) -> DERProgramRow:
     return row
 
 
-def program_for_group(session: Session, group_id: int, program_id: int | None) -> DERProgramRow:
-    """The group's program a group-wide control goes to.
-
-    With ``program_id`` it must be one of the group's programs; without, the group must
-    have exactly one.
-    """
-    get_group(session, group_id)
-    linked = _program_ids_of_group(session, group_id)
-    if program_id is not None:
-        if program_id not in linked:
-            raise BadRequestError(f"DERProgram {program_id} is not listed in group {group_id}")
-        return get_program(session, program_id)
-    if len(linked) != 1:
-        raise ConflictError(
-            f"group {group_id} lists {len(linked)} programs; say which with program_id"
-        )
-    return get_program(session, linked[0])
-
-
 def get_control(session: Session, control_id: int) -> DERControlRow:
     row = session.get(DERControlRow, control_id)
     if row is None:
         raise NotFoundError(f"no DERControl {control_id}")
     return row
-
-
-def control_device_ids(session: Session, control: DERControlRow) -> Sequence[int]:
-    """The devices that see a control (through its program)."""
-    return select_end_device_ids_seeing_program(session, control.program_id)
-
-
-def control_is_device_private(session: Session, control: DERControlRow) -> bool:
-    """Whether the control's program is listed only in devices' private groups.
-
-    Controls of shared groups and programs are the utility's (only utility tokens make
-    them), even when every member happens to be one aggregator's.
-    """
-    group_device_ids = session.exec(
-        select(FunctionSetAssignmentsRow.end_device_id)
-        .join(FsaProgram, col(FsaProgram.fsa_id) == col(FunctionSetAssignmentsRow.id))
-        .where(FsaProgram.program_id == control.program_id)
-    ).all()
-    return bool(group_device_ids) and all(d is not None for d in group_device_ids)
 
 
 def create_group(
@@ -369,76 +300,6 @@ def create_program(
         get_group(session, group_id)
     return programs.create_program(
         session, ctx, primacy=primacy, description=description, group_ids=group_ids
-    )
-
-
-def device_private_program(
-    session: Session, ctx: ServiceContext, device: EndDeviceRow
-) -> DERProgramRow:
-    """The program only this device sees (made with its private group on first use)."""
-    assert device.id is not None
-    program = programs.device_program(session, ctx, device.id)
-    session.commit()
-    return program
-
-
-def create_control(
-    session: Session, ctx: ServiceContext, *, program: DERProgramRow, spec: ControlSpec
-) -> DERControlRow:
-    """Schedule a DERControl in ``program`` (supersession per `programs.create_der_control`)."""
-    assert program.id is not None
-    if spec.start_time + spec.duration_s <= ctx.now:
-        raise BadRequestError("the control would end before now")
-    return programs.create_der_control(
-        session,
-        ctx,
-        program_id=program.id,
-        start_time=spec.start_time,
-        duration_s=spec.duration_s,
-        modes=programs.ControlModes(**spec.modes),
-        description=spec.description,
-        randomize_start_s=spec.randomize_start_s,
-        randomize_duration_s=spec.randomize_duration_s,
-    )
-
-
-def create_device_control(
-    session: Session, ctx: ServiceContext, *, device: EndDeviceRow, spec: ControlSpec
-) -> DERControlRow:
-    """Schedule a control for one device (in its private program)."""
-    return create_control(
-        session, ctx, program=device_private_program(session, ctx, device), spec=spec
-    )
-
-
-def cancel_control(
-    session: Session, ctx: ServiceContext, *, control: DERControlRow, randomized: bool
-) -> DERControlRow:
-    """Cancel a control; it stays listed with EventStatus cancelled (2030.5 §12.1.3).
-
-    Raises
-    ------
-    ConflictError
-        It has ended already.
-    """
-    assert control.id is not None
-    if control.start_time + control.duration_s <= ctx.now:
-        raise ConflictError(f"DERControl {control.id} has ended")
-    return programs.cancel_der_control(session, ctx, control.id, randomized=randomized)
-
-
-def set_default_control(
-    session: Session, ctx: ServiceContext, *, program: DERProgramRow, spec: DefaultControlSpec
-) -> DefaultDERControlRow:
-    """Set a program's DefaultDERControl (appended; the latest applies)."""
-    assert program.id is not None
-    return programs.set_default_der_control(
-        session,
-        ctx,
-        program_id=program.id,
-        modes=programs.ControlModes(**spec.modes),
-        description=spec.description,
-        set_grad_w=spec.set_grad_w,
     )
 
 

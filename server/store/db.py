@@ -8,7 +8,9 @@ is created and upgraded only through the alembic migrations in ``migrations/``
 Sessions are synchronous; async code (the quart routes) calls ``await store.run(fn, ...)``
 which runs ``fn(session, ...)`` in a worker thread of the store, so no database wait blocks
 the event loop (SQLite reads, short and lock-free in WAL mode, stay on the loop; see
-`Store`). Services own the transaction: they call ``session.commit()`` themselves.
+`Store`). One ``call``/``run`` is one transaction: it commits when the function returns
+and rolls back when it raises, so a service that changes several rows (and writes their
+outbox and audit rows) commits them together; a service commits earlier only where it must.
 
 Every database wait is bounded: connecting (``connect_timeout``), a statement (server-side
 ``statement_timeout``, and `Store.call_timeout_s` on the whole call, client side), a pool
@@ -308,9 +310,14 @@ class Store:
     def call(
         self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run ``fn(session, *args, **kwargs)`` with a fresh session (synchronously)."""
+        """Run ``fn(session, *args, **kwargs)`` in one transaction (synchronously).
+
+        Committed when ``fn`` returns; rolled back when it raises.
+        """
         with self.session() as session:
-            return fn(session, *args, **kwargs)
+            result = fn(session, *args, **kwargs)
+            session.commit()
+            return result
 
     def call_read(
         self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs

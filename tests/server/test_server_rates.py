@@ -27,6 +27,7 @@ async def test_device_rates_override_the_server_defaults(sep2_server: Sep2Server
         device = session.get(EndDeviceRow, fast.device_id)
         assert device is not None
         set_rates(session, srv.ctx(), device=device, poll_rate_s=60, post_rate_s=30)
+        session.commit()  # services leave the commit to their caller's transaction
     fast_client, slow_client = srv.client("fast"), srv.client("slow")
     fast_fsas = parse(
         await fast_client.get(f"/edev/{fast.device_id}/fsa"), sep.FunctionSetAssignmentsList

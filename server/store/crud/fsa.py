@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_
@@ -20,9 +21,11 @@ from openderms.server.store.models import (
 from openderms.server.store.paging import Page
 
 __all__ = [
+    "ProgramReach",
     "add_member",
     "end_device_sees_program",
     "link_program",
+    "program_reach_in_scope",
     "select_device_and_program_for_scope",
     "select_device_private_fsa",
     "select_end_device_ids_seeing_program",
@@ -156,6 +159,49 @@ def select_end_device_ids_seeing_program(session: Session, program_id: int) -> S
         .where(FsaProgram.program_id == program_id)
         .distinct()
     ).all()
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramReach:
+    """Who a program reaches, as seen from one aggregator."""
+
+    #: Devices seeing it that are the aggregator's.
+    inside: int
+    #: Devices seeing it that are not (the utility's or another aggregator's).
+    outside: int
+    #: Shared (not device-private) groups listing it.
+    shared_groups: int
+
+
+def program_reach_in_scope(
+    session: Session, program_id: int, *, aggregator_id: int
+) -> ProgramReach:
+    """How far a program reaches, counted in the database (two queries, whatever the
+    fleet size)."""
+    owner = col(EndDeviceRow.aggregator_id)
+    inside = owner == aggregator_id
+    outside = or_(owner.is_(None), owner != aggregator_id)
+    device = func.distinct(FsaMember.end_device_id)
+    counts = session.exec(
+        select(func.count(device).filter(inside), func.count(device).filter(outside))
+        .select_from(FsaMember)
+        .join(FsaProgram, col(FsaProgram.fsa_id) == col(FsaMember.fsa_id))
+        .join(EndDeviceRow, col(EndDeviceRow.id) == col(FsaMember.end_device_id))
+        .where(FsaProgram.program_id == program_id)
+    ).one()
+    shared = session.exec(
+        select(func.count())
+        .select_from(FsaProgram)
+        .join(
+            FunctionSetAssignmentsRow,
+            col(FunctionSetAssignmentsRow.id) == col(FsaProgram.fsa_id),
+        )
+        .where(
+            FsaProgram.program_id == program_id,
+            col(FunctionSetAssignmentsRow.end_device_id).is_(None),
+        )
+    ).one()
+    return ProgramReach(inside=int(counts[0]), outside=int(counts[1]), shared_groups=int(shared))
 
 
 def select_member_ids(session: Session, fsa_id: int) -> Sequence[int]:
