@@ -241,14 +241,13 @@ class _Demo:
         db_path = self.data_dir / "server.sqlite"
         store = Store.open(str(db_path))
         try:
-            with store.session() as session:
-                self.token = create_token(
-                    session,
-                    name=f"demo {int(time.time())}",
-                    role=AdminRole.UTILITY,
-                    aggregator_lfdi=None,
-                    now=int(time.time()),
-                ).token
+            self.token = store.call(
+                create_token,
+                name=f"demo {int(time.time())}",
+                role=AdminRole.UTILITY,
+                aggregator_lfdi=None,
+                now=int(time.time()),
+            ).token
         finally:
             store.dispose()
         settings = ServerSettings(

@@ -20,13 +20,13 @@ from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.codec import SEP_XML, decode, encode
 from openderms.server.admin.tokens import AdminRole, create_token
 from openderms.server.app import create_app
+from openderms.server.changes import RecordingChangeSink
 from openderms.server.config import ServerSettings
 from openderms.server.hypercorn_tls import hypercorn_config
 from openderms.server.main import run_server
 from openderms.server.runner import Listener, ServingHandle, serve
 from openderms.server.scope import ServiceContext
 from openderms.server.services import programs, registration
-from openderms.server.services.changes import RecordingChangeSink
 from openderms.server.store.db import Store
 from openderms.server.store.models import ControlModeColumns, DERControlRow
 from openderms.testing.clock import NOW, FakeClock
@@ -74,10 +74,9 @@ async def running_server(
     """``openderms server`` in-process: 2030.5 over mutual TLS, the admin API over plain
     HTTP and the notification worker, all on 127.0.0.1."""
     store = Store.open(str(db_path))
-    with store.session() as session:
-        token = create_token(
-            session, name="tests", role=AdminRole.UTILITY, aggregator_lfdi=None, now=clock()
-        ).token
+    token = store.call(
+        create_token, name="tests", role=AdminRole.UTILITY, aggregator_lfdi=None, now=clock()
+    ).token
     server_settings = ServerSettings(
         listen=f"127.0.0.1:{port}",
         admin_listen="127.0.0.1:0",
