@@ -34,12 +34,12 @@ from notify_pki import make_notify_pki
 
 from openderms.schemas.sep2 import models as sep
 from openderms.server import uris
+from openderms.server.changes import ChangeSink, NullChangeSink
 from openderms.server.config import ServerSettings
 from openderms.server.notify.sink import OutboxChangeSink
 from openderms.server.notify.worker import DeliveryWorker
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.services import programs, registration
-from openderms.server.services.changes import ChangeSink, NullChangeSink
 from openderms.server.services.subscriptions import create_subscription
 from openderms.server.store.db import Store, make_engine
 from openderms.server.store.outbox import (

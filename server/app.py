@@ -16,23 +16,13 @@ from werkzeug.exceptions import HTTPException
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.codec import SEP_XML, encode
 from openderms.schemas.sep2.errors import ErrorReasonCode, SepXmlError, error_body
+from openderms.server.changes import ChangeSink, NullChangeSink
 from openderms.server.clock import utc_now_s
 from openderms.server.config import ServerSettings
 from openderms.server.errors import ServerError
-from openderms.server.sep2 import (
-    dcap,
-    der,
-    derp,
-    end_device,
-    fsa,
-    log_event,
-    metering_mirror,
-    response,
-    subscription,
-)
-from openderms.server.sep2.poll_cache import PollCache
+from openderms.server.poll_cache import PollCache
+from openderms.server.sep2 import FUNCTION_SETS
 from openderms.server.sep2.request import APP_STATE_KEY, AppState
-from openderms.server.services.changes import ChangeSink, NullChangeSink
 from openderms.server.store.db import Store
 from openderms.server.store.errors import StoreUnavailableError
 from openderms.server.url_ids import use_row_ids
@@ -40,18 +30,6 @@ from openderms.server.url_ids import use_row_ids
 __all__ = ["create_app"]
 
 logger = logging.getLogger(__name__)
-
-_BLUEPRINTS = (
-    dcap,
-    end_device,
-    fsa,
-    derp,
-    der,
-    metering_mirror,
-    response,
-    log_event,
-    subscription,
-)
 
 
 #: Retry-After of a 503 while the database is away [s].
@@ -93,7 +71,7 @@ def create_app(
         clock=clock,
         poll_cache=PollCache(settings.poll_cache_entries),
     )
-    for module in _BLUEPRINTS:
+    for module in FUNCTION_SETS:
         app.register_blueprint(module.blueprint)
 
     @app.errorhandler(ServerError)

@@ -21,10 +21,10 @@ from typing import Any
 from hypercorn.config import Config
 
 from openderms.server.app import create_app
+from openderms.server.changes import ChangeSink
 from openderms.server.clock import utc_now_s
 from openderms.server.config import ConfigError, ServerSettings
 from openderms.server.runner import HandshakeLimits, Listener, ServingHandle, serve
-from openderms.server.services.changes import ChangeSink
 from openderms.server.store.db import Store
 
 __all__ = ["run_server", "sep2_hypercorn_config"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from openderms.server.changes import ChangeSink, NullChangeSink
 from openderms.server.config import ServerSettings
-from openderms.server.services.changes import ChangeSink, NullChangeSink
 
 __all__ = ["Scope", "ServiceContext"]
 

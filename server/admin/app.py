@@ -28,11 +28,11 @@ from openderms.server.admin.errors import (
 from openderms.server.admin.openapi import OPENAPI_PATH, build_openapi
 from openderms.server.admin.routes import ROUTES, AdminCall, AdminRoute
 from openderms.server.admin.tokens import Principal, authenticate
+from openderms.server.changes import ChangeSink, NullChangeSink
 from openderms.server.clock import utc_now_s
 from openderms.server.config import ServerSettings
 from openderms.server.errors import ServerError
 from openderms.server.scope import ServiceContext
-from openderms.server.services.changes import ChangeSink, NullChangeSink
 from openderms.server.store.admin import insert_audit_record
 from openderms.server.store.db import Store
 from openderms.server.store.errors import StoreUnavailableError

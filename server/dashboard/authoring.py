@@ -26,6 +26,7 @@ from openderms.server.dashboard.errors import DashboardBadRequestError
 from openderms.server.dashboard.params import lfdi_param, parse_when
 from openderms.server.dashboard.views import control_json
 from openderms.server.services import admin_fleet as fleet
+from openderms.server.services import authoring
 from openderms.server.store.crud import dashboard as q
 from openderms.server.store.crud.fsa import select_end_device_ids_seeing_program
 from openderms.server.store.models import EndDeviceRow
@@ -294,11 +295,11 @@ def control_preview(
     if aggregator_id is not None:
         raise DashboardBadRequestError("an aggregator schedules controls per device")
     if "group_id" in params:
-        program = fleet.program_for_group(
-            session, params["group_id"], change.body.get("program_id")
+        program = authoring.program_of(
+            session, authoring.GroupTarget(params["group_id"], change.body.get("program_id"))
         )
     else:
-        program = fleet.get_program(session, params["program_id"])
+        program = authoring.program_of(session, authoring.ProgramTarget(params["program_id"]))
     assert program.id is not None
     ids = list(select_end_device_ids_seeing_program(session, program.id))
     return {
@@ -320,7 +321,7 @@ def cancel_preview(
     Whether the caller may cancel it is the admin operation's decision, not the preview's.
     """
     control = fleet.get_control(session, control_id)
-    ids = list(fleet.control_device_ids(session, control))
+    ids = list(select_end_device_ids_seeing_program(session, control.program_id))
     if aggregator_id is not None:
         visible = set(q.scoped_device_ids(session, aggregator_id=aggregator_id))
         ids = [i for i in ids if i in visible]

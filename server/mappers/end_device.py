@@ -7,16 +7,14 @@ from collections.abc import Sequence
 from openderms.schemas.sep2 import models as sep
 from openderms.server import uris
 from openderms.server.config import ServerSettings
-from openderms.server.mappers.common import lfdi_bytes, mrid_type, time_type
-from openderms.server.store.models import EndDeviceRow, FunctionSetAssignmentsRow
+from openderms.server.mappers.common import lfdi_bytes, time_type
+from openderms.server.store.models import EndDeviceRow
 
 __all__ = [
     "map_connection_point",
     "map_device_capability",
     "map_end_device",
     "map_end_device_list",
-    "map_fsa",
-    "map_fsa_list",
     "map_registration",
     "map_time",
 ]
@@ -114,33 +112,4 @@ def map_connection_point(row: EndDeviceRow) -> sep.ConnectionPoint:
     assert row.id is not None and row.connection_point_id is not None
     return sep.ConnectionPoint(
         href=uris.connection_point(row.id), connectionPointId=row.connection_point_id
-    )
-
-
-def map_fsa(
-    row: FunctionSetAssignmentsRow, end_device_id: int, *, program_count: int
-) -> sep.FunctionSetAssignments:
-    assert row.id is not None
-    return sep.FunctionSetAssignments(
-        href=uris.fsa(end_device_id, row.id),
-        subscribable=0,
-        mRID=mrid_type(row.mrid),
-        description=row.description or None,
-        DERProgramListLink=sep.DERProgramListLink(
-            href=uris.fsa_program_list(end_device_id, row.id), all=program_count
-        ),
-        TimeLink=sep.TimeLink(href=uris.TIME),
-    )
-
-
-def map_fsa_list(
-    items: Sequence[sep.FunctionSetAssignments], *, total: int, href: str, poll_rate_s: int
-) -> sep.FunctionSetAssignmentsList:
-    return sep.FunctionSetAssignmentsList(
-        href=href,
-        all=total,
-        results=len(items),
-        subscribable=1,
-        pollRate=poll_rate_s,
-        FunctionSetAssignments=list(items),
     )

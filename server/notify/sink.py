@@ -25,12 +25,13 @@ from sqlmodel import Session
 
 from openderms.schemas.sep2 import encode
 from openderms.schemas.sep2 import models as sep
+from openderms.server import uris
+from openderms.server.changes import NullChangeSink
 from openderms.server.config import ServerSettings
 from openderms.server.errors import ServerError
 from openderms.server.notify.errors import NotificationGoneError
-from openderms.server.notify.resources import render_for_device
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.services.changes import NullChangeSink
+from openderms.server.services.subscribable import render_for_device
 from openderms.server.store.crud.end_device import select_end_device_by_id
 from openderms.server.store.outbox import ClaimedNotification, enqueue_for_subscribers
 from openderms.server.store.subscriptions import SubscriptionRecord, self_and_ancestors
@@ -41,7 +42,6 @@ __all__ = [
     "OutboxChangeSink",
     "build_notification",
     "render_notification",
-    "subscription_href",
 ]
 
 #: Notification.status 0: "Default status" (the resource is included).
@@ -53,11 +53,6 @@ _PENDING_KEY = "openderms.notify.changed_hrefs"
 _HREFS_PER_STATEMENT = 500
 
 
-def subscription_href(end_device_id: int, subscription_id: int) -> str:
-    """Where a Subscription lives (``/edev/{id}/sub/{sub id}``)."""
-    return f"/edev/{end_device_id}/sub/{subscription_id}"
-
-
 def build_notification(subscription: SubscriptionRecord, resource: object) -> bytes:
     """The encoded Notification document for one subscription."""
     assert subscription.id is not None
@@ -65,7 +60,7 @@ def build_notification(subscription: SubscriptionRecord, resource: object) -> by
         subscribedResource=subscription.subscribed_resource,
         Resource=resource,  # type: ignore[arg-type]  # any Resource subclass, xsi:type on the wire
         status=NOTIFICATION_STATUS_DEFAULT,
-        subscriptionURI=subscription_href(subscription.end_device_id, subscription.id),
+        subscriptionURI=uris.subscription(subscription.end_device_id, subscription.id),
     )
     return encode(notification)
 
@@ -101,7 +96,7 @@ class NotificationEncoder:
             if len(self._shared) >= self._max_entries:
                 self._shared.clear()
             self._shared[key] = shared
-        uri = subscription_href(subscription.end_device_id, subscription.id)
+        uri = uris.subscription(subscription.end_device_id, subscription.id)
         return shared.replace(_BLANK.encode(), own.encode()).replace(
             self._marker.encode(), uri.encode()
         )

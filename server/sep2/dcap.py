@@ -18,13 +18,13 @@ __all__ = ["blueprint"]
 blueprint = Blueprint("dcap", __name__)
 
 
-@blueprint.get(uris.DCAP)
+@blueprint.get(uris.DEVICE_CAPABILITY.rule)
 async def device_capability() -> Response:
     request_scope()  # any verified certificate may start the walk
     return xml_response(await call_service(get_device_capability, service_context()))
 
 
-@blueprint.get(uris.TIME)
+@blueprint.get(uris.TIME_RESOURCE.rule)
 async def time_resource() -> Response:
     request_scope()
     return xml_response(await call_service(get_time, service_context()))

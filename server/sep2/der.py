@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from quart import Blueprint, Response
 
+from openderms.server import uris
 from openderms.server.errors import NotFoundError
 from openderms.server.sep2.request import (
     call_service,
@@ -22,7 +23,7 @@ __all__ = ["blueprint"]
 blueprint = Blueprint("der", __name__)
 
 
-@blueprint.get("/edev/<int:edev_id>/der")
+@blueprint.get(uris.DER_LIST.rule)
 async def der_list(edev_id: int) -> Response:
     scope = request_scope()
     return xml_response(
@@ -30,7 +31,7 @@ async def der_list(edev_id: int) -> Response:
     )
 
 
-@blueprint.get("/edev/<int:edev_id>/der/<int:der_id>")
+@blueprint.get(uris.DER.rule)
 async def der(edev_id: int, der_id: int) -> Response:
     scope = request_scope()
     return xml_response(await call_service(service.get_der, scope, edev_id, der_id))
@@ -43,7 +44,7 @@ def _resource_class(segment: str) -> type:
     return cls
 
 
-@blueprint.get("/edev/<int:edev_id>/der/<int:der_id>/<segment>")
+@blueprint.get(uris.DER.rule + "/<segment>")
 async def der_resource(edev_id: int, der_id: int, segment: str) -> Response:
     scope = request_scope()
     _resource_class(segment)
@@ -52,7 +53,7 @@ async def der_resource(edev_id: int, der_id: int, segment: str) -> Response:
     )
 
 
-@blueprint.put("/edev/<int:edev_id>/der/<int:der_id>/<segment>")
+@blueprint.put(uris.DER.rule + "/<segment>")
 async def put_der_resource(edev_id: int, der_id: int, segment: str) -> Response:
     scope = request_scope()
     body = await decode_body(_resource_class(segment))

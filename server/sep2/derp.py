@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from quart import Blueprint, Response
 
+from openderms.server import uris
 from openderms.server.sep2.request import (
     call_service,
     page,
@@ -19,10 +20,8 @@ __all__ = ["blueprint"]
 
 blueprint = Blueprint("derp", __name__)
 
-_PROGRAM = "/edev/<int:edev_id>/derp/<int:derp_id>"
 
-
-@blueprint.get(_PROGRAM)
+@blueprint.get(uris.DER_PROGRAM.rule)
 async def der_program(edev_id: int, derp_id: int) -> Response:
     scope = request_scope()
     return xml_response(
@@ -30,7 +29,7 @@ async def der_program(edev_id: int, derp_id: int) -> Response:
     )
 
 
-@blueprint.get(_PROGRAM + "/derc")
+@blueprint.get(uris.DER_CONTROL_LIST.rule)
 async def der_control_list(edev_id: int, derp_id: int) -> Response:
     """The poll hot path: served from the per-process cache when still current."""
     scope = request_scope()
@@ -50,7 +49,7 @@ async def der_control_list(edev_id: int, derp_id: int) -> Response:
     return xml_response(snapshot.body)
 
 
-@blueprint.get(_PROGRAM + "/derc/<int:derc_id>")
+@blueprint.get(uris.DER_CONTROL.rule)
 async def der_control(edev_id: int, derp_id: int, derc_id: int) -> Response:
     scope = request_scope()
     return xml_response(
@@ -60,7 +59,7 @@ async def der_control(edev_id: int, derp_id: int, derc_id: int) -> Response:
     )
 
 
-@blueprint.get(_PROGRAM + "/actderc")
+@blueprint.get(uris.ACTIVE_DER_CONTROL_LIST.rule)
 async def active_der_control_list(edev_id: int, derp_id: int) -> Response:
     scope = request_scope()
     return xml_response(
@@ -70,7 +69,7 @@ async def active_der_control_list(edev_id: int, derp_id: int) -> Response:
     )
 
 
-@blueprint.get(_PROGRAM + "/dderc")
+@blueprint.get(uris.DEFAULT_DER_CONTROL.rule)
 async def default_der_control(edev_id: int, derp_id: int) -> Response:
     scope = request_scope()
     return xml_response(
@@ -80,7 +79,7 @@ async def default_der_control(edev_id: int, derp_id: int) -> Response:
     )
 
 
-@blueprint.get(_PROGRAM + "/dc")
+@blueprint.get(uris.DER_CURVE_LIST.rule)
 async def der_curve_list(edev_id: int, derp_id: int) -> Response:
     scope = request_scope()
     return xml_response(
@@ -88,7 +87,7 @@ async def der_curve_list(edev_id: int, derp_id: int) -> Response:
     )
 
 
-@blueprint.get(_PROGRAM + "/dc/<int:curve_id>")
+@blueprint.get(uris.DER_CURVE.rule)
 async def der_curve(edev_id: int, derp_id: int, curve_id: int) -> Response:
     scope = request_scope()
     return xml_response(

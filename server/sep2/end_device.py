@@ -6,6 +6,7 @@ from __future__ import annotations
 from quart import Blueprint, Response
 
 from openderms.schemas.sep2 import models as sep
+from openderms.server import uris
 from openderms.server.sep2.request import (
     call_service,
     created,
@@ -23,7 +24,7 @@ __all__ = ["blueprint"]
 blueprint = Blueprint("end_device", __name__)
 
 
-@blueprint.get("/edev")
+@blueprint.get(uris.END_DEVICE_LIST.rule)
 async def end_device_list() -> Response:
     scope = request_scope()
     return xml_response(
@@ -31,7 +32,7 @@ async def end_device_list() -> Response:
     )
 
 
-@blueprint.post("/edev")
+@blueprint.post(uris.END_DEVICE_LIST.rule)
 async def register_end_device() -> Response:
     """In-band registration (a device registers itself; an aggregator its devices)."""
     scope = request_scope()
@@ -42,7 +43,7 @@ async def register_end_device() -> Response:
     return created(href)
 
 
-@blueprint.get("/edev/<int:edev_id>")
+@blueprint.get(uris.END_DEVICE.rule)
 async def end_device(edev_id: int) -> Response:
     scope = request_scope()
     return xml_response(
@@ -50,7 +51,7 @@ async def end_device(edev_id: int) -> Response:
     )
 
 
-@blueprint.get("/edev/<int:edev_id>/rg")
+@blueprint.get(uris.REGISTRATION.rule)
 async def registration(edev_id: int) -> Response:
     scope = request_scope()
     return xml_response(
@@ -58,13 +59,13 @@ async def registration(edev_id: int) -> Response:
     )
 
 
-@blueprint.get("/edev/<int:edev_id>/di")
+@blueprint.get(uris.DEVICE_INFORMATION.rule)
 async def device_information(edev_id: int) -> Response:
     scope = request_scope()
     return xml_response(await call_service(service.get_device_information, scope, edev_id))
 
 
-@blueprint.put("/edev/<int:edev_id>/di")
+@blueprint.put(uris.DEVICE_INFORMATION.rule)
 async def put_device_information(edev_id: int) -> Response:
     scope = request_scope()
     body = await decode_body(sep.DeviceInformation)
@@ -72,13 +73,13 @@ async def put_device_information(edev_id: int) -> Response:
     return no_content()
 
 
-@blueprint.get("/edev/<int:edev_id>/cp")
+@blueprint.get(uris.CONNECTION_POINT.rule)
 async def connection_point(edev_id: int) -> Response:
     scope = request_scope()
     return xml_response(await call_service(service.get_connection_point, scope, edev_id))
 
 
-@blueprint.route("/edev/<int:edev_id>/cp", methods=["PUT", "POST"])
+@blueprint.route(uris.CONNECTION_POINT.rule, methods=["PUT", "POST"])
 async def put_connection_point(edev_id: int) -> Response:
     """CSIP-AUS: the client reports its site's connection point id (NMI)."""
     scope = request_scope()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from quart import Blueprint, Response
 
+from openderms.server import uris
 from openderms.server.sep2.request import (
     call_service,
     page,
@@ -11,14 +12,14 @@ from openderms.server.sep2.request import (
     service_context,
     xml_response,
 )
-from openderms.server.services import derp as service
+from openderms.server.services import fsa as service
 
 __all__ = ["blueprint"]
 
 blueprint = Blueprint("fsa", __name__)
 
 
-@blueprint.get("/edev/<int:edev_id>/fsa")
+@blueprint.get(uris.FSA_LIST.rule)
 async def fsa_list(edev_id: int) -> Response:
     scope = request_scope()
     return xml_response(
@@ -26,13 +27,13 @@ async def fsa_list(edev_id: int) -> Response:
     )
 
 
-@blueprint.get("/edev/<int:edev_id>/fsa/<int:fsa_id>")
+@blueprint.get(uris.FSA.rule)
 async def fsa(edev_id: int, fsa_id: int) -> Response:
     scope = request_scope()
     return xml_response(await call_service(service.get_fsa, scope, edev_id, fsa_id))
 
 
-@blueprint.get("/edev/<int:edev_id>/fsa/<int:fsa_id>/derp")
+@blueprint.get(uris.FSA_PROGRAM_LIST.rule)
 async def fsa_program_list(edev_id: int, fsa_id: int) -> Response:
     scope = request_scope()
     return xml_response(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, Response
 
 from openderms.schemas.sep2 import models as sep
+from openderms.server import uris
 from openderms.server.sep2.request import (
     call_service,
     created,
@@ -21,7 +22,7 @@ __all__ = ["blueprint"]
 blueprint = Blueprint("log_event", __name__)
 
 
-@blueprint.get("/edev/<int:edev_id>/lel")
+@blueprint.get(uris.LOG_EVENT_LIST.rule)
 async def log_event_list(edev_id: int) -> Response:
     scope = request_scope()
     return xml_response(
@@ -29,7 +30,7 @@ async def log_event_list(edev_id: int) -> Response:
     )
 
 
-@blueprint.post("/edev/<int:edev_id>/lel")
+@blueprint.post(uris.LOG_EVENT_LIST.rule)
 async def post_log_event(edev_id: int) -> Response:
     scope = request_scope()
     body = await decode_body(sep.LogEvent)
@@ -37,7 +38,7 @@ async def post_log_event(edev_id: int) -> Response:
     return created(href)
 
 
-@blueprint.get("/edev/<int:edev_id>/lel/<int:log_id>")
+@blueprint.get(uris.LOG_EVENT.rule)
 async def log_event(edev_id: int, log_id: int) -> Response:
     scope = request_scope()
     return xml_response(await call_service(service.get_log_event, scope, edev_id, log_id))

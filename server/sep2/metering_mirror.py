@@ -15,14 +15,14 @@ from openderms.server.sep2.request import (
     service_context,
     xml_response,
 )
-from openderms.server.services import mirror as service
+from openderms.server.services import metering_mirror as service
 
 __all__ = ["blueprint"]
 
 blueprint = Blueprint("metering_mirror", __name__)
 
 
-@blueprint.get(uris.MUP_LIST)
+@blueprint.get(uris.MIRROR_USAGE_POINT_LIST.rule)
 async def mirror_usage_point_list() -> Response:
     scope = request_scope()
     return xml_response(
@@ -30,7 +30,7 @@ async def mirror_usage_point_list() -> Response:
     )
 
 
-@blueprint.post(uris.MUP_LIST)
+@blueprint.post(uris.MIRROR_USAGE_POINT_LIST.rule)
 async def post_mirror_usage_point() -> Response:
     scope = request_scope()
     body = await decode_body(sep.MirrorUsagePoint)
@@ -38,7 +38,7 @@ async def post_mirror_usage_point() -> Response:
     return created(href)
 
 
-@blueprint.get("/mup/<int:mup_id>")
+@blueprint.get(uris.MIRROR_USAGE_POINT.rule)
 async def mirror_usage_point(mup_id: int) -> Response:
     scope = request_scope()
     return xml_response(
@@ -46,7 +46,7 @@ async def mirror_usage_point(mup_id: int) -> Response:
     )
 
 
-@blueprint.post("/mup/<int:mup_id>")
+@blueprint.post(uris.MIRROR_USAGE_POINT.rule)
 async def post_mirror_readings(mup_id: int) -> Response:
     scope = request_scope()
     body = await decode_body((sep.MirrorMeterReading, sep.MirrorMeterReadingList))

@@ -17,13 +17,13 @@ from sqlmodel import Session
 
 from openderms.certs.identity import identity_from_certificate
 from openderms.schemas.sep2.codec import SEP_XML, CodecLimits, encode
+from openderms.server.changes import ChangeSink
 from openderms.server.config import ServerSettings
 from openderms.server.errors import UnauthenticatedError
 from openderms.server.identity import client_certificate_der
+from openderms.server.poll_cache import PollCache
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.sep2.poll_cache import PollCache
 from openderms.server.sep2.profiles import decode_from_client, profile_named
-from openderms.server.services.changes import ChangeSink
 from openderms.server.store.db import Store
 from openderms.server.store.paging import Page, parse_page
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, Response
 
 from openderms.schemas.sep2 import models as sep
+from openderms.server import uris
 from openderms.server.sep2.request import (
     call_service,
     created,
@@ -20,7 +21,7 @@ __all__ = ["blueprint"]
 blueprint = Blueprint("response", __name__)
 
 
-@blueprint.post("/rsps/<int:rsps_id>/rsp")
+@blueprint.post(uris.RESPONSE_LIST.rule)
 async def post_response(rsps_id: int) -> Response:
     scope = request_scope()
     body = await decode_body(sep.Response)
@@ -28,7 +29,7 @@ async def post_response(rsps_id: int) -> Response:
     return created(href)
 
 
-@blueprint.get("/rsps/<int:rsps_id>/rsp/<int:rsp_id>")
+@blueprint.get(uris.RESPONSE.rule)
 async def response(rsps_id: int, rsp_id: int) -> Response:
     scope = request_scope()
     return xml_response(await call_service(service.get_response, scope, rsps_id, rsp_id))

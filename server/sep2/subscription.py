@@ -5,6 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, Response
 
 from openderms.schemas.sep2 import models as sep
+from openderms.server import uris
 from openderms.server.sep2.request import (
     call_service,
     created,
@@ -22,7 +23,7 @@ __all__ = ["blueprint"]
 blueprint = Blueprint("subscription", __name__)
 
 
-@blueprint.get("/edev/<int:edev_id>/sub")
+@blueprint.get(uris.SUBSCRIPTION_LIST.rule)
 async def subscription_list(edev_id: int) -> Response:
     scope = request_scope()
     return xml_response(
@@ -30,7 +31,7 @@ async def subscription_list(edev_id: int) -> Response:
     )
 
 
-@blueprint.post("/edev/<int:edev_id>/sub")
+@blueprint.post(uris.SUBSCRIPTION_LIST.rule)
 async def post_subscription(edev_id: int) -> Response:
     scope = request_scope()
     body = await decode_body(sep.Subscription)
@@ -38,13 +39,13 @@ async def post_subscription(edev_id: int) -> Response:
     return created(href)
 
 
-@blueprint.get("/edev/<int:edev_id>/sub/<int:sub_id>")
+@blueprint.get(uris.SUBSCRIPTION.rule)
 async def subscription(edev_id: int, sub_id: int) -> Response:
     scope = request_scope()
     return xml_response(await call_service(service.get_subscription, scope, edev_id, sub_id))
 
 
-@blueprint.delete("/edev/<int:edev_id>/sub/<int:sub_id>")
+@blueprint.delete(uris.SUBSCRIPTION.rule)
 async def delete_subscription(edev_id: int, sub_id: int) -> Response:
     scope = request_scope()
     await call_service(service.delete_subscription, scope, edev_id, sub_id)

@@ -20,7 +20,7 @@ and the admin API's audit row together.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -28,10 +28,10 @@ from sqlmodel import Session, col, select
 
 from openderms.schemas.sep2.control_modes import CURVE_MODES
 from openderms.server import uris
+from openderms.server.changes import notify_all
 from openderms.server.control_modes import check_mode_values
 from openderms.server.errors import BadRequestError, ConflictError, NotFoundError
 from openderms.server.scope import ServiceContext
-from openderms.server.services.changes import notify_all
 from openderms.server.services.ids import new_mrid
 from openderms.server.services.unique import add_unique
 from openderms.server.store.crud.derp import (
@@ -74,6 +74,7 @@ __all__ = [
     "cancel_control",
     "create_control",
     "device_program",
+    "program_of",
     "resolve_program",
     "set_default_control",
 ]
@@ -168,13 +169,11 @@ class Publisher(Protocol):
     ) -> None: ...
 
 
-def _hrefs_of_program(session: Session, program_id: int, *href_of: _ProgramHref) -> list[str]:
+def _hrefs_of_program(
+    session: Session, program_id: int, *href_of: Callable[[int, int], str]
+) -> list[str]:
     devices = select_end_device_ids_seeing_program(session, program_id)
     return [href(device_id, program_id) for href in href_of for device_id in devices]
-
-
-class _ProgramHref(Protocol):
-    def __call__(self, edev: int, derp: int) -> str: ...
 
 
 class Sep2Publisher:
@@ -325,6 +324,17 @@ def resolve_program(
         if device is None or (aggregator_id is not None and device.aggregator_id != aggregator_id):
             raise NotFoundError(f"no EndDevice {target.end_device_id}")
         return device_program(session, ctx, target.end_device_id)
+    return program_of(session, target, aggregator_id=aggregator_id)
+
+
+def program_of(
+    session: Session,
+    target: ProgramTarget | GroupTarget,
+    *,
+    aggregator_id: int | None = None,
+) -> DERProgramRow:
+    """The existing program of a program or group target, within the author's scope
+    (reads only; a device target's private program may not exist yet)."""
     if isinstance(target, GroupTarget):
         program = _group_program(session, target)
     else:

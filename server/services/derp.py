@@ -1,9 +1,9 @@
-"""What clients read of groups and programs: FSAs, DERPrograms, DERControls, curves."""
+"""What clients read of the DER program function set: DERPrograms, DERControls, the
+DefaultDERControl and curves."""
 
 from __future__ import annotations
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.codec import encode
@@ -17,14 +17,12 @@ from openderms.server.mappers.derp import (
     map_default_control,
     map_empty_default_control,
     map_program,
-    map_program_list,
 )
-from openderms.server.mappers.end_device import map_fsa, map_fsa_list
+from openderms.server.poll_cache import ControlListSnapshot
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.sep2.poll_cache import ControlListSnapshot
-from openderms.server.services.access import require_end_device, require_program
+from openderms.server.services.access import require_program
 from openderms.server.services.ids import derived_mrid
-from openderms.server.services.rates import device_poll_rate_s
+from openderms.server.services.rendering import Rendering
 from openderms.server.store.crud.derp import (
     select_active_controls,
     select_control,
@@ -35,68 +33,28 @@ from openderms.server.store.crud.derp import (
     select_curves,
     select_latest_default_control,
 )
-from openderms.server.store.crud.fsa import (
-    select_fsa_for_end_device,
-    select_fsas_for_end_device,
-    select_programs_for_fsa,
-)
-from openderms.server.store.models import DERControlRow, DERProgramRow, FsaProgram
+from openderms.server.store.models import DERControlRow, DERProgramRow
 from openderms.server.store.paging import Page
 
 #: How long a cached DERControlList with no upcoming start or end stays valid [s].
 _IDLE_LIST_VALID_S = 3600
 
 __all__ = [
+    "RENDERINGS",
     "der_control_list_snapshot",
     "der_control_list_version",
+    "der_program_resource",
     "get_default_der_control",
     "get_der_control",
     "get_der_curve",
     "get_der_program",
-    "get_fsa",
     "list_active_der_controls",
     "list_der_controls",
     "list_der_curves",
-    "list_fsa_programs",
-    "list_fsas",
 ]
 
 
-def _program_count(session: Session, fsa_id: int) -> int:
-    return session.exec(
-        select(func.count()).select_from(FsaProgram).where(FsaProgram.fsa_id == fsa_id)
-    ).one()
-
-
-def list_fsas(
-    session: Session, ctx: ServiceContext, scope: Scope, end_device_id: int, page: Page
-) -> sep.FunctionSetAssignmentsList:
-    """The groups of one EndDevice."""
-    device = require_end_device(session, scope, end_device_id)
-    total, rows = select_fsas_for_end_device(session, end_device_id, page)
-    items = [
-        map_fsa(row, end_device_id, program_count=_program_count(session, row.id or 0))
-        for row in rows
-    ]
-    return map_fsa_list(
-        items,
-        total=total,
-        href=uris.fsa_list(end_device_id),
-        poll_rate_s=device_poll_rate_s(session, ctx.settings, device),
-    )
-
-
-def get_fsa(
-    session: Session, scope: Scope, end_device_id: int, fsa_id: int
-) -> sep.FunctionSetAssignments:
-    require_end_device(session, scope, end_device_id)
-    row = select_fsa_for_end_device(session, end_device_id, fsa_id)
-    if row is None:
-        raise NotFoundError(f"EndDevice {end_device_id} is not in group {fsa_id}")
-    return map_fsa(row, end_device_id, program_count=_program_count(session, fsa_id))
-
-
-def _program(
+def der_program_resource(
     session: Session, ctx: ServiceContext, row: DERProgramRow, end_device_id: int
 ) -> sep.DERProgram:
     assert row.id is not None
@@ -110,32 +68,11 @@ def _program(
     return map_program(row, end_device_id, control_count=count)
 
 
-def list_fsa_programs(
-    session: Session,
-    ctx: ServiceContext,
-    scope: Scope,
-    end_device_id: int,
-    fsa_id: int,
-    page: Page,
-) -> sep.DERProgramList:
-    """A group's DERProgramList, in primacy order (lower primacy first)."""
-    device = require_end_device(session, scope, end_device_id)
-    if select_fsa_for_end_device(session, end_device_id, fsa_id) is None:
-        raise NotFoundError(f"EndDevice {end_device_id} is not in group {fsa_id}")
-    total, rows = select_programs_for_fsa(session, fsa_id, page)
-    return map_program_list(
-        [_program(session, ctx, row, end_device_id) for row in rows],
-        total=total,
-        href=uris.fsa_program_list(end_device_id, fsa_id),
-        poll_rate_s=device_poll_rate_s(session, ctx.settings, device),
-    )
-
-
 def get_der_program(
     session: Session, ctx: ServiceContext, scope: Scope, end_device_id: int, program_id: int
 ) -> sep.DERProgram:
     _, program = require_program(session, scope, end_device_id, program_id)
-    return _program(session, ctx, program, end_device_id)
+    return der_program_resource(session, ctx, program, end_device_id)
 
 
 def list_der_controls(
@@ -282,3 +219,17 @@ def get_der_curve(
     if row is None:
         raise NotFoundError(f"no DERCurve {curve_id} in program {program_id}")
     return map_curve(row, end_device_id)
+
+
+RENDERINGS: dict[uris.Resource, Rendering] = {
+    uris.DER_CONTROL_LIST: Rendering(
+        lambda s, c, scope, ids, page: list_der_controls(s, c, scope, ids[0], ids[1], page)
+    ),
+    uris.ACTIVE_DER_CONTROL_LIST: Rendering(
+        lambda s, c, scope, ids, page: list_active_der_controls(s, c, scope, ids[0], ids[1], page)
+    ),
+    uris.DEFAULT_DER_CONTROL: Rendering(
+        # An empty DefaultDERControl until the utility sets one, so always renderable.
+        lambda s, c, scope, ids, page: get_default_der_control(s, c, scope, ids[0], ids[1])
+    ),
+}

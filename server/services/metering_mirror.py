@@ -14,13 +14,14 @@ from sqlmodel import Session
 
 from openderms.schemas.sep2 import models as sep
 from openderms.server import uris
-from openderms.server.errors import (
-    BadRequestError,
-    ConflictError,
-    ForbiddenError,
-    NotFoundError,
+from openderms.server.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
+from openderms.server.mappers.common import lfdi_hex, mrid_hex
+from openderms.server.mappers.metering_mirror import (
+    map_mirror_usage_point,
+    map_mirror_usage_point_list,
+    reading_type_columns,
+    readings_of,
 )
-from openderms.server.mappers.common import lfdi_bytes, lfdi_hex, mrid_hex, mrid_type
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.services.rates import device_post_rate_s, server_poll_rate_s
 from openderms.server.store.crud.end_device import (
@@ -55,43 +56,6 @@ __all__ = [
 MAX_READINGS_PER_POST = 10_000
 
 
-def _wrapped(value: object) -> int | None:
-    return None if value is None else int(getattr(value, "value"))  # noqa: B009
-
-
-def _reading_type_columns(reading_type: sep.ReadingType | None) -> dict[str, int | None]:
-    if reading_type is None:
-        return {}
-    return {
-        "uom": _wrapped(reading_type.uom),
-        "power_of_ten_multiplier": _wrapped(reading_type.powerOfTenMultiplier),
-        "kind": _wrapped(reading_type.kind),
-        "phase": _wrapped(reading_type.phase),
-        "flow_direction": _wrapped(reading_type.flowDirection),
-        "data_qualifier": _wrapped(reading_type.dataQualifier),
-        "accumulation_behaviour": _wrapped(reading_type.accumulationBehaviour),
-        "commodity": _wrapped(reading_type.commodity),
-        "interval_length_s": reading_type.intervalLength,
-    }
-
-
-def _readings_of(
-    mmr: sep.MirrorMeterReading, now: int
-) -> Iterable[tuple[int, int | None, sep.Reading]]:
-    """(start [s], duration [s], reading) of every reading in a MirrorMeterReading."""
-    if mmr.Reading is not None:
-        period = mmr.Reading.timePeriod
-        yield (
-            now if period is None else period.start.value,
-            None if period is None else period.duration,
-            mmr.Reading,
-        )
-    for reading_set in mmr.MirrorReadingSet:
-        for reading in reading_set.Reading:
-            period = reading.timePeriod or reading_set.timePeriod
-            yield period.start.value, period.duration, reading
-
-
 def _store_mmr(
     session: Session, ctx: ServiceContext, mup: MirrorUsagePointRow, mmr: sep.MirrorMeterReading
 ) -> MirrorMeterReadingRow:
@@ -113,16 +77,16 @@ def _store_mmr(
             mrid=mrid,
             description=(mmr.description or "")[:32],
             created_time=ctx.now,
-            **_reading_type_columns(mmr.ReadingType),
+            **reading_type_columns(mmr.ReadingType),
         )
         session.add(row)
         session.flush()
     elif mmr.ReadingType is not None:
-        for name, value in _reading_type_columns(mmr.ReadingType).items():
+        for name, value in reading_type_columns(mmr.ReadingType).items():
             setattr(row, name, value)
     assert row.id is not None
     count = 0
-    for start, duration, reading in _readings_of(mmr, ctx.now):
+    for start, duration, reading in readings_of(mmr, ctx.now):
         if reading.value is None:
             continue
         session.add(
@@ -248,28 +212,8 @@ def _map_mup(
     assert row.id is not None
     device = session.get(EndDeviceRow, row.end_device_id)
     assert device is not None
-    mmrs = [
-        sep.MirrorMeterReading(
-            href=uris.mirror_meter_reading(row.id, mmr.id or 0),
-            mRID=mrid_type(mmr.mrid),
-            description=mmr.description or None,
-            lastUpdateTime=(
-                None if mmr.last_update_time is None else sep.TimeType(value=mmr.last_update_time)
-            ),
-        )
-        for mmr in select_mmrs(session, row.id)
-    ]
-    return sep.MirrorUsagePoint(
-        href=uris.mirror_usage_point(row.id),
-        mRID=mrid_type(row.mrid),
-        description=row.description or None,
-        roleFlags=sep.RoleFlagsType(value=row.role_flags.to_bytes(2, "big")),
-        serviceCategoryKind=sep.ServiceKind(value=row.service_category_kind),
-        status=row.status,
-        deviceLFDI=lfdi_bytes(row.device_lfdi),
-        postRate=row.post_rate_s or device_post_rate_s(session, ctx.settings, device),
-        MirrorMeterReading=mmrs,
-    )
+    post_rate_s = row.post_rate_s or device_post_rate_s(session, ctx.settings, device)
+    return map_mirror_usage_point(row, select_mmrs(session, row.id), post_rate_s=post_rate_s)
 
 
 def get_mirror_usage_point(
@@ -285,10 +229,8 @@ def list_mirror_usage_points(
     session: Session, ctx: ServiceContext, scope: Scope, page: Page
 ) -> sep.MirrorUsagePointList:
     total, rows = select_mups_for_scope(session, scope, page)
-    return sep.MirrorUsagePointList(
-        href=uris.MUP_LIST,
-        all=total,
-        results=len(rows),
-        pollRate=server_poll_rate_s(session, ctx.settings),
-        MirrorUsagePoint=[_map_mup(session, ctx, row) for row in rows],
+    return map_mirror_usage_point_list(
+        [_map_mup(session, ctx, row) for row in rows],
+        total=total,
+        poll_rate_s=server_poll_rate_s(session, ctx.settings),
     )

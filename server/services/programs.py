@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from sqlmodel import Session
 
 from openderms.server import uris
+from openderms.server.changes import notify_all
 from openderms.server.errors import BadRequestError, NotFoundError
 from openderms.server.scope import ServiceContext
 from openderms.server.services import authoring
@@ -22,7 +23,6 @@ from openderms.server.services.authoring import (
     DeviceTarget,
     ProgramTarget,
 )
-from openderms.server.services.changes import notify_all
 from openderms.server.services.ids import new_mrid
 from openderms.server.services.unique import add_unique
 from openderms.server.store.crud.derp import select_program

@@ -1,7 +1,7 @@
 """Subscription function set (IEEE 2030.5-2018 §12.8): a device's SubscriptionList.
 
 A client may subscribe only to resources this server lists as subscribable
-(`openderms.server.notify.resources.SUBSCRIBABLE`) under its own EndDevice, and only to
+(`openderms.server.services.subscribable.SUBSCRIBABLE`) under its own EndDevice, and only to
 ones it may read right now (the same read service a GET uses checks access).
 """
 
@@ -12,16 +12,16 @@ from urllib.parse import urlsplit
 from sqlmodel import Session
 
 from openderms.schemas.sep2 import models as sep
+from openderms.server import uris
 from openderms.server.errors import (
     BadRequestError,
     ConditionNotSupportedError,
     NotFoundError,
     ResourceLimitError,
 )
-from openderms.server.notify.resources import check_subscribable
-from openderms.server.notify.sink import subscription_href
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.services.access import require_end_device
+from openderms.server.services.subscribable import check_subscribable
 from openderms.server.store.paging import Page
 from openderms.server.store.subscriptions import (
     SubscriptionRecord,
@@ -54,7 +54,7 @@ def subscription_list_href(end_device_id: int) -> str:
 def _to_wire(row: SubscriptionRecord) -> sep.Subscription:
     assert row.id is not None
     return sep.Subscription(
-        href=subscription_href(row.end_device_id, row.id),
+        href=uris.subscription(row.end_device_id, row.id),
         subscribedResource=row.subscribed_resource,
         encoding=row.encoding,
         level=row.level,
@@ -108,7 +108,7 @@ def create_subscription(
     )
     session.commit()
     assert row.id is not None
-    return subscription_href(end_device_id, row.id)
+    return uris.subscription(end_device_id, row.id)
 
 
 def list_subscriptions(

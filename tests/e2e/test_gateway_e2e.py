@@ -24,8 +24,8 @@ from openderms.client.sep2.schedule import Job
 from openderms.client.sep2.session import Sep2Session
 from openderms.client.sim.server import start_site
 from openderms.schemas.sep2.enums import ResponseStatus
+from openderms.server.changes import NullChangeSink
 from openderms.server.config import ServerSettings
-from openderms.server.services.changes import NullChangeSink
 from openderms.server.store.models import (
     ClientResourceRow,
     LogEventRow,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from openderms.server.sep2.poll_cache import ControlListSnapshot, PollCache
+from openderms.server.poll_cache import ControlListSnapshot, PollCache
 
 
 def _snapshot(valid_until: int) -> ControlListSnapshot:

@@ -10,7 +10,7 @@ from quart import Quart
 
 from openderms.server.admin.app import create_admin_app
 from openderms.server.admin.tokens import create_token
-from openderms.server.services.changes import RecordingChangeSink
+from openderms.server.changes import RecordingChangeSink
 from openderms.server.store.admin import AdminRole
 from openderms.server.store.db import Store
 

@@ -392,7 +392,7 @@ async def test_show_device_has_latest_telemetry_and_control_responses(
     from openderms.server.config import ServerSettings
     from openderms.server.scope import Scope, ServiceContext
     from openderms.server.services.events import post_response
-    from openderms.server.services.mirror import post_mirror_usage_point
+    from openderms.server.services.metering_mirror import post_mirror_usage_point
 
     device = await _register(admin_env, DEVICE_A)
     _, control = await _call(

@@ -11,11 +11,11 @@ from conftest import NOW, AdminEnv
 from sqlalchemy import event
 from sqlmodel import Session, select
 
+from openderms.server.changes import RecordingChangeSink
 from openderms.server.config import ServerSettings
 from openderms.server.errors import NotFoundError
 from openderms.server.scope import ServiceContext
 from openderms.server.services import admin_fleet, authoring, programs
-from openderms.server.services.changes import RecordingChangeSink
 from openderms.server.store.admin import select_audit_records
 from openderms.server.store.models import (
     ControlModeColumns,

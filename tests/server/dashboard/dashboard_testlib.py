@@ -15,10 +15,10 @@ from openderms.client.sep2 import messages, readings
 from openderms.schemas.sep2 import models as sep
 from openderms.schemas.sep2.enums import DERType
 from openderms.server import uris
+from openderms.server.changes import RecordingChangeSink
 from openderms.server.config import ServerSettings
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.services import der, events, mirror, programs, registration
-from openderms.server.services.changes import RecordingChangeSink
 from openderms.server.store.db import Store
 from openderms.testing.clock import NOW, FakeClock
 
