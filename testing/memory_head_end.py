@@ -100,10 +100,13 @@ async def memory_head_end(directory: Path) -> AsyncIterator[MemoryHeadEnd]:
     settings = ServerSettings(
         db_url=str(tmp_path / "server.sqlite"), certs_dir=pki_dir, poll_rate_s=10, post_rate_s=10
     )
-    with store.session() as db:
-        token = create_token(
-            db, name="tests", role=AdminRole.UTILITY, aggregator_lfdi=None, now=clock.server()
-        ).token
+    token = store.call(
+        create_token,
+        name="tests",
+        role=AdminRole.UTILITY,
+        aggregator_lfdi=None,
+        now=clock.server(),
+    ).token
     # Any: Quart's ASGI signature is narrower than httpx's ASGIApp type; both are ASGI.
     admin_app: Any = create_admin_app(store, settings=settings, clock=clock.server)
     sep2_app = with_client_certificate(create_app(settings, store, clock=clock.server), der)
