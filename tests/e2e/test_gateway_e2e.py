@@ -400,7 +400,8 @@ async def test_refused_mirror_is_reported_once_and_its_samples_are_kept(rig: Rig
     mirrors keep posting."""
     from openderms.client.sep2 import readings
     from openderms.server.scope import Scope, ServiceContext
-    from openderms.server.services import mirror, registration
+    from openderms.server.services import metering_mirror as mirror
+    from openderms.server.services import registration
 
     squatter = "AB" * 20
     ctx = ServiceContext(

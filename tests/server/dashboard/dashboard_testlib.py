@@ -18,7 +18,8 @@ from openderms.server import uris
 from openderms.server.changes import RecordingChangeSink
 from openderms.server.config import ServerSettings
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.services import der, events, mirror, programs, registration
+from openderms.server.services import der, events, programs, registration
+from openderms.server.services import metering_mirror as mirror
 from openderms.server.store.db import Store
 from openderms.testing.clock import NOW, FakeClock
 
