@@ -9,7 +9,6 @@ here commits: the admin request's one transaction holds the change, its outbox r
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -74,11 +73,6 @@ CLIENT_RESOURCE_KINDS: dict[str, int] = {
     "DeviceInformation": DEVICE_LEVEL,
     "PowerStatus": DEVICE_LEVEL,
 }
-
-
-def _new_mrid() -> str:
-    """A 128-bit mRID as 32 upper-case hex digits (2030.5 mRIDType)."""
-    return uuid.uuid4().hex.upper()
 
 
 # --- devices ---------------------------------------------------------------------------
