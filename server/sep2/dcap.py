@@ -11,7 +11,7 @@ from openderms.server.sep2.request import (
     service_context,
     xml_response,
 )
-from openderms.server.services.end_device import get_device_capability, get_time
+from openderms.server.services.dcap import get_device_capability, get_time
 
 __all__ = ["blueprint"]
 

@@ -13,11 +13,9 @@ from openderms.server.errors import BadRequestError, ConflictError, ForbiddenErr
 from openderms.server.mappers.common import lfdi_hex
 from openderms.server.mappers.end_device import (
     map_connection_point,
-    map_device_capability,
     map_end_device,
     map_end_device_list,
     map_registration,
-    map_time,
 )
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.services.access import require_end_device
@@ -42,11 +40,9 @@ from openderms.server.store.paging import Page
 __all__ = [
     "DEVICE_INFORMATION",
     "get_connection_point",
-    "get_device_capability",
     "get_device_information",
     "get_end_device",
     "get_registration",
-    "get_time",
     "list_end_devices",
     "put_connection_point",
     "put_device_information",
@@ -54,14 +50,6 @@ __all__ = [
 ]
 
 DEVICE_INFORMATION = "DeviceInformation"
-
-
-def get_device_capability(session: Session, ctx: ServiceContext) -> sep.DeviceCapability:
-    return map_device_capability(poll_rate_s=server_poll_rate_s(session, ctx.settings))
-
-
-def get_time(session: Session, ctx: ServiceContext) -> sep.Time:
-    return map_time(ctx.settings, ctx.now, poll_rate_s=server_poll_rate_s(session, ctx.settings))
 
 
 def _fsa_count(session: Session, end_device_id: int) -> int:
