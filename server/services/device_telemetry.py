@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from openderms.server.scope import Scope
-from openderms.server.store.crud.mirror import select_mmrs, select_mups_for_scope
+from openderms.server.store.crud.metering_mirror import select_mmrs, select_mups_for_scope
 from openderms.server.store.models import ControlResponseRow, EndDeviceRow, MirrorReadingRow
 from openderms.server.store.paging import Page
 

@@ -28,7 +28,7 @@ from openderms.server.store.crud.end_device import (
     select_end_device_by_lfdi,
     select_end_device_for_scope,
 )
-from openderms.server.store.crud.mirror import (
+from openderms.server.store.crud.metering_mirror import (
     select_mmr_by_mrid,
     select_mmr_owner,
     select_mmrs,

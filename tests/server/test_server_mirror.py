@@ -4,7 +4,7 @@ batched; readings are stored as a time series."""
 from __future__ import annotations
 
 from openderms.schemas.sep2 import models as sep
-from openderms.server.store.crud.mirror import select_mmr_by_mrid, select_readings
+from openderms.server.store.crud.metering_mirror import select_mmr_by_mrid, select_readings
 from openderms.testing.clock import NOW
 from openderms.testing.head_end import (
     XML_HEADERS,

@@ -11,7 +11,7 @@ from openderms.server.store.models.derp import (
 from openderms.server.store.models.end_device import Aggregator, EndDeviceRow
 from openderms.server.store.models.events import ControlResponseRow, LogEventRow
 from openderms.server.store.models.fsa import FsaMember, FsaProgram, FunctionSetAssignmentsRow
-from openderms.server.store.models.mirror import (
+from openderms.server.store.models.metering_mirror import (
     MirrorMeterReadingRow,
     MirrorReadingRow,
     MirrorUsagePointRow,
