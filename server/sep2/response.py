@@ -14,7 +14,7 @@ from openderms.server.sep2.request import (
     service_context,
     xml_response,
 )
-from openderms.server.services import events as service
+from openderms.server.services import response as service
 
 __all__ = ["blueprint"]
 

@@ -391,8 +391,8 @@ async def test_show_device_has_latest_telemetry_and_control_responses(
     from openderms.schemas.sep2 import models as sep
     from openderms.server.config import ServerSettings
     from openderms.server.scope import Scope, ServiceContext
-    from openderms.server.services.events import post_response
     from openderms.server.services.metering_mirror import post_mirror_usage_point
+    from openderms.server.services.response import post_response
 
     device = await _register(admin_env, DEVICE_A)
     _, control = await _call(

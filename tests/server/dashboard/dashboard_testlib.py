@@ -18,7 +18,7 @@ from openderms.server import uris
 from openderms.server.changes import RecordingChangeSink
 from openderms.server.config import ServerSettings
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.services import der, events, programs, registration
+from openderms.server.services import der, log_event, programs, registration, response
 from openderms.server.services import metering_mirror as mirror
 from openderms.server.store.db import Store
 from openderms.testing.clock import NOW, FakeClock
@@ -159,7 +159,7 @@ def seed(store: Store, clock: FakeClock) -> Seeded:
         readings.mirror_meter_reading_list(UTILITY_DEVICE, samples),
     )
     store.call(
-        events.post_response,
+        response.post_response,
         ctx,
         _scope(UTILITY_DEVICE),
         program.id,
@@ -171,7 +171,7 @@ def seed(store: Store, clock: FakeClock) -> Seeded:
         ),
     )
     store.call(
-        events.post_log_event,
+        log_event.post_log_event,
         ctx,
         _scope(UTILITY_DEVICE),
         mine.id,
