@@ -18,6 +18,7 @@ rules, same audit records.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import functools
 import importlib.metadata
@@ -35,6 +36,7 @@ from quart import Quart, Response, redirect, render_template, request, url_for
 
 from openderms.server.admin.app import AdminDispatcher, AdminOutcome, admin_dispatcher
 from openderms.server.admin.errors import AdminError
+from openderms.server.admin.openapi import build_openapi
 from openderms.server.admin.routes import ROUTES
 from openderms.server.admin.tokens import Principal, authenticate, hash_token
 from openderms.server.clock import utc_now_s
@@ -105,7 +107,12 @@ _SECURITY_HEADERS = {
 
 #: Pages that draw with plotly.js: it adds a stylesheet of its own at run time, which needs
 #: inline styles; scripts stay 'self' only (all page text is escaped by the templates).
-_PLOT_PAGES = frozenset({"device", "energy", "live"})
+_PLOT_PAGES = frozenset({"device", "energy", "live", "api_docs"})
+#: The files of the swagger-ui-py package the API docs page loads.
+_SWAGGER_FILES = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+}
 _PLOT_PAGE_CSP = _SECURITY_HEADERS["Content-Security-Policy"].replace(
     "style-src 'self'", "style-src 'self' 'unsafe-inline'"
 )
@@ -199,6 +206,7 @@ def create_dashboard_app(
     key = secret if secret is not None else _secret_from_environment()
     server_settings = settings or ServerSettings()
     openapi_doc = dashboard_openapi()
+    admin_openapi_doc = build_openapi(ROUTES)
 
     app.jinja_env.filters["iso"] = views.iso
     app.jinja_env.filters["short"] = _short_time
@@ -618,6 +626,29 @@ def create_dashboard_app(
         """The device page's plotly figures (its auto-refresh fetches them)."""
         data = await _device(await principal(), lfdi)
         return _json(200, {"now": data["now"], "figures": plots.device_figures(data)})
+
+    @app.get("/api-docs")
+    async def api_docs() -> Any:
+        """Swagger UI of the admin API (from the swagger-ui-py package's static files)."""
+        who = await principal()
+        return await render_template("api_docs.html", who=who, page="api-docs")
+
+    @app.get("/api/admin-openapi.json")
+    async def api_admin_openapi() -> Response:
+        """The admin API's OpenAPI document (also at ``/openapi.json`` with a bearer token)."""
+        await principal()
+        return _json(200, admin_openapi_doc)
+
+    @app.get("/vendor/swagger-ui/<name>")
+    async def swagger_ui(name: str) -> Response:
+        if name not in _SWAGGER_FILES:
+            raise DashboardNotFoundError("no such file")
+        path = importlib.resources.files("swagger_ui") / "static" / name
+        return Response(
+            await asyncio.to_thread(path.read_bytes),
+            content_type=_SWAGGER_FILES[name],
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     @app.get("/vendor/plotly.min.js")
     async def plotly_js() -> Response:

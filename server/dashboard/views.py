@@ -40,7 +40,9 @@ __all__ = [
     "control_json",
     "device_view",
     "energy_view",
+    "fleet_staleness",
     "fleet_view",
+    "is_stale",
     "iso",
     "programs_view",
     "response_rows",
@@ -251,6 +253,21 @@ def _status_summary(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def is_stale(last_contact: int | None, post_rate_s: int, now: int) -> bool:
+    """Silent for `STALE_POST_PERIODS` postRates, or never heard from."""
+    return last_contact is None or now - last_contact > STALE_POST_PERIODS * post_rate_s
+
+
+def fleet_staleness(session: Session, *, now: int, settings: ServerSettings) -> tuple[int, int]:
+    """(devices registered, devices stale at ``now``) over the whole fleet."""
+    ids = q.scoped_device_ids(session, aggregator_id=None)
+    contact = q.last_contact_times(session, ids)
+    fleet_post_rate_s = server_post_rate_s(session, settings)
+    rates = q.device_post_rates(session, ids)
+    stale = sum(is_stale(contact.get(i), rates.get(i) or fleet_post_rate_s, now) for i in ids)
+    return len(ids), stale
+
+
 def fleet_view(
     session: Session,
     *,
@@ -292,7 +309,7 @@ def fleet_view(
         default = defaults.get(device_id)
         last = contact.get(device_id)
         post_rate_s = device.post_rate_s or fleet_post_rate_s
-        stale = last is None or now - last > STALE_POST_PERIODS * post_rate_s
+        stale = is_stale(last, post_rate_s, now)
         stale_count += stale
         rows.append(
             {
