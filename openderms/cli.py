@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "openderms.certs.cli",
     "openderms.server.cli",
     "openderms.server.admin.cli",
+    "openderms.server.openadr.cli",
     "openderms.client.cli",
     "openderms.client.sim.cli",
     "openderms.client.optimizer.cli",

@@ -8,11 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import ssl
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiomqtt
@@ -21,17 +19,13 @@ import pytest
 from hypercorn.config import Config
 from sqlmodel import select
 
-from openderms.certs.pki import PkiPaths, init_pki
-from openderms.server.config import ServerSettings
-from openderms.server.main import run_server
-from openderms.server.openadr import auth
+from openderms.certs.pki import PkiPaths
 from openderms.server.openadr.callbacks import CallbackPolicy
 from openderms.server.openadr.delivery import OpenAdrDelivery
-from openderms.server.openadr.scopes import Role
 from openderms.server.runner import Listener, ServingHandle, serve
 from openderms.server.store.db import Store
 from openderms.server.store.outbox import NotificationOutbox, OutboxStatus
-from openderms.testing.openadr_vtn import Vtn
+from openderms.testing.openadr_vtn import RunningVtn, Vtn
 
 MQTT_HOST, MQTT_PORT = "127.0.0.1", 1883
 pytestmark = pytest.mark.slow
@@ -79,11 +73,6 @@ class Callback:
                 await self.arrived.wait()
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> PkiPaths:
-    return init_pki(tmp_path_factory.mktemp("oadr-pki"))
-
-
 @contextlib.asynccontextmanager
 async def _serving(listeners: list[Listener]) -> AsyncIterator[ServingHandle]:
     stop = asyncio.Event()
@@ -109,63 +98,6 @@ async def callback(pki: PkiPaths) -> AsyncIterator[Callback]:
         host, port = handle.addresses["callback"][0]
         receiver.url = f"https://{host}:{port}/cb"
         yield receiver
-
-
-@dataclass
-class RunningVtn:
-    base_url: str
-    store: Store
-    secrets: dict[str, str]
-    verify: ssl.SSLContext
-
-    async def token(self, client: httpx.AsyncClient, name: str) -> dict[str, str]:
-        answer = await client.post(
-            f"{self.base_url}/auth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": name,
-                "client_secret": self.secrets[name],
-            },
-        )
-        assert answer.status_code == 200, answer.text
-        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
-
-
-@pytest.fixture
-async def running_vtn(pki: PkiPaths, tmp_path: Path) -> AsyncIterator[RunningVtn]:
-    """`run_server` with the VTN on its own HTTPS listener, webhooks and MQTT on."""
-    db = tmp_path / "server.db"
-    store = Store.open(f"sqlite:///{db}")
-    secrets = {
-        name: store.call(auth.create_client, client_id=name, role=role, now=0).client_secret
-        for name, role in (("bl", Role.BL), ("ven1", Role.VEN), ("ven2", Role.VEN))
-    }
-    settings = ServerSettings(
-        listen="127.0.0.1:0",
-        db_url=str(db),
-        certs_dir=pki.serca_cert.parent,
-        openadr_listen="127.0.0.1:0",
-        openadr_mqtt_url=f"mqtt://{MQTT_HOST}:{MQTT_PORT}",
-        openadr_allow_private_callbacks=True,  # the callback receiver is on loopback
-        openadr_callback_ca_file=str(pki.serca_cert),
-    )
-    stop = asyncio.Event()
-    handle = ServingHandle()
-    task = asyncio.create_task(run_server(settings, shutdown_trigger=stop.wait, handle=handle))
-    async with asyncio.timeout(30):
-        await handle.ready.wait()
-    host, port = handle.addresses["openadr"][0]
-    try:
-        yield RunningVtn(
-            f"https://{host}:{port}",
-            store,
-            secrets,
-            ssl.create_default_context(cafile=str(pki.serca_cert)),
-        )
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
-        store.dispose()
 
 
 async def _post(client: httpx.AsyncClient, url: str, headers: dict[str, str], body: Any) -> Any:
