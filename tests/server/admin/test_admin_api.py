@@ -9,8 +9,8 @@ import pytest
 from conftest import NOW, AdminEnv
 
 from openderms.certs.identity import sfdi_from_lfdi
+from openderms.server.admin.app import ROUTES  # every operation: 2030.5 and OpenADR clients
 from openderms.server.admin.openapi import OPENAPI_PATH, openapi_path
-from openderms.server.admin.routes import ROUTES
 from openderms.server.sep2 import uris
 from openderms.server.store.admin import select_audit_records
 
