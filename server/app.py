@@ -18,7 +18,7 @@ from openderms.schemas.sep2.codec import SEP_XML, encode
 from openderms.schemas.sep2.errors import ErrorReasonCode, SepXmlError, error_body
 from openderms.server.clock import utc_now_s
 from openderms.server.config import ServerSettings
-from openderms.server.errors import ServerError
+from openderms.server.errors import ServerError, TooManyRequestsError
 from openderms.server.sep2 import (
     dcap,
     der,
@@ -31,6 +31,7 @@ from openderms.server.sep2 import (
     subscription,
 )
 from openderms.server.sep2.poll_cache import PollCache
+from openderms.server.sep2.rate_limit import WriteRateLimiter
 from openderms.server.sep2.request import APP_STATE_KEY, AppState
 from openderms.server.services.changes import ChangeSink, NullChangeSink
 from openderms.server.store.db import Store
@@ -92,13 +93,17 @@ def create_app(
         changes=changes or NullChangeSink(),
         clock=clock,
         poll_cache=PollCache(settings.poll_cache_entries),
+        write_limiter=WriteRateLimiter(settings.device_writes_per_s, settings.device_write_burst),
     )
     for module in _BLUEPRINTS:
         app.register_blueprint(module.blueprint)
 
     @app.errorhandler(ServerError)
     async def _server_error(exc: ServerError) -> Response:
-        return _error(exc.http_status, exc.reason_code)
+        response = _error(exc.http_status, exc.reason_code)
+        if isinstance(exc, TooManyRequestsError):
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
 
     @app.errorhandler(SepXmlError)
     async def _xml_error(exc: SepXmlError) -> Response:

@@ -18,6 +18,7 @@ from openderms.server.errors import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
+    PayloadTooLargeError,
 )
 from openderms.server.mappers.common import lfdi_bytes, lfdi_hex, mrid_hex, mrid_type
 from openderms.server.scope import Scope, ServiceContext
@@ -50,9 +51,6 @@ __all__ = [
     "post_mirror_readings",
     "post_mirror_usage_point",
 ]
-
-#: Most readings accepted in one POST (bounded before any row is written).
-MAX_READINGS_PER_POST = 10_000
 
 
 def _wrapped(value: object) -> int | None:
@@ -154,6 +152,13 @@ def _count_readings(mmrs: Iterable[sep.MirrorMeterReading]) -> int:
     )
 
 
+def _check_batch(ctx: ServiceContext, mmrs: Iterable[sep.MirrorMeterReading]) -> None:
+    """Bound a POST's readings before any row is written (settings.max_readings_per_post)."""
+    limit = ctx.settings.max_readings_per_post
+    if _count_readings(mmrs) > limit:
+        raise PayloadTooLargeError(f"more than {limit} readings in one POST")
+
+
 def _owner(session: Session, scope: Scope, device_lfdi: bytes) -> EndDeviceRow:
     device = select_end_device_by_lfdi(session, lfdi_hex(device_lfdi))
     if device is None or device.id is None:
@@ -170,8 +175,7 @@ def post_mirror_usage_point(
 
     Readings inside the body are stored too. Commits.
     """
-    if _count_readings(body.MirrorMeterReading) > MAX_READINGS_PER_POST:
-        raise BadRequestError(f"more than {MAX_READINGS_PER_POST} readings in one POST")
+    _check_batch(ctx, body.MirrorMeterReading)
     device = _owner(session, scope, body.deviceLFDI)
     assert device.id is not None
     mrid = mrid_hex(body.mRID)
@@ -232,8 +236,7 @@ def post_mirror_readings(
     )
     if not mmrs:
         raise BadRequestError("no MirrorMeterReading in the body")
-    if _count_readings(mmrs) > MAX_READINGS_PER_POST:
-        raise BadRequestError(f"more than {MAX_READINGS_PER_POST} readings in one POST")
+    _check_batch(ctx, mmrs)
     last = None
     for mmr in mmrs:
         last = _store_mmr(session, ctx, mup, mmr)
