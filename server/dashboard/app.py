@@ -66,6 +66,7 @@ from openderms.server.dashboard.session import (
     parse_cookie,
     sign_session,
 )
+from openderms.server.dashboard.times import civil
 from openderms.server.errors import ServerError
 from openderms.server.services.dashboard_queries import active_token_by_id
 from openderms.server.store.admin import AdminRole
@@ -78,6 +79,7 @@ __all__ = [
     "TRUNCATED_HEADER",
     "create_dashboard_app",
     "mount_dashboard",
+    "spreadsheet_safe",
 ]
 
 logger = logging.getLogger(__name__)
@@ -140,6 +142,17 @@ def _json(status: int, payload: Any) -> Response:
 TRUNCATED_HEADER = "X-Openderms-Truncated"
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP: CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs as a formula: such text gets a leading quote."""
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
+        return "'" + value
+    return value
+
+
 def _csv(
     name: str, header: tuple[str, ...], rows: list[tuple[Any, ...]], truncated: bool
 ) -> Response:
@@ -147,10 +160,7 @@ def _csv(
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        # A leading = + - @ would make a spreadsheet run a formula (CSV injection).
-        writer.writerow(
-            "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row
-        )
+        writer.writerow(spreadsheet_safe(v) for v in row)
     return Response(
         buffer.getvalue(),
         status=200,
@@ -733,8 +743,10 @@ def _fmt_power(value_w: float | None) -> str:
 
 def _short_time(time_s: int | None) -> str:
     """``01-15 08:50Z``: a time within days of now, compactly (UTC)."""
-    text = views.iso(time_s)
-    return "–" if text is None else f"{text[5:10]} {text[11:16]}Z"
+    if time_s is None:
+        return "–"
+    _, month, day, hour, minute, _ = civil(time_s)
+    return f"{month:02d}-{day:02d} {hour:02d}:{minute:02d}Z"
 
 
 def _ago(time_s: int | None, now: int) -> str:

@@ -9,7 +9,6 @@ HTML pages and the JSON API (``/dashboard/api/...``) serve the same dicts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -26,6 +25,7 @@ from openderms.server.dashboard.telemetry import (
     is_site_mirror,
     quantity_of,
 )
+from openderms.server.dashboard.times import iso
 from openderms.server.mappers.event_status import ControlFacts, EventStatusCode, event_status_at
 from openderms.server.services import dashboard_queries as q
 from openderms.server.services.rates import server_post_rate_s
@@ -58,13 +58,6 @@ MAX_CHART_POINTS = 600
 #: Energy is integrated over at most this many means per device and window.
 ENERGY_RESOLUTION = 288
 _REVERSE = 19  # FlowDirectionType: reverse (received from the customer)
-
-
-def iso(time_s: int | None) -> str | None:
-    """Epoch seconds as ``2027-01-15T08:00:00Z`` (None stays None)."""
-    if time_s is None:
-        return None
-    return datetime.fromtimestamp(time_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _modes(row: ControlModeColumns) -> dict[str, Any]:
