@@ -149,6 +149,12 @@ def register_end_device_in_band(
             raise ConflictError("this lFDI is registered to another owner")
         if existing.sfdi != sfdi:
             raise ConflictError("this lFDI is registered with another sFDI")
+        # A POST creates (IEEE 2030.5 §5.3); an EndDevice already POSTed in band is a
+        # conflict, as CSIP-AUS test practice expects (issue 11 item 6). *Interpretation*:
+        # the first in-band POST of a device the utility registered out of band claims it.
+        if existing.in_band_time is not None:
+            raise ConflictError("this EndDevice is registered already: find it in the list")
+        existing.in_band_time = ctx.now
         existing.changed_time = ctx.now
         if body.deviceCategory is not None:
             existing.device_category = body.deviceCategory.value.hex().upper()
@@ -166,6 +172,7 @@ def register_end_device_in_band(
         enabled=True if body.enabled is None else body.enabled,
         registered_time=ctx.now,
         changed_time=ctx.now,
+        in_band_time=ctx.now,
     )
     add_unique(session, row, conflict="this lFDI was registered concurrently")
     assert row.id is not None
