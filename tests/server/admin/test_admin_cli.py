@@ -208,3 +208,18 @@ def test_show_device_prints_der_resources_as_fields_not_xml() -> None:
     assert "xml" not in entry
     assert entry["fields"]["readingTime"] == 1_800_000_000
     assert entry["meaning"]["genConnectStatus"].startswith("connected")
+
+
+def test_cli_output_has_no_per_request_library_lines(
+    admin_server: tuple[str, Path, str, Store], caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    url, ca, token, _ = admin_server
+    caplog.set_level(logging.INFO)
+    assert main(["admin", "list-devices", "--url", url, "--ca", str(ca), "--token", token]) == 0
+    assert [r for r in caplog.records if r.name.startswith(("httpx", "httpcore"))] == []
+    assert (
+        main(["-v", "admin", "list-devices", "--url", url, "--ca", str(ca), "--token", token]) == 0
+    )
+    assert any(r.name == "httpx" for r in caplog.records)  # -v brings them back
