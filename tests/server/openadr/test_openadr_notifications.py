@@ -20,8 +20,14 @@ from hypercorn.config import Config
 from sqlmodel import select
 
 from openderms.certs.pki import PkiPaths
+from openderms.schemas.openadr3 import models as oadr
+from openderms.server.openadr import objects
 from openderms.server.openadr.callbacks import CallbackPolicy
 from openderms.server.openadr.delivery import OpenAdrDelivery
+from openderms.server.openadr.kinds import KINDS_BY_TYPE
+from openderms.server.openadr.notify import NotifySettings
+from openderms.server.openadr.objects import OadrContext
+from openderms.server.openadr.scopes import ROLE_SCOPES, Principal, Role
 from openderms.server.runner import Listener, ServingHandle, serve
 from openderms.server.store.db import Store
 from openderms.server.store.outbox import NotificationOutbox, OutboxStatus
@@ -38,6 +44,8 @@ class Callback:
     url: str = ""
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    #: Seconds to wait before answering (a slow subscriber).
+    delay_s: float = 0.0
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def __call__(
@@ -62,6 +70,8 @@ class Callback:
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         self.received.append((headers, body))
         self.arrived.set()
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         status = self.statuses.pop(0) if self.statuses else 200
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b""})
@@ -197,47 +207,30 @@ def _webhook_rows(store: Store) -> list[NotificationOutbox]:
         ]
 
 
+def _subscribe_directly(vtn: Vtn, url: str, client: str = "ven1") -> None:
+    """ven1 subscribes to program creations at `url` through the service (the route's
+    callback policy would refuse the loopback receiver; its refusals are tested below)."""
+    subscription = oadr.SubscriptionRequest.model_validate(
+        {
+            "clientName": client,
+            "objectOperations": [
+                {"objects": ["PROGRAM"], "operations": ["CREATE"], "callbackUrl": url}
+            ],
+        }
+    )
+    principal = Principal(client_id=client, scopes=ROLE_SCOPES[Role.VEN])
+    ctx = OadrContext(now=vtn.clock(), notify=NotifySettings(mqtt=True))
+    vtn.store.call(
+        objects.create_object, ctx, principal, KINDS_BY_TYPE["SUBSCRIPTION"], subscription
+    )
+
+
 async def test_a_worker_that_dies_holding_a_row_loses_no_notification(
     vtn: Vtn, callback: Callback, pki: PkiPaths
 ) -> None:
     """The lease: a claim whose worker died is delivered by the next one, exactly once."""
-    await vtn.made(
-        "/subscriptions",
-        "ven1",
-        {
-            "clientName": "ven1",
-            "objectOperations": [
-                {
-                    "objects": ["PROGRAM"],
-                    "operations": ["CREATE"],
-                    "callbackUrl": "https://93.184.215.14/x",
-                }
-            ],
-        },
-    )
-    # Point the queued row at the local receiver (the subscription's URL had to be public).
+    _subscribe_directly(vtn, callback.url)
     await vtn.made("/programs", "bl", {"programName": "lease"})
-    with vtn.store.session() as session:
-        row = session.exec(
-            select(NotificationOutbox)
-            .where(NotificationOutbox.content_type == "application/json")
-            .where(~NotificationOutbox.notification_uri.startswith("mqtt:"))
-        ).one()
-        subscription_row_href = row.resource_href
-        row.notification_uri = callback.url
-        session.add(row)
-        session.commit()
-    # Keep the subscription consistent with the row (delivery checks they agree).
-    from openderms.server.store.crud.openadr import select_object
-
-    with vtn.store.session() as session:
-        sub = select_object(session, "SUBSCRIPTION", subscription_row_href.split("/")[2])
-        assert sub is not None
-        body = json.loads(sub.body)
-        body["objectOperations"][0]["callbackUrl"] = callback.url
-        sub.body = json.dumps(body)
-        session.add(sub)
-        session.commit()
     now = [vtn.clock.now]
     policy = CallbackPolicy(allow_private=True)
 
@@ -300,3 +293,74 @@ async def test_callback_urls_are_refused_unless_allowed(vtn: Vtn, url: str, reas
         },
     )
     assert status == 400 and reason in problem["detail"]
+
+
+@pytest.mark.postgres
+async def test_two_workers_on_postgres_deliver_each_webhook_once(
+    vtn: Vtn, callback: Callback, pki: PkiPaths
+) -> None:
+    """Two server processes' workers on one database: every notification arrives once."""
+    if vtn.store.dialect != "postgresql":
+        pytest.skip("row locks (FOR UPDATE SKIP LOCKED) are the PostgreSQL case")
+    _subscribe_directly(vtn, callback.url)
+    for index in range(30):
+        await vtn.made("/programs", "bl", {"programName": f"p{index}"})
+    workers = [
+        OpenAdrDelivery(
+            vtn.store,
+            callbacks=CallbackPolicy(allow_private=True),
+            ca_file=str(pki.serca_cert),
+            batch_size=4,
+            timeout_s=5,
+            lease_s=60,
+        )
+        for _ in range(2)
+    ]
+    reports = await asyncio.gather(*(worker.drain() for worker in workers))
+    await callback.wait_for(30)
+    names = [json.loads(body)["object"]["programName"] for _, body in callback.received]
+    assert sorted(names) == sorted(f"p{i}" for i in range(30))
+    assert all(report.delivered > 0 for report in reports)
+    assert sum(report.delivered for report in reports) == 30
+
+
+@pytest.fixture
+async def slow_callback(pki: PkiPaths) -> AsyncIterator[Callback]:
+    receiver = Callback(delay_s=6.0)
+    config = Config()
+    config.bind = ["127.0.0.1:0"]
+    config.certfile, config.keyfile = str(pki.server_cert), str(pki.server_key)
+    config.accesslog = None
+    config.graceful_timeout = 1
+    async with _serving([Listener(receiver, config, "callback")]) as handle:
+        host, port = handle.addresses["callback"][0]
+        receiver.url = f"https://{host}:{port}/slow"
+        yield receiver
+
+
+async def test_a_slow_callback_does_not_hold_up_other_subscribers(
+    vtn: Vtn, callback: Callback, slow_callback: Callback, pki: PkiPaths
+) -> None:
+    """ven1's callback takes 6 s to answer; ven2 still hears of each program at once."""
+    _subscribe_directly(vtn, slow_callback.url, "ven1")
+    _subscribe_directly(vtn, callback.url, "ven2")
+    worker = OpenAdrDelivery(
+        vtn.store,
+        callbacks=CallbackPolicy(allow_private=True),
+        ca_file=str(pki.serca_cert),
+        timeout_s=8,
+        lease_s=60,
+        poll_interval_s=0.1,
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run_forever(stop))
+    try:
+        await vtn.made("/programs", "bl", {"programName": "first"})
+        await slow_callback.wait_for(1, timeout_s=5)  # its lane is now stuck for 6 s
+        await vtn.made("/programs", "bl", {"programName": "second"})
+        await callback.wait_for(2, timeout_s=3)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 15)
+    names = [json.loads(body)["object"]["programName"] for _, body in callback.received]
+    assert names == ["first", "second"]
