@@ -22,6 +22,7 @@ from openderms.server.scope import Scope, ServiceContext
 from openderms.server.sep2 import uris
 from openderms.server.sep2.paging import Page
 from openderms.server.services.access import require_end_device
+from openderms.server.services.nmi import nmi_problem
 from openderms.server.services.rates import (
     device_poll_rate_s,
     device_post_rate_s,
@@ -226,10 +227,24 @@ def put_connection_point(
     scope: Scope,
     end_device_id: int,
     body: sep.ConnectionPoint,
-) -> None:
-    """Record the site's connection point id (CSIP-AUS: the NMI) reported by the client."""
+) -> tuple[str, bool]:
+    """Record the site's connection point id (CSIP-AUS: the NMI) reported by the client;
+    returns (the ConnectionPoint's href, whether it was first set now). Commits.
+
+    Raises
+    ------
+    BadRequestError
+        Not an NMI: 10 characters of the NMI alphabet, or 11 with a correct checksum
+        (issue 11 item 7; ``NOTAVALIDID`` fails both).
+    """
     row = require_end_device(session, scope, end_device_id)
+    assert row.id is not None
+    problem = nmi_problem(body.connectionPointId)
+    if problem is not None:
+        raise BadRequestError(f"connectionPointId {body.connectionPointId!r}: {problem}")
+    created = row.connection_point_id is None
     row.connection_point_id = body.connectionPointId
     row.changed_time = ctx.now
     session.add(row)
     session.commit()
+    return uris.connection_point(row.id), created
