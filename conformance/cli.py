@@ -208,8 +208,11 @@ def _run(args: argparse.Namespace) -> int:
     )
 
     async def main() -> Any:
-        async with ServerRunner(target) as runner:
-            return await runner.run(procedures)
+        try:
+            async with ServerRunner(target) as runner:
+                return await runner.run(procedures)
+        finally:
+            await driver.aclose()
 
     run = asyncio.run(main())
     for result in run.procedures:
