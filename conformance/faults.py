@@ -184,13 +184,15 @@ def _leak(root: etree._Element, fault: Fault) -> None:
         for c in root
         if isinstance(c.tag, str) and "href" in c.attrib and not _local(c).endswith("Link")
     ]
+    if "href" in root.attrib and not _local(root).endswith("List"):
+        items.append(root)  # a resource fetched on its own can leak into its list later
     for item in items:
         fault.seen.setdefault(_local(item), []).append(etree.fromstring(etree.tostring(item)))
         del fault.seen[_local(item)][:-50]
     if not fault.active or not _local(root).endswith("List"):
         return
     kind = _local(root)[: -len("List")]
-    for name in (kind, "DERControl" if kind.startswith("ActiveDERControl") else kind):
+    for name in {kind, "DERControl" if kind.startswith("ActiveDERControl") else kind}:
         for leaked in fault.seen.get(name, [])[-20:]:
             root.append(etree.fromstring(etree.tostring(leaked)))
     if "results" in root.attrib:
