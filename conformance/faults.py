@@ -158,7 +158,7 @@ def _perturb_values(root: etree._Element, fault: Fault) -> None:
         if node.text and node.text.strip() and len(node) == 0:
             node.text = _perturb(node.text.strip())
         for name, value in list(node.attrib.items()):
-            node.attrib[name] = _perturb(value)
+            node.attrib[name] = _perturb(str(value))
 
 
 def _zero_values(root: etree._Element, fault: Fault) -> None:
@@ -166,7 +166,7 @@ def _zero_values(root: etree._Element, fault: Fault) -> None:
         if isinstance(node.tag, str) and node.text and _INT.match(node.text.strip()):
             node.text = "0"
         for name, value in list(node.attrib.items()):
-            if _INT.match(value):
+            if _INT.match(str(value)):
                 node.attrib[name] = "0"
 
 

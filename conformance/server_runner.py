@@ -224,7 +224,7 @@ class ServerRunner:
             saved, save_error = _saved(step, outcome, variables)
             variables.update(saved)
             variables["now"] = int(self.clock())
-            for index, check in enumerate(step.checks):
+            for check_number, check in enumerate(step.checks):
                 if not check.applies_to(self.target.profile):
                     continue
                 try:
@@ -240,7 +240,7 @@ class ServerRunner:
                         why,
                         check.cites,
                         tuple(e.id for e in outcome.exchanges),
-                        index,
+                        check_number,
                     )
                 )
             if save_error is not None:  # after the checks, so they still show what was wrong
