@@ -637,6 +637,31 @@ def create_dashboard_app(
         data = await _device(await principal(), lfdi)
         return _json(200, {"now": data["now"], "figures": plots.device_figures(data)})
 
+    @app.get("/reports/controls/<int:control_id>")
+    async def control_report(control_id: int) -> Any:
+        who = await principal()
+        data = await store.run(
+            views.control_report, aggregator_id=scope_of(who), control_id=control_id, now=clock()
+        )
+        return await render_template("control_report.html", who=who, data=data, page="programs")
+
+    @app.get("/api/reports/controls/<int:control_id>")
+    async def api_control_report(control_id: int) -> Response:
+        who = await principal()
+        data = await store.run(
+            views.control_report, aggregator_id=scope_of(who), control_id=control_id, now=clock()
+        )
+        return _json(200, data)
+
+    @app.get("/export/compliance/<int:control_id>.csv")
+    async def export_compliance(control_id: int) -> Response:
+        who = await principal()
+        data = await store.run(
+            views.control_report, aggregator_id=scope_of(who), control_id=control_id, now=clock()
+        )
+        name = f"compliance_{data['control']['mrid']}.csv"
+        return _csv(name, views.COMPLIANCE_HEADER, views.compliance_rows(data), False)
+
     @app.get("/api-docs")
     async def api_docs() -> Any:
         """Swagger UI of the admin API (from the swagger-ui-py package's static files)."""

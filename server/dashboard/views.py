@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from openderms.schemas.sep2.enums import ResponseStatus
 from openderms.server.config import ServerSettings
+from openderms.server.dashboard.compliance import site_compliance
 from openderms.server.dashboard.errors import DashboardNotFoundError
 from openderms.server.dashboard.params import TimeRange
 from openderms.server.dashboard.resources import RESOURCE_CLASSES, field_words, flatten_resource
@@ -27,6 +28,7 @@ from openderms.server.dashboard.telemetry import (
 )
 from openderms.server.dashboard.times import iso
 from openderms.server.mappers.event_status import ControlFacts, EventStatusCode, event_status_at
+from openderms.server.services import admin_fleet as fleet
 from openderms.server.services import dashboard_queries as q
 from openderms.server.services.rates import server_post_rate_s
 from openderms.server.store.models import (
@@ -37,7 +39,10 @@ from openderms.server.store.models import (
 )
 
 __all__ = [
+    "COMPLIANCE_HEADER",
+    "compliance_rows",
     "control_json",
+    "control_report",
     "device_view",
     "energy_view",
     "fleet_staleness",
@@ -707,4 +712,104 @@ def response_rows(
             r.created_time,
         )
         for r in responses
+    ]
+
+
+def control_report(
+    session: Session, *, aggregator_id: int | None, control_id: int, now: int
+) -> dict[str, Any]:
+    """Per site that sees a control: inside its site limits or not, by how much and how
+    long, and its Responses. The window ends at the control's end, cancellation,
+    supersession or ``now``, whichever is first."""
+    control = fleet.get_control(session, control_id)
+    ids = list(fleet.control_device_ids(session, control))
+    if aggregator_id is not None:
+        visible = set(q.scoped_device_ids(session, aggregator_id=aggregator_id))
+        ids = [i for i in ids if i in visible]
+        if not ids:
+            raise DashboardNotFoundError(f"no control {control_id} in your scope")
+    stops = [control.start_time + control.duration_s, now]
+    stops += [t for t in (control.cancelled_time, control.superseded_time) if t is not None]
+    since, until = control.start_time, max(control.start_time, min(stops))
+    rng = TimeRange(since, max(until, since + 1))
+    points = _site_power_points(session, ids, rng, width_s=1)
+    lfdis = {i: row.lfdi for i in ids if (row := session.get(EndDeviceRow, i)) is not None}
+    responses: dict[int, list[dict[str, Any]]] = {}
+    for r in q.control_responses(session, ids, limit=10_000):
+        if r.der_control_id == control.id:
+            responses.setdefault(r.end_device_id or 0, []).append(
+                {
+                    "status": r.status,
+                    "status_name": _response_name(r.status),
+                    "received_time": r.received_time,
+                }
+            )
+    sites = []
+    for device_id in ids:
+        result = site_compliance(
+            points.get(device_id, []),
+            since=since,
+            until=until,
+            export_limit_w=control.op_mod_exp_lim_w,
+            import_limit_w=control.op_mod_imp_lim_w,
+            max_hold_s=MAX_HOLD_S,
+        )
+        sites.append(
+            {
+                "lfdi": lfdis.get(device_id),
+                "verdict": result.verdict,
+                "covered_s": result.covered_s,
+                "outside_s": result.outside_s,
+                "worst_excess_w": round(result.worst_excess_w, 1),
+                "excess_wh": round(result.excess_wh, 2),
+                "responses": responses.get(device_id, []),
+            }
+        )
+    return {
+        "now": now,
+        "control": control_json(control, now),
+        "since": since,
+        "until": until,
+        "checked": {
+            "export_limit_w": control.op_mod_exp_lim_w,
+            "import_limit_w": control.op_mod_imp_lim_w,
+        },
+        "sites": sites,
+        "summary": {
+            verdict: sum(1 for s in sites if s["verdict"] == verdict)
+            for verdict in ("inside", "outside", "no data")
+        },
+    }
+
+
+COMPLIANCE_HEADER = (
+    "control_mrid",
+    "lfdi",
+    "verdict",
+    "window_since_utc",
+    "window_until_utc",
+    "covered_s",
+    "outside_s",
+    "worst_excess_w",
+    "excess_wh",
+    "responses",
+)
+
+
+def compliance_rows(report: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of a `control_report` as CSV."""
+    return [
+        (
+            report["control"]["mrid"],
+            s["lfdi"],
+            s["verdict"],
+            iso(report["since"]),
+            iso(report["until"]),
+            s["covered_s"],
+            s["outside_s"],
+            s["worst_excess_w"],
+            s["excess_wh"],
+            " ".join(r["status_name"] for r in s["responses"]),
+        )
+        for s in report["sites"]
     ]
