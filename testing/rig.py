@@ -78,9 +78,10 @@ class Rig:
 
 
 @contextlib.asynccontextmanager
-async def open_rig(directory: Path) -> AsyncIterator[Rig]:
+async def open_rig(directory: Path, **config_changes: Any) -> AsyncIterator[Rig]:
     """Gateway ``gw1`` registered out of band (PIN :data:`PIN`) with a head-end whose pollRate
-    and postRate are 10 s, and :func:`small_site` at noon; files under ``directory``."""
+    and postRate are 10 s, and :func:`small_site` at noon; files under ``directory``;
+    `config_changes` replace fields of the gateway's GatewayConfig."""
     pki_dir = make_pki(directory / "pki", "gw1")
     lfdi = identity_from_pem((pki_dir / "gw1.pem").read_bytes()).lfdi
     clock = VirtualClock(NOON_S)
@@ -107,7 +108,7 @@ async def open_rig(directory: Path) -> AsyncIterator[Rig]:
             timing=fast_timing(poll_s=900.0, post_s=900.0),
             pin=PIN,
         )
-        config = replace(config, register_in_band=False)
+        config = replace(config, register_in_band=False, **config_changes)
         gateway = await start_gateway(config, site, clock, seed=3)
         try:
             yield Rig(clock, server, site, gateway, lfdi)

@@ -415,3 +415,23 @@ async def test_refused_mirror_is_reported_once_and_its_samples_are_kept(rig: Rig
         mirrored = {r.mrid for r in session.exec(select(MirrorUsagePointRow))}
     assert len(refusals) == 1  # reported once, not once per retry
     assert readings.mirror_mrid(rig.lfdi, "der:pv").hex().upper() in mirrored
+
+
+@pytest.mark.parametrize(("nmi", "accepted"), [("4103112233", True), ("NOTAVALIDID", False)])
+async def test_configured_connection_point_is_put_where_the_server_links_it(
+    tmp_path: Path, nmi: str, accepted: bool
+) -> None:
+    """Issue 11 item 20: site.toml's connection_point_id reaches the server's ConnectionPoint
+    (CSIP-AUS); one the server refuses (not an NMI) is a visible refusal, not a retry loop."""
+    from openderms.server.store.models import EndDeviceRow
+
+    async with open_rig(tmp_path, connection_point_id=nmi) as rig:
+        await rig.run_for(30, tick_s=2)
+        with rig.server.store.session() as session:
+            (row,) = session.exec(select(EndDeviceRow)).all()
+        refused = rig.gateway.status()["refused"]
+    if accepted:
+        assert row.connection_point_id == nmi and refused == {}
+    else:
+        assert row.connection_point_id is None
+        assert [path for path in refused if path.endswith("/cp")] == [f"PUT /edev/{row.id}/cp"]
