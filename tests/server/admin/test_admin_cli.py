@@ -223,3 +223,33 @@ def test_cli_output_has_no_per_request_library_lines(
         main(["-v", "admin", "list-devices", "--url", url, "--ca", str(ca), "--token", token]) == 0
     )
     assert any(r.name == "httpx" for r in caplog.records)  # -v brings them back
+
+
+def test_a_token_file_of_another_database_is_set_aside_not_reused(tmp_path: Path) -> None:
+    import os
+
+    from openderms.server.admin.tokens import authenticate
+
+    data = tmp_path / "data"
+    data.mkdir()
+    stale = data / "admin-token"
+    stale.write_text("od_from-the-database-before-the-reset\n")
+    os.utime(stale, (1, 1))  # written long ago, not a bootstrap in progress
+    store = Store.open(f"sqlite:///{tmp_path / 'server.db'}")
+    written = store.call(ensure_bootstrap_token, data, now=1_800_000_000)
+    assert written == data / "admin-token"
+    token = written.read_text().strip()
+    assert store.call(authenticate, f"Bearer {token}").name == "bootstrap"  # it works here
+    assert (data / "admin-token.stale-1800000000").read_text().startswith("od_from-the")
+    store.dispose()
+
+
+def test_a_token_file_being_written_by_another_process_is_left_alone(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "admin-token").write_text("")  # another server on this database just made it
+    store = Store.open(f"sqlite:///{tmp_path / 'server.db'}")
+    assert store.call(ensure_bootstrap_token, data, now=1) is None
+    store.dispose()
+    assert (data / "admin-token").read_text() == ""
+    assert list(data.iterdir()) == [data / "admin-token"]
