@@ -171,6 +171,13 @@ def _lint(args: argparse.Namespace) -> int:
     return 1 if findings else 0
 
 
+def _quiet_http_log() -> None:
+    """One line per request from httpx would bury the verdicts."""
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 def _run(args: argparse.Namespace) -> int:
     import asyncio
     import os
@@ -188,6 +195,7 @@ def _run(args: argparse.Namespace) -> int:
     from openderms.conformance.server_runner import ClientCredentials, ServerRunner, ServerTarget
     from openderms.conformance.xml import find_xsd_dir
 
+    _quiet_http_log()
     clients = {"device": ClientCredentials(args.cert, args.key)}
     if args.aggregator_cert and args.aggregator_key:
         clients["aggregator"] = ClientCredentials(args.aggregator_cert, args.aggregator_key)
@@ -275,6 +283,7 @@ def _load(args: argparse.Namespace) -> int:
     from openderms.conformance.drivers import ClientRef, DriverError, OpenDermsAdminDriver
     from openderms.conformance.load import LoadClient, run_load
 
+    _quiet_http_log()
     if args.clients < 1 or args.duration <= 0 or args.poll <= 0 or args.post <= 0:
         print("--clients, --poll, --post and --duration must be positive", file=sys.stderr)
         return 2
