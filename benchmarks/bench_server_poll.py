@@ -18,6 +18,10 @@ Usage::
     python benchmarks/bench_server_poll.py                      # 1,000 devices, 10 s/mode
     python benchmarks/bench_server_poll.py --devices 10000 --seconds 20
     python benchmarks/bench_server_poll.py --db postgresql://postgres@127.0.0.1:5432/bench
+    python benchmarks/bench_server_poll.py --devices 200 --seconds 5 --profile
+
+Each mode also prints the load generator's CPU as a share of one core: near 100 % it, not
+the server, sets the pace (the figures are then a lower bound of the server's).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import signal
 import ssl
 import sys
 import tempfile
@@ -47,7 +52,13 @@ class Device:
 
 
 def _serve(
-    kind: str, pki_dir: str, db_url: str, body_len: int, inline: bool | None, queue: Any
+    kind: str,
+    pki_dir: str,
+    db_url: str,
+    body_len: int,
+    inline: bool | None,
+    queue: Any,
+    profile: bool = False,
 ) -> None:
     import logging
 
@@ -93,6 +104,8 @@ def _serve(
     async def main() -> None:
         handle = ServingHandle()
         stop = asyncio.Event()
+        # SIGTERM ends the run cleanly, so a profile can still be printed.
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         task = asyncio.create_task(
             serve([Listener(app, config, kind)], shutdown_trigger=stop.wait, handle=handle)
         )
@@ -100,7 +113,17 @@ def _serve(
         queue.put(handle.addresses[kind][0][1])
         await task
 
-    asyncio.run(main())
+    if not profile:
+        asyncio.run(main())
+        return
+    from pyinstrument import Profiler
+
+    profiler = Profiler()
+    with profiler:
+        asyncio.run(main())
+    sys.stdout.write(f"--- profile of the {kind} server process ---\n")
+    sys.stdout.write(profiler.output_text(unicode=False, color=False)[:12000])
+    sys.stdout.flush()
 
 
 # --- setup -------------------------------------------------------------------------------
@@ -266,11 +289,13 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _start(
-    kind: str, pki: Path, db_url: str, body_len: int, inline: bool | None
+    kind: str, pki: Path, db_url: str, body_len: int, inline: bool | None, profile: bool = False
 ) -> tuple[Any, int]:
     mp = multiprocessing.get_context("spawn")
     queue = mp.Queue()
-    process = mp.Process(target=_serve, args=(kind, str(pki), db_url, body_len, inline, queue))
+    process = mp.Process(
+        target=_serve, args=(kind, str(pki), db_url, body_len, inline, queue, profile)
+    )
     process.start()
     return process, int(queue.get(timeout=60))
 
@@ -297,6 +322,11 @@ def main(argv: list[str] | None = None) -> int:
         default="keep-alive,new connection",
         help="comma-separated: keep-alive, new connection",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run our server process under pyinstrument and print where its time went",
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -311,7 +341,9 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[tuple[str, str], tuple[float, float, float, int]] = {}
         body_len = 0
         for kind in ("ours", "bare"):
-            process, port = _start(kind, pki, db_url, body_len, args.inline)
+            process, port = _start(
+                kind, pki, db_url, body_len, args.inline, args.profile and kind == "ours"
+            )
             try:
                 if kind == "ours":
                     body_len = len(asyncio.run(_first_body(devices[0], port)))
@@ -321,23 +353,29 @@ def main(argv: list[str] | None = None) -> int:
                     polling = devices
                     if not keepalive and args.concurrency:
                         polling = devices[: args.concurrency]
+                    client_cpu = time.process_time()
                     count, elapsed, latencies, errors = asyncio.run(
                         _run_mode(polling, port, args.seconds, keepalive)
                     )
+                    client_cpu = time.process_time() - client_cpu
                     rate = count / elapsed
                     p50 = _percentile(latencies, 0.50) * 1000
                     p99 = _percentile(latencies, 0.99) * 1000
                     results[(kind, mode)] = (rate, p50, p99, len(errors))
                     sys.stdout.write(
                         f"{kind:5s} {mode:15s} {rate:8.0f} req/s  p50 {p50:7.1f} ms  "
-                        f"p99 {p99:7.1f} ms  errors {len(errors)}"
+                        f"p99 {p99:7.1f} ms  errors {len(errors)}  "
+                        f"load generator CPU {client_cpu / elapsed * 100:3.0f}% of one core"
                         + (f" (first: {errors[0]})" if errors else "")
                         + "\n"
                     )
                     sys.stdout.flush()
             finally:
                 process.terminate()
-                process.join(timeout=10)
+                process.join(timeout=60)  # a profile takes a while to print
+                if process.is_alive():
+                    process.kill()
+                    process.join(timeout=10)
         sys.stdout.write(f"response body {body_len} bytes (DERControlList of 3 controls)\n")
         for mode in modes:
             ours, bare = results[("ours", mode)], results[("bare", mode)]

@@ -132,6 +132,9 @@ class GatewayConfig:
     """Accept only the DNS-SD instance of this label."""
     register_in_band: bool = True
     pin: int | None = None
+    connection_point_id: str | None = None
+    """The site's connection point id (CSIP-AUS ConnectionPoint: the NMI), PUT where the
+    server's EndDevice links a ConnectionPoint; None = not reported."""
     notifications: NotificationConfig = field(default_factory=NotificationConfig)
     timing: TimingConfig = field(default_factory=TimingConfig)
     fallback: EnvelopeLimits = field(default_factory=EnvelopeLimits)
@@ -215,6 +218,11 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> GatewayConfig:
     pin = registration.get("pin")
     if pin is not None and (isinstance(pin, bool) or not isinstance(pin, int) or pin < 0):
         raise ConfigError("[registration] pin must be a non-negative integer")
+    connection_point_id = gateway.get("connection_point_id")
+    if connection_point_id is not None and (
+        not isinstance(connection_point_id, str) or not 0 < len(connection_point_id) <= 32
+    ):
+        raise ConfigError("[gateway] connection_point_id must be a string of 1 to 32 characters")
     check_hostname = tls.get("check_hostname", True)
     if not isinstance(check_hostname, bool):
         raise ConfigError("[tls] check_hostname must be true or false")
@@ -235,6 +243,7 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> GatewayConfig:
         check_hostname=check_hostname,
         register_in_band=mode == "in-band",
         pin=pin,
+        connection_point_id=connection_point_id,
         notifications=_typed(NotificationConfig, _table(data, "notifications"), "notifications"),
         timing=_typed(TimingConfig, _table(data, "timing"), "timing"),
         fallback=_typed(EnvelopeLimits, _table(data, "fallback"), "fallback"),

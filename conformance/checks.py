@@ -192,14 +192,14 @@ def _paging_consistent(check: Check, outcome: StepOutcome, **_: Any) -> Judgemen
     for number, page in enumerate(outcome.pages):
         items = list_items(page)
         results = page.get("results")
-        if results is None or int(results) != len(items):
+        if results is None or not results.isdigit() or int(results) != len(items):
             return FAIL, f"page {number}: results={results} but {len(items)} items"
         if limit and len(items) > limit:
             return FAIL, f"page {number}: {len(items)} items exceed l={limit}"
         hrefs.extend(str(i.get("href")) for i in items)
     if len(set(hrefs)) != len(hrefs):
         return FAIL, "an item appears on two pages"
-    total = int(outcome.values.get("all", -1))
+    total = int(outcome.values.get("all", -1))  # the runner stores -1 for a bad value
     if total != len(hrefs):
         return FAIL, f"all={total} but paging gave {len(hrefs)} items"
     return PASS, f"{len(hrefs)} items over {len(outcome.pages)} pages, each once"
@@ -227,6 +227,8 @@ def _error_body(check: Check, outcome: StepOutcome, **_: Any) -> Judgement:
     code = xpath_value(outcome.root, "sep:reasonCode")
     if code is None:
         return FAIL, "Error without reasonCode"
+    if not str(code).isdigit():
+        return FAIL, f"reasonCode {code!r} is not a number"
     if "reason_code" in check.params and str(code) != str(check.params["reason_code"]):
         return FAIL, f"reasonCode {code}, expected {check.params['reason_code']}"
     return PASS, f"Error reasonCode {code}"
@@ -241,6 +243,8 @@ def _time_close(
     exchange = outcome.last
     if value is None or exchange is None or exchange.received_at is None:
         return FAIL, "no currentTime"
+    if not str(value).lstrip("-").isdigit():
+        return FAIL, f"currentTime {value!r} is not a TimeType"
     offset = int(value) - (exchange.sent_at + exchange.received_at) / 2
     within = float(check.params.get("within", 5))
     if abs(offset) > within:

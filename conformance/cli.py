@@ -97,6 +97,41 @@ def register(subparsers: Any) -> None:
     run.add_argument("--html", type=Path, help="write the report a test lab hands over")
     run.set_defaults(handler=_run)
 
+    load = verbs.add_parser(
+        "load",
+        help="many virtual clients polling and posting against a server, measured",
+        description=(
+            "N virtual clients walk /dcap to their DER controls every --poll seconds and PUT "
+            "their DERStatus every --post seconds for --duration seconds; prints latency "
+            "percentiles per request kind and every error."
+        ),
+        epilog=(
+            "examples:\n"
+            "  openderms conformance load --server https://127.0.0.1:8443/dcap \\\n"
+            "      --ca pki/serca.pem --pki pki/ --clients 200 --poll 5 --post 10 \\\n"
+            "      --duration 60 --admin-url https://127.0.0.1:8080 --admin-ca pki/serca.pem\n"
+            "  openderms conformance load ... --cert dev.pem --key dev.key --clients 50"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    load.add_argument("--server", required=True, help="the DeviceCapability URL")
+    load.add_argument("--ca", required=True, type=Path, help="trust anchor(s) of the server")
+    load.add_argument("--clients", type=int, default=10, help="how many virtual clients")
+    load.add_argument("--poll", type=float, default=10.0, help="poll period of each client [s]")
+    load.add_argument("--post", type=float, default=30.0, help="post period of each client [s]")
+    load.add_argument("--duration", type=float, default=30.0, help="length of the run [s]")
+    load.add_argument(
+        "--pki", type=Path, help="an openderms PKI folder: issue one certificate per client"
+    )
+    load.add_argument("--cert", type=Path, help="without --pki: the certificate every client uses")
+    load.add_argument("--key", type=Path)
+    load.add_argument(
+        "--admin-url", help="with --pki: register each client through this admin API"
+    )
+    load.add_argument("--admin-token", help="utility token ($OPENDERMS_ADMIN_TOKEN)")
+    load.add_argument("--admin-ca", type=Path, help="CA of the admin listener")
+    load.set_defaults(handler=_load)
+
 
 def _list(args: argparse.Namespace) -> int:
     from openderms.conformance.loader import load_procedures
@@ -136,6 +171,13 @@ def _lint(args: argparse.Namespace) -> int:
     return 1 if findings else 0
 
 
+def _quiet_http_log() -> None:
+    """One line per request from httpx would bury the verdicts."""
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 def _run(args: argparse.Namespace) -> int:
     import asyncio
     import os
@@ -153,6 +195,7 @@ def _run(args: argparse.Namespace) -> int:
     from openderms.conformance.server_runner import ClientCredentials, ServerRunner, ServerTarget
     from openderms.conformance.xml import find_xsd_dir
 
+    _quiet_http_log()
     clients = {"device": ClientCredentials(args.cert, args.key)}
     if args.aggregator_cert and args.aggregator_key:
         clients["aggregator"] = ClientCredentials(args.aggregator_cert, args.aggregator_key)
@@ -208,8 +251,11 @@ def _run(args: argparse.Namespace) -> int:
     )
 
     async def main() -> Any:
-        async with ServerRunner(target) as runner:
-            return await runner.run(procedures)
+        try:
+            async with ServerRunner(target) as runner:
+                return await runner.run(procedures)
+        finally:
+            await driver.aclose()
 
     run = asyncio.run(main())
     for result in run.procedures:
@@ -226,3 +272,68 @@ def _run(args: argparse.Namespace) -> int:
     if args.html:
         write_html(run, args.html)
     return 0 if run.ok else 1
+
+
+def _load(args: argparse.Namespace) -> int:
+    import asyncio
+    import os
+    import ssl
+    import tempfile
+
+    from openderms.conformance.drivers import ClientRef, DriverError, OpenDermsAdminDriver
+    from openderms.conformance.load import LoadClient, run_load
+
+    _quiet_http_log()
+    if args.clients < 1 or args.duration <= 0 or args.poll <= 0 or args.post <= 0:
+        print("--clients, --poll, --post and --duration must be positive", file=sys.stderr)
+        return 2
+    clients: list[LoadClient] = []
+    refs: list[ClientRef] = []
+    if args.pki:
+        from openderms.certs import pki
+
+        work = Path(tempfile.mkdtemp(prefix="openderms-load-"))
+        for name in ("serca.pem", "mca.pem", "mca.key", "mica.pem", "mica.key"):
+            target = work / name
+            target.write_bytes((args.pki / name).read_bytes())
+            os.chmod(target, 0o600)
+        for n in range(args.clients):
+            files = pki.issue_device(work, f"load-{n}")
+            clients.append(LoadClient(files.cert, files.key))
+            refs.append(ClientRef(f"load-{n}", files.identity.lfdi, files.identity.sfdi))
+    elif args.cert and args.key:
+        clients = [LoadClient(args.cert, args.key)] * args.clients
+    else:
+        print("give --pki DIR, or --cert and --key", file=sys.stderr)
+        return 2
+
+    async def main() -> int:
+        if args.admin_url and refs:
+            token = args.admin_token or os.environ.get("OPENDERMS_ADMIN_TOKEN")
+            if not token:
+                print("--admin-url needs --admin-token or $OPENDERMS_ADMIN_TOKEN", file=sys.stderr)
+                return 2
+            verify: ssl.SSLContext | bool = (
+                ssl.create_default_context(cafile=str(args.admin_ca)) if args.admin_ca else True
+            )
+            driver = OpenDermsAdminDriver(args.admin_url, token, verify=verify)
+            try:
+                for ref in refs:
+                    await driver.register_device(ref, pin=None, under_aggregator=None)
+            except DriverError as exc:
+                print(f"registration failed: {exc}", file=sys.stderr)
+                return 1
+            finally:
+                await driver.aclose()
+        report = await run_load(
+            args.server,
+            args.ca,
+            clients,
+            poll_s=args.poll,
+            post_s=args.post,
+            duration_s=args.duration,
+        )
+        print("\n".join(report.lines()))
+        return 1 if report.errors else 0
+
+    return asyncio.run(main())

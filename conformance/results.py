@@ -50,6 +50,7 @@ class CheckResult:
     reason: str
     cites: tuple[str, ...]
     exchanges: tuple[int, ...] = ()
+    index: int = 0  # position of the check in its step
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -27,6 +27,7 @@ from openderms.certs.tls import cipher_string, client_context, server_context
 from openderms.conformance import checks as check_impl
 from openderms.conformance.drivers import ClientRef, Driver, DriverDeclinedError, DriverError
 from openderms.conformance.expressions import ExpressionError, evaluate, substitute, truth
+from openderms.conformance.faults import Fault, FaultyTransport
 from openderms.conformance.model import Procedure, Profile, Role, Step
 from openderms.conformance.notify_listener import NotificationInbox
 from openderms.conformance.results import (
@@ -66,6 +67,8 @@ class ServerTarget:
     timeout_s: float = 10.0
     max_wait_s: float = 120.0
     check_hostname: bool = False
+    #: Self-test only: a deliberately broken server (see :mod:`openderms.conformance.faults`).
+    fault: Fault | None = None
 
 
 @dataclass
@@ -110,7 +113,10 @@ class _Client:
             context = client_context(
                 creds.cert, creds.key, target.ca, check_hostname=target.check_hostname
             )
-        self.http = httpx.AsyncClient(verify=context, timeout=target.timeout_s)
+        transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(verify=context)
+        if target.fault is not None:
+            transport = FaultyTransport(transport, target.fault)
+        self.http = httpx.AsyncClient(transport=transport, timeout=target.timeout_s)
         self.inbox: NotificationInbox | None = None
         self._target = target
 
@@ -142,7 +148,6 @@ class ServerRunner:
     async def __aexit__(self, *exc: object) -> None:
         for client in self._clients.values():
             await client.aclose()
-        await self.target.driver.aclose()
 
     # -- a run --------------------------------------------------------------------------------
 
@@ -195,6 +200,8 @@ class ServerRunner:
         position = 0
         while position < len(steps):
             step = steps[position]
+            if self.target.fault is not None:
+                self.target.fault.active = position >= len(procedure.preconditions)
             variables["now"] = int(self.clock())
             try:
                 if step.when is not None and not truth(step.when, variables):
@@ -207,23 +214,24 @@ class ServerRunner:
             except (DriverError, ExpressionError, _ActionError) as exc:
                 result.verdict, result.reason = Verdict.FAILED, f"{step.id}: {exc}"
                 return
+            except (ValueError, TypeError, etree.XPathError) as exc:  # unusable server data
+                result.verdict = Verdict.FAILED
+                result.reason = f"{step.id}: the server's answer cannot be used: {exc}"
+                return
             result.exchanges.extend(outcome.exchanges)
             if step.action == "set":
                 variables.update(outcome.values)
-            try:
-                variables.update(_saved(step, outcome, variables))
-            except _ActionError as exc:
-                result.verdict, result.reason = Verdict.FAILED, f"{step.id}: {exc}"
-                return
+            saved, save_error = _saved(step, outcome, variables)
+            variables.update(saved)
             variables["now"] = int(self.clock())
-            for check in step.checks:
+            for check_number, check in enumerate(step.checks):
                 if not check.applies_to(self.target.profile):
                     continue
                 try:
                     bound = replace(check, params=substitute(check.params, variables))
                     verdict, why = check_impl.evaluate(bound, outcome, variables, self.target)
-                except ExpressionError as exc:
-                    verdict, why = Verdict.FAILED, str(exc)
+                except (ExpressionError, ValueError, TypeError) as exc:
+                    verdict, why = Verdict.FAILED, f"cannot judge: {exc}"
                 result.checks.append(
                     CheckResult(
                         step.id,
@@ -232,8 +240,12 @@ class ServerRunner:
                         why,
                         check.cites,
                         tuple(e.id for e in outcome.exchanges),
+                        check_number,
                     )
                 )
+            if save_error is not None:  # after the checks, so they still show what was wrong
+                result.verdict, result.reason = Verdict.FAILED, f"{step.id}: {save_error}"
+                return
             position = index[step.goto] if step.goto else position + 1
 
     def _variables(self) -> dict[str, Any]:
@@ -455,7 +467,7 @@ class ServerRunner:
             {
                 "items": len(hrefs),
                 "pages": len(outcome.pages),
-                "all": int(outcome.root.get("all", "-1")) if outcome.root is not None else -1,
+                "all": _int_or(outcome.root.get("all") if outcome.root is not None else None, -1),
             }
         )
         outcome.values["limit"] = limit
@@ -499,6 +511,16 @@ class ServerRunner:
                 path, body, received = await asyncio.wait_for(client.inbox.next(), remaining)
             except TimeoutError:
                 continue
+            if wanted:
+                raw = StepOutcome()
+                self._parse(raw, body.decode("utf-8", "replace"))
+                if (
+                    raw.root is not None
+                    and xpath_value(raw.root, "sep:subscribedResource") != wanted
+                ):
+                    continue
+            if self.target.fault is not None:  # self-test: the fault reaches Notifications too
+                body = self.target.fault.apply(body)
             self._exchange_ids += 1
             exchange = Exchange(
                 id=self._exchange_ids,
@@ -514,10 +536,6 @@ class ServerRunner:
             )
             outcome = StepOutcome(exchanges=[exchange])
             self._parse(outcome, exchange.request_body)
-            if wanted and outcome.root is not None:
-                got = xpath_value(outcome.root, "sep:subscribedResource")
-                if got != wanted:
-                    continue
             return outcome
 
     async def _do_wait(self, params: dict[str, Any], variables: Mapping[str, Any]) -> StepOutcome:
@@ -586,6 +604,13 @@ class ServerRunner:
         return StepOutcome(values=made)
 
 
+def _int_or(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default
+
+
 class _ActionError(RuntimeError):
     """An action that could not produce what the procedure needs (the procedure fails)."""
 
@@ -600,10 +625,23 @@ def _clients_needed(procedure: Procedure) -> set[str]:
     return names
 
 
-def _saved(step: Step, outcome: StepOutcome, variables: Mapping[str, Any]) -> dict[str, Any]:
+def _saved(
+    step: Step, outcome: StepOutcome, variables: Mapping[str, Any]
+) -> tuple[dict[str, Any], _ActionError | None]:
     """``save: {name: source}``: a key of the action's values (``status``,
-    ``header:location``, ``id``, ``uri``, ``items`` ...) or an XPath over the body."""
+    ``header:location``, ``id``, ``uri``, ``items`` ...) or an XPath over the body.
+    Returns what could be saved and the first reason something could not."""
     out: dict[str, Any] = {}
+    try:
+        _save_into(out, step, outcome, variables)
+    except _ActionError as exc:
+        return out, exc
+    return out, None
+
+
+def _save_into(
+    out: dict[str, Any], step: Step, outcome: StepOutcome, variables: Mapping[str, Any]
+) -> None:
     for name, template in step.save.items():
         try:
             source = str(substitute(template, variables))
@@ -624,4 +662,3 @@ def _saved(step: Step, outcome: StepOutcome, variables: Mapping[str, Any]) -> di
         if value is None:
             raise _ActionError(f"save {name}: nothing matches {source!r}")
         out[name] = int(value) if isinstance(value, str) and value.lstrip("-").isdigit() else value
-    return out

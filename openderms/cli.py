@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "openderms.certs.cli",
     "openderms.server.cli",
     "openderms.server.admin.cli",
+    "openderms.server.openadr.cli",
     "openderms.client.cli",
     "openderms.client.sim.cli",
     "openderms.client.optimizer.cli",
@@ -45,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Libraries that log routine work at INFO; they speak up at WARNING unless ``-v``.
+QUIET_LOGGERS = ("httpx", "httpcore", "alembic", "hpack", "h2", "pymodbus")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -52,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # One line per HTTP request, per migration step, per HTTP/2 frame: only with -v.
+    for chatty in QUIET_LOGGERS:
+        logging.getLogger(chatty).setLevel(logging.NOTSET if args.verbose else logging.WARNING)
     try:
         result: int | None = args.handler(args)
     except KeyboardInterrupt:

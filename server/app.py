@@ -19,9 +19,10 @@ from openderms.schemas.sep2.errors import ErrorReasonCode, SepXmlError, error_bo
 from openderms.server.changes import ChangeSink, NullChangeSink
 from openderms.server.clock import utc_now_s
 from openderms.server.config import ServerSettings
-from openderms.server.errors import ServerError
+from openderms.server.errors import ServerError, TooManyRequestsError
 from openderms.server.poll_cache import PollCache
 from openderms.server.sep2 import FUNCTION_SETS
+from openderms.server.sep2.rate_limit import WriteRateLimiter
 from openderms.server.sep2.request import APP_STATE_KEY, AppState
 from openderms.server.store.db import Store
 from openderms.server.store.errors import StoreUnavailableError
@@ -70,13 +71,17 @@ def create_app(
         changes=changes or NullChangeSink(),
         clock=clock,
         poll_cache=PollCache(settings.poll_cache_entries),
+        write_limiter=WriteRateLimiter(settings.device_writes_per_s, settings.device_write_burst),
     )
     for module in FUNCTION_SETS:
         app.register_blueprint(module.blueprint)
 
     @app.errorhandler(ServerError)
     async def _server_error(exc: ServerError) -> Response:
-        return _error(exc.http_status, exc.reason_code)
+        response = _error(exc.http_status, exc.reason_code)
+        if isinstance(exc, TooManyRequestsError):
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
 
     @app.errorhandler(SepXmlError)
     async def _xml_error(exc: SepXmlError) -> Response:

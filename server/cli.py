@@ -112,7 +112,7 @@ def _run(args: argparse.Namespace) -> int:
                 scheme = (
                     "https"
                     if (name == "2030.5" and not settings.tls_terminated_by_proxy)
-                    or (name == "admin" and settings.certs_dir is not None)
+                    or (name in ("admin", "openadr") and settings.certs_dir is not None)
                     else "http"
                 )
                 for host, port in addresses:

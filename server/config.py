@@ -61,6 +61,12 @@ class ServerSettings:
         ``reassignDevice``).
     max_body_bytes : int
         Largest request body accepted before parsing [bytes].
+    max_readings_per_post : int
+        Most Readings in one POST of a mirror (413 beyond).
+    device_writes_per_s, device_write_burst : float, int
+        Per device certificate: POST/PUT requests earned per second after a burst of
+        `device_write_burst` (429 with Retry-After beyond; 0 per second = no limit).
+        Aggregator certificates are not limited.
     page_limit_max : int
         Largest ``l`` honoured on a list.
     list_limit_default : int
@@ -124,6 +130,9 @@ class ServerSettings:
     allow_in_band_registration: bool = True
     aggregator_registration: str = "assigned"
     max_body_bytes: int = 256 * 1024
+    max_readings_per_post: int = 1000
+    device_writes_per_s: float = 2.0
+    device_write_burst: int = 100
     page_limit_max: int = 500
     list_limit_default: int = 1
     control_retention_s: int = 0

@@ -14,8 +14,10 @@ __all__ = [
     "ConflictError",
     "ForbiddenError",
     "NotFoundError",
+    "PayloadTooLargeError",
     "ResourceLimitError",
     "ServerError",
+    "TooManyRequestsError",
     "UnauthenticatedError",
 ]
 
@@ -83,3 +85,27 @@ class ConflictError(ServerError):
     http_status = 409
     # The request's values clash with what is stored (an mRID or LFDI in use): reason 1.
     reason_code = ErrorReasonCode.INVALID_REQUEST_VALUES
+
+
+class PayloadTooLargeError(ServerError):
+    """The body holds more than the server takes in one request (HTTP 413)."""
+
+    http_status = 413
+    reason_code = ErrorReasonCode.RESOURCE_LIMIT_REACHED
+
+
+class TooManyRequestsError(ServerError):
+    """The certificate writes faster than its limit (HTTP 429 with Retry-After).
+
+    Attributes
+    ----------
+    retry_after_s : int
+        When the next write will be taken [s].
+    """
+
+    http_status = 429
+    reason_code = ErrorReasonCode.MAXIMUM_REQUEST_FREQUENCY_EXCEEDED
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -131,9 +131,14 @@ async def run_server(
         pending_total=settings.max_pending_handshakes,
         pending_per_address=settings.max_pending_handshakes_per_address,
     )
+    from openderms.server.health import HealthMonitor, RequestMetrics, with_health
+
+    monitor = HealthMonitor(store, settings, clock)
     listeners = [
         Listener(
-            create_app(settings, store, changes=changes, clock=clock),
+            RequestMetrics(
+                create_app(settings, store, changes=changes, clock=clock), monitor, "2030.5"
+            ),
             sep2_hypercorn_config(settings),
             "2030.5",
             handshake_limits,
@@ -150,6 +155,8 @@ async def run_server(
         admin = create_admin_app(store, settings=settings, changes=changes, clock=clock)
         # The operator dashboard shares the admin listener and its tokens (/dashboard/...).
         served = mount_dashboard(admin, store, clock=clock, settings=settings)
+        # /healthz and /metrics (Prometheus) in front of the admin API and the dashboard.
+        served = with_health(RequestMetrics(served, monitor, "admin"), monitor)
         listeners.append(Listener(served, _admin_config(settings), "admin", handshake_limits))
     if settings.openadr_listen is not None:
         from openderms.server.openadr.serve import openadr_listener

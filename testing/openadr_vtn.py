@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from quart.typing import TestClientProtocol
 
 from openderms.server.openadr import auth
 from openderms.server.openadr.scopes import Role
 from openderms.server.store.db import Store
 
-__all__ = ["START", "Clock", "Vtn"]
+__all__ = ["START", "Clock", "RunningVtn", "Vtn"]
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 
@@ -72,3 +74,32 @@ class Vtn:
         assert status == 201, payload
         made: dict[str, Any] = payload
         return made
+
+
+@dataclass
+class RunningVtn:
+    """`openderms server` with its VTN (and admin API) on real HTTPS listeners."""
+
+    base_url: str
+    admin_url: str
+    admin_token: str
+    ca_file: str
+    store: Store
+    secrets: dict[str, str]
+
+    @property
+    def verify(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.ca_file)
+
+    async def token(self, client: httpx.AsyncClient, name: str) -> dict[str, str]:
+        """Authorization headers with a fresh token of client `name`."""
+        answer = await client.post(
+            f"{self.base_url}/auth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": name,
+                "client_secret": self.secrets[name],
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}

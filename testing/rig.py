@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from openderms.certs.identity import identity_from_pem
+from openderms.client.config import GatewayConfig
 from openderms.client.runtime.app import open_gateway
 from openderms.client.runtime.devices_site import DevicesSite
 from openderms.client.runtime.gateway import GatewayRuntime
@@ -29,6 +30,19 @@ def quick_devices(site: RunningSite) -> list[dict[str, Any]]:
     return [
         {**entry, "timeout_s": 0.3, "retries": 0} for entry in site.gateway_config()["devices"]
     ]
+
+
+async def start_gateway(
+    config: GatewayConfig, site: RunningSite, clock: VirtualClock, *, seed: int | None = None
+) -> GatewayRuntime:
+    """``openderms client`` in-process for ``config``, on ``site``'s devices (short Modbus
+    timeouts) and ``clock``, started; ``seed`` makes its randomized jitter replayable."""
+    rng = None if seed is None else random.Random(seed)  # noqa: S311 - jitter, not a secret
+    gateway = await open_gateway(
+        config, DevicesSite.from_config(quick_devices(site)), clock=clock, rng=rng
+    )
+    await gateway.start()
+    return gateway
 
 
 @dataclass
@@ -64,9 +78,10 @@ class Rig:
 
 
 @contextlib.asynccontextmanager
-async def open_rig(directory: Path) -> AsyncIterator[Rig]:
+async def open_rig(directory: Path, **config_changes: Any) -> AsyncIterator[Rig]:
     """Gateway ``gw1`` registered out of band (PIN :data:`PIN`) with a head-end whose pollRate
-    and postRate are 10 s, and :func:`small_site` at noon; files under ``directory``."""
+    and postRate are 10 s, and :func:`small_site` at noon; files under ``directory``;
+    `config_changes` replace fields of the gateway's GatewayConfig."""
     pki_dir = make_pki(directory / "pki", "gw1")
     lfdi = identity_from_pem((pki_dir / "gw1.pem").read_bytes()).lfdi
     clock = VirtualClock(NOON_S)
@@ -93,14 +108,8 @@ async def open_rig(directory: Path) -> AsyncIterator[Rig]:
             timing=fast_timing(poll_s=900.0, post_s=900.0),
             pin=PIN,
         )
-        config = replace(config, register_in_band=False)
-        gateway = await open_gateway(
-            config,
-            DevicesSite.from_config(quick_devices(site)),
-            clock=clock,
-            rng=random.Random(3),  # noqa: S311 - replayable jitter, not a secret
-        )
-        await gateway.start()
+        config = replace(config, register_in_band=False, **config_changes)
+        gateway = await start_gateway(config, site, clock, seed=3)
         try:
             yield Rig(clock, server, site, gateway, lfdi)
         finally:

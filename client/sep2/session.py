@@ -455,8 +455,29 @@ class Sep2Session:
         self.schedule.set_rate(Job.TIME, float(resource.pollRate))
         return False
 
+    async def _put_connection_point(self, now: float) -> None:
+        """PUT the configured ConnectionPoint where the EndDevice links one (CSIP-AUS),
+        once per value (issue 11 item 20)."""
+        assert self.view is not None
+        wanted = self.config.connection_point_id
+        link = getattr(self.view.end_device, "ConnectionPointLink", None)
+        if wanted is None or link is None or self.store.get("connection_point") == wanted:
+            return
+        path = f"PUT {link.href}"
+        try:
+            await self.http.put(str(link.href), sep.ConnectionPoint(connectionPointId=wanted))
+        except Sep2ClientError as exc:
+            if not is_permanent(exc):
+                raise
+            self._refusal(path, exc, now)
+            return
+        self._accepted(path)
+        self.store.put("connection_point", wanted)
+        log.info("reported connection point %s", wanted)
+
     async def _post_status(self, now: float) -> bool:
         assert self.view is not None
+        await self._put_connection_point(now)
         if not self.facts or not self.view.ders:
             return False
         facts = [self.facts[name] for name in sorted(self.facts)]

@@ -26,12 +26,14 @@ from openderms.server.admin.errors import (
     AdminForbiddenError,
 )
 from openderms.server.admin.openapi import OPENAPI_PATH, build_openapi
-from openderms.server.admin.routes import ROUTES, AdminCall, AdminRoute
+from openderms.server.admin.routes import ROUTES as SEP2_ROUTES
+from openderms.server.admin.routes import AdminCall, AdminRoute
 from openderms.server.admin.tokens import Principal, authenticate
 from openderms.server.changes import ChangeSink, NullChangeSink
 from openderms.server.clock import utc_now_s
 from openderms.server.config import ServerSettings
 from openderms.server.errors import ServerError
+from openderms.server.openadr.admin_routes import OPENADR_ADMIN_ROUTES
 from openderms.server.scope import ServiceContext
 from openderms.server.store.admin import insert_audit_record
 from openderms.server.store.db import Store
@@ -49,6 +51,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: Every admin operation: the 2030.5 fleet's and the OpenADR VTN's clients.
+ROUTES: tuple[AdminRoute, ...] = SEP2_ROUTES + OPENADR_ADMIN_ROUTES
 
 #: Largest request body [bytes]; bigger is refused with 413 before it is read.
 MAX_BODY_BYTES = 64 * 1024

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from typing import Any
 
 __all__ = ["register"]
@@ -32,12 +33,46 @@ _EPILOG = """examples:
 """
 
 
+#: Environment variable naming the admin listener's CA file (``--ca``).
+CA_ENV = "OPENDERMS_ADMIN_CA"
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", default="https://127.0.0.1:8080", help="admin API base URL")
     parser.add_argument(
         "--token", help="bearer token (default: $OPENDERMS_ADMIN_TOKEN)", default=None
     )
-    parser.add_argument("--ca", help="CA file that signed the server's certificate")
+    parser.add_argument(
+        "--ca",
+        default=os.environ.get(CA_ENV) or None,
+        help=f"CA file that signed the server's certificate (default: ${CA_ENV})",
+    )
+
+
+def _start_time(text: str) -> int:
+    """``--start``: now, +10m (s/m/h/d from now), ISO 8601 or epoch seconds."""
+    from openderms.server.dashboard.errors import DashboardBadRequestError
+    from openderms.server.dashboard.params import parse_when
+
+    try:
+        return parse_when("--start", text, now=int(time.time()))
+    except DashboardBadRequestError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+
+
+def _with_parsed_resources(payload: Any) -> Any:
+    """show-device: each latest DER resource's fields beside its XML (values as numbers)."""
+    from openderms.server.dashboard.resources import field_words, flatten_resource
+
+    latest = payload.get("latest") if isinstance(payload, dict) else None
+    if isinstance(latest, dict):
+        for kind, entry in latest.items():
+            if isinstance(entry, dict) and isinstance(entry.get("xml"), str):
+                fields = flatten_resource(kind, entry.pop("xml"))
+                entry["fields"] = fields
+                words = {k: field_words(k, v) for k, v in fields.items()}
+                entry["meaning"] = {k: w for k, w in words.items() if w is not None}
+    return payload
 
 
 def _target(parser: argparse.ArgumentParser) -> None:
@@ -209,7 +244,10 @@ def _handle(args: argparse.Namespace) -> int:
         print(f"cannot reach the admin API at {args.url}: {exc}", file=sys.stderr)
         return 3
     try:
-        shown = json.dumps(response.json(), indent=2, sort_keys=True)
+        payload = response.json()
+        if args.admin_verb == "show-device" and response.is_success:
+            payload = _with_parsed_resources(payload)
+        shown = json.dumps(payload, indent=2, sort_keys=True)
     except ValueError:
         shown = response.text
     stream = sys.stdout if response.is_success else sys.stderr
@@ -274,7 +312,11 @@ def register(subparsers: Any) -> None:  # Any: argparse's private _SubParsersAct
         "create-control --group 1 --duration 3600 --export-limit-w 1500",
     )
     _target(p)
-    p.add_argument("--start", type=int, help="start [s since the epoch] (default: now)")
+    p.add_argument(
+        "--start",
+        type=_start_time,
+        help="start: now (default), +10m / +2h / +1d, ISO 8601 (2027-01-15T08:00Z) or epoch s",
+    )
     p.add_argument("--duration", type=int, required=True, help="duration [s]")
     p.add_argument("--randomize-start", type=int, help="randomizeStart [s], -3600..3600")
     _modes(p)

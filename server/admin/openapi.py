@@ -11,7 +11,8 @@ import re
 from typing import Any
 
 from openderms import __version__
-from openderms.server.admin.routes import AdminRoute
+from openderms.server.admin.routes import MAX_PAGE, AdminRoute
+from openderms.server.url_ids import MAX_ROW_ID
 
 __all__ = ["OPENAPI_PATH", "build_openapi", "openapi_path"]
 
@@ -30,10 +31,25 @@ def openapi_path(rule: str) -> str:
     return _CONVERTER.sub(lambda m: "{" + m.group(2) + "}", rule)
 
 
+#: The paging parameters the routes take (see `openderms.server.admin.routes`).
+_QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "start": {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID},
+    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+}
+
+
+#: Body fields naming stored objects: an unknown one is a 404 like an unknown path id.
+_REFERENCING_FIELDS = {"group_ids", "lfdis", "lfdi", "program_id"}
+
+
 def _path_parameters(rule: str) -> list[dict[str, Any]]:
     parameters = []
     for converter, name in _CONVERTER.findall(rule):
-        schema: dict[str, Any] = {"type": "integer"} if converter == "int" else {"type": "string"}
+        schema: dict[str, Any] = (
+            {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID}
+            if converter == "int"
+            else {"type": "string"}
+        )
         if name == "lfdi":
             schema["pattern"] = "^[0-9A-Fa-f]{40}$"
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
@@ -49,7 +65,7 @@ def _error(description: str) -> dict[str, Any]:
 
 def _operation(route: AdminRoute, components: dict[str, Any]) -> dict[str, Any]:
     parameters = _path_parameters(route.path) + [
-        {"name": name, "in": "query", "required": False, "schema": {"type": "integer"}}
+        {"name": name, "in": "query", "required": False, "schema": _QUERY_SCHEMAS[name]}
         for name in route.query
     ]
     responses: dict[str, Any] = {
@@ -87,7 +103,12 @@ def _operation(route: AdminRoute, components: dict[str, Any]) -> dict[str, Any]:
         }
         responses["400"] = _error("invalid JSON or a body that breaks the schema")
         responses["413"] = _error("body too large")
-    if route.path.count("<"):
+    if route.query:
+        responses["400"] = _error("a query parameter out of range")
+    references = route.body is not None and bool(
+        _REFERENCING_FIELDS & set(route.body.model_fields)
+    )
+    if route.path.count("<") or references:
         responses["404"] = _error("no such object in the token's scope")
     if route.changes:
         responses["409"] = _error("conflicts with stored data")

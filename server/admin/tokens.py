@@ -12,6 +12,7 @@ import hmac
 import logging
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,15 +142,49 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
     )
 
 
+#: How to get a token when none works: run on the server's host (no API needed).
+RECOVERY_HINT = "openderms admin token create --db <database URL> --name ops"
+#: A token file younger than this may be another process's bootstrap in progress [s].
+_BOOTSTRAP_RACE_S = 60
+
+
+def _set_aside_stale(path: Path, now: int) -> bool:
+    """Move ``path`` (a token file for another database) aside; False if it may be live."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+        age_s = time.time() - path.stat().st_mtime
+    except OSError as exc:
+        logger.error("cannot read %s: %s; issue a token with: %s", path, exc, RECOVERY_HINT)
+        return False
+    if not text or age_s < _BOOTSTRAP_RACE_S:
+        return False  # another server process on this database is writing it right now
+    aside = path.with_name(f"{path.name}.stale-{now}")
+    try:
+        path.rename(aside)
+    except OSError as exc:
+        logger.error("cannot move %s aside: %s; issue a token with: %s", path, exc, RECOVERY_HINT)
+        return False
+    logger.warning(
+        "%s held a token this database does not know (another database's?); moved it to %s",
+        path,
+        aside,
+    )
+    return True
+
+
 def ensure_bootstrap_token(session: Session, data_dir: Path, *, now: int) -> Path | None:
     """On a server with no token at all, issue a utility token into ``data_dir``.
 
-    The file ``data_dir/admin-token`` is created with mode 0600 (never overwritten).
+    The file ``data_dir/admin-token`` is created with mode 0600. A file already there
+    while this database has no token at all belongs to another database (a reset or
+    moved database): it is renamed ``admin-token.stale-<time>`` and a new token written,
+    so nobody is locked out by a token that cannot work.
 
     Returns
     -------
     Path or None
-        The file written, or None when tokens exist already.
+        The file written, or None when tokens exist already (or it could not be written;
+        the error log then names the recovery command, `RECOVERY_HINT`).
     """
     if count_admin_tokens(session) > 0:
         return None
@@ -157,18 +192,32 @@ def ensure_bootstrap_token(session: Session, data_dir: Path, *, now: int) -> Pat
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        logger.error("cannot create the data directory %s: %s", data_dir, exc)
+        logger.error(
+            "cannot create the data directory %s: %s; issue a token with: %s",
+            data_dir,
+            exc,
+            RECOVERY_HINT,
+        )
         return None
-    # Exclusive create with the final mode: the secret is never world-readable, not even
-    # for an instant, and an existing file (another process won the race) is left alone.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return None
-    except OSError as exc:
-        # Serve anyway: the operator can still issue a token on the host with
-        # `openderms admin token create --db ...`.
-        logger.error("cannot write the bootstrap admin token to %s: %s", path, exc)
+    for _attempt in range(2):
+        # Exclusive create with the final mode: the secret is never world-readable, not
+        # even for an instant, and a file another process just made is left alone.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            break
+        except FileExistsError:
+            if not _set_aside_stale(path, now):
+                return None
+        except OSError as exc:
+            # Serve anyway: the operator can still issue a token on the host.
+            logger.error(
+                "cannot write the bootstrap admin token to %s: %s; issue a token with: %s",
+                path,
+                exc,
+                RECOVERY_HINT,
+            )
+            return None
+    else:
         return None
     issued = create_token(
         session, name="bootstrap", role=AdminRole.UTILITY, aggregator_lfdi=None, now=now
@@ -176,5 +225,9 @@ def ensure_bootstrap_token(session: Session, data_dir: Path, *, now: int) -> Pat
     session.commit()  # the file must name a token that exists
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(issued.token + "\n")
-    logger.warning("created the bootstrap admin token (utility role) in %s", path)
+    logger.warning(
+        "created the bootstrap admin token (utility role) in %s (lost it? %s)",
+        path,
+        RECOVERY_HINT,
+    )
     return path

@@ -18,6 +18,7 @@ rules, same audit records.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import functools
 import importlib.metadata
@@ -35,6 +36,7 @@ from quart import Quart, Response, redirect, render_template, request, url_for
 
 from openderms.server.admin.app import AdminDispatcher, AdminOutcome, admin_dispatcher
 from openderms.server.admin.errors import AdminError
+from openderms.server.admin.openapi import build_openapi
 from openderms.server.admin.routes import ROUTES
 from openderms.server.admin.tokens import Principal, authenticate, hash_token
 from openderms.server.clock import utc_now_s
@@ -64,6 +66,7 @@ from openderms.server.dashboard.session import (
     parse_cookie,
     sign_session,
 )
+from openderms.server.dashboard.times import civil
 from openderms.server.errors import ServerError
 from openderms.server.store.admin import AdminRole
 from openderms.server.store.crud.dashboard import active_token_by_id
@@ -76,6 +79,7 @@ __all__ = [
     "TRUNCATED_HEADER",
     "create_dashboard_app",
     "mount_dashboard",
+    "spreadsheet_safe",
 ]
 
 logger = logging.getLogger(__name__)
@@ -105,7 +109,12 @@ _SECURITY_HEADERS = {
 
 #: Pages that draw with plotly.js: it adds a stylesheet of its own at run time, which needs
 #: inline styles; scripts stay 'self' only (all page text is escaped by the templates).
-_PLOT_PAGES = frozenset({"device", "energy", "live"})
+_PLOT_PAGES = frozenset({"device", "energy", "live", "api_docs"})
+#: The files of the swagger-ui-py package the API docs page loads.
+_SWAGGER_FILES = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+}
 _PLOT_PAGE_CSP = _SECURITY_HEADERS["Content-Security-Policy"].replace(
     "style-src 'self'", "style-src 'self' 'unsafe-inline'"
 )
@@ -133,6 +142,17 @@ def _json(status: int, payload: Any) -> Response:
 TRUNCATED_HEADER = "X-Openderms-Truncated"
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP: CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs as a formula: such text gets a leading quote."""
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
+        return "'" + value
+    return value
+
+
 def _csv(
     name: str, header: tuple[str, ...], rows: list[tuple[Any, ...]], truncated: bool
 ) -> Response:
@@ -140,10 +160,7 @@ def _csv(
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        # A leading = + - @ would make a spreadsheet run a formula (CSV injection).
-        writer.writerow(
-            "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row
-        )
+        writer.writerow(spreadsheet_safe(v) for v in row)
     return Response(
         buffer.getvalue(),
         status=200,
@@ -199,6 +216,7 @@ def create_dashboard_app(
     key = secret if secret is not None else _secret_from_environment()
     server_settings = settings or ServerSettings()
     openapi_doc = dashboard_openapi()
+    admin_openapi_doc = build_openapi(ROUTES)
 
     app.jinja_env.filters["iso"] = views.iso
     app.jinja_env.filters["short"] = _short_time
@@ -619,6 +637,54 @@ def create_dashboard_app(
         data = await _device(await principal(), lfdi)
         return _json(200, {"now": data["now"], "figures": plots.device_figures(data)})
 
+    @app.get("/reports/controls/<int:control_id>")
+    async def control_report(control_id: int) -> Any:
+        who = await principal()
+        data = await store.run(
+            views.control_report, aggregator_id=scope_of(who), control_id=control_id, now=clock()
+        )
+        return await render_template("control_report.html", who=who, data=data, page="programs")
+
+    @app.get("/api/reports/controls/<int:control_id>")
+    async def api_control_report(control_id: int) -> Response:
+        who = await principal()
+        data = await store.run(
+            views.control_report, aggregator_id=scope_of(who), control_id=control_id, now=clock()
+        )
+        return _json(200, data)
+
+    @app.get("/export/compliance/<int:control_id>.csv")
+    async def export_compliance(control_id: int) -> Response:
+        who = await principal()
+        data = await store.run(
+            views.control_report, aggregator_id=scope_of(who), control_id=control_id, now=clock()
+        )
+        name = f"compliance_{data['control']['mrid']}.csv"
+        return _csv(name, views.COMPLIANCE_HEADER, views.compliance_rows(data), False)
+
+    @app.get("/api-docs")
+    async def api_docs() -> Any:
+        """Swagger UI of the admin API (from the swagger-ui-py package's static files)."""
+        who = await principal()
+        return await render_template("api_docs.html", who=who, page="api-docs")
+
+    @app.get("/api/admin-openapi.json")
+    async def api_admin_openapi() -> Response:
+        """The admin API's OpenAPI document (also at ``/openapi.json`` with a bearer token)."""
+        await principal()
+        return _json(200, admin_openapi_doc)
+
+    @app.get("/vendor/swagger-ui/<name>")
+    async def swagger_ui(name: str) -> Response:
+        if name not in _SWAGGER_FILES:
+            raise DashboardNotFoundError("no such file")
+        path = importlib.resources.files("swagger_ui") / "static" / name
+        return Response(
+            await asyncio.to_thread(path.read_bytes),
+            content_type=_SWAGGER_FILES[name],
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
     @app.get("/vendor/plotly.min.js")
     async def plotly_js() -> Response:
         """plotly.js as the installed plotly package bundles it (cached: keyed by version)."""
@@ -702,8 +768,10 @@ def _fmt_power(value_w: float | None) -> str:
 
 def _short_time(time_s: int | None) -> str:
     """``01-15 08:50Z``: a time within days of now, compactly (UTC)."""
-    text = views.iso(time_s)
-    return "–" if text is None else f"{text[5:10]} {text[11:16]}Z"
+    if time_s is None:
+        return "–"
+    _, month, day, hour, minute, _ = civil(time_s)
+    return f"{month:02d}-{day:02d} {hour:02d}:{minute:02d}Z"
 
 
 def _ago(time_s: int | None, now: int) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from html import escape
+
+from openderms.server.dashboard.times import civil
 
 __all__ = ["PALETTE", "ChartSeries", "line_chart", "nice_ticks", "time_ticks"]
 
@@ -67,12 +68,10 @@ def time_ticks(since: int, until: int, count: int = 6) -> tuple[list[int], int]:
 
 
 def _time_label(time_s: int, step_s: int) -> str:
-    moment = datetime.fromtimestamp(time_s, UTC)
-    if step_s >= 86400:
-        return moment.strftime("%m-%d")
-    if moment.hour == 0 and moment.minute == 0:
-        return moment.strftime("%m-%d")
-    return moment.strftime("%H:%M")
+    _, month, day, hour, minute, _ = civil(time_s)
+    if step_s >= 86400 or (hour == 0 and minute == 0):
+        return f"{month:02d}-{day:02d}"
+    return f"{hour:02d}:{minute:02d}"
 
 
 def line_chart(

@@ -21,6 +21,7 @@ __all__ = ["device_figures", "fit_window", "limit_traces", "time_figure"]
 #: through to its end, but it did until it was replaced; drawn all the same when active).
 _DRAWN = frozenset({"active", "scheduled", "completed"})
 #: Site power is + import, − export: an export limit is a floor at −limit.
+_MARKERS_UP_TO = 60
 _LIMIT_SIGNS = (
     ("op_mod_exp_lim_w", -1.0, "export limit"),
     ("op_mod_imp_lim_w", 1.0, "import limit"),
@@ -55,7 +56,6 @@ def _layout(
         "xaxis": {
             "type": "date",
             "range": [iso(window[0]), iso(window[1])],
-            "title": {"text": "UTC"},
         },
         "yaxis": yaxis,
         "margin": {"l": 60, "r": 16, "t": 36, "b": 44},
@@ -68,7 +68,9 @@ def _layout(
 def _line(label: str, points: Sequence[tuple[int, float | None]], colour: str) -> dict[str, Any]:
     return {
         "type": "scatter",
-        "mode": "lines",
+        # Markers while a line has few points: one reading alone is still seen.
+        "mode": "lines" if len(points) > _MARKERS_UP_TO else "lines+markers",
+        "marker": {"size": 4},
         "name": label,
         "x": [iso(t) for t, _ in points],
         "y": [v for _, v in points],

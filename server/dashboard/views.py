@@ -9,7 +9,6 @@ HTML pages and the JSON API (``/dashboard/api/...``) serve the same dicts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -17,6 +16,7 @@ from sqlmodel import Session
 from openderms.schemas.sep2.enums import ResponseStatus
 from openderms.server.config import ServerSettings
 from openderms.server.control_modes import describe_modes, mode_values
+from openderms.server.dashboard.compliance import site_compliance
 from openderms.server.dashboard.errors import DashboardNotFoundError
 from openderms.server.dashboard.params import TimeRange
 from openderms.server.dashboard.resources import RESOURCE_CLASSES, field_words, flatten_resource
@@ -27,9 +27,12 @@ from openderms.server.dashboard.telemetry import (
     is_site_mirror,
     quantity_of,
 )
+from openderms.server.dashboard.times import iso
 from openderms.server.mappers.event_status import ControlFacts, EventStatusCode, event_status_at
+from openderms.server.services import admin_fleet as fleet
 from openderms.server.services.rates import server_post_rate_s
 from openderms.server.store.crud import dashboard as q
+from openderms.server.store.crud.fsa import select_end_device_ids_seeing_program
 from openderms.server.store.models import (
     ControlModeColumns,
     DefaultDERControlRow,
@@ -38,10 +41,15 @@ from openderms.server.store.models import (
 )
 
 __all__ = [
+    "COMPLIANCE_HEADER",
+    "compliance_rows",
     "control_json",
+    "control_report",
     "device_view",
     "energy_view",
+    "fleet_staleness",
     "fleet_view",
+    "is_stale",
     "iso",
     "programs_view",
     "response_rows",
@@ -57,13 +65,6 @@ MAX_CHART_POINTS = 600
 #: Energy is integrated over at most this many means per device and window.
 ENERGY_RESOLUTION = 288
 _REVERSE = 19  # FlowDirectionType: reverse (received from the customer)
-
-
-def iso(time_s: int | None) -> str | None:
-    """Epoch seconds as ``2027-01-15T08:00:00Z`` (None stays None)."""
-    if time_s is None:
-        return None
-    return datetime.fromtimestamp(time_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _modes(row: ControlModeColumns) -> dict[str, Any]:
@@ -200,6 +201,21 @@ def _status_summary(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def is_stale(last_contact: int | None, post_rate_s: int, now: int) -> bool:
+    """Silent for `STALE_POST_PERIODS` postRates, or never heard from."""
+    return last_contact is None or now - last_contact > STALE_POST_PERIODS * post_rate_s
+
+
+def fleet_staleness(session: Session, *, now: int, settings: ServerSettings) -> tuple[int, int]:
+    """(devices registered, devices stale at ``now``) over the whole fleet."""
+    ids = q.scoped_device_ids(session, aggregator_id=None)
+    contact = q.last_contact_times(session, ids)
+    fleet_post_rate_s = server_post_rate_s(session, settings)
+    rates = q.device_post_rates(session, ids)
+    stale = sum(is_stale(contact.get(i), rates.get(i) or fleet_post_rate_s, now) for i in ids)
+    return len(ids), stale
+
+
 def fleet_view(
     session: Session,
     *,
@@ -241,7 +257,7 @@ def fleet_view(
         default = defaults.get(device_id)
         last = contact.get(device_id)
         post_rate_s = device.post_rate_s or fleet_post_rate_s
-        stale = last is None or now - last > STALE_POST_PERIODS * post_rate_s
+        stale = is_stale(last, post_rate_s, now)
         stale_count += stale
         rows.append(
             {
@@ -646,4 +662,104 @@ def response_rows(
             r.created_time,
         )
         for r in responses
+    ]
+
+
+def control_report(
+    session: Session, *, aggregator_id: int | None, control_id: int, now: int
+) -> dict[str, Any]:
+    """Per site that sees a control: inside its site limits or not, by how much and how
+    long, and its Responses. The window ends at the control's end, cancellation,
+    supersession or ``now``, whichever is first."""
+    control = fleet.get_control(session, control_id)
+    ids = list(select_end_device_ids_seeing_program(session, control.program_id))
+    if aggregator_id is not None:
+        visible = set(q.scoped_device_ids(session, aggregator_id=aggregator_id))
+        ids = [i for i in ids if i in visible]
+        if not ids:
+            raise DashboardNotFoundError(f"no control {control_id} in your scope")
+    stops = [control.start_time + control.duration_s, now]
+    stops += [t for t in (control.cancelled_time, control.superseded_time) if t is not None]
+    since, until = control.start_time, max(control.start_time, min(stops))
+    rng = TimeRange(since, max(until, since + 1))
+    points = _site_power_points(session, ids, rng, width_s=1)
+    lfdis = {i: row.lfdi for i in ids if (row := session.get(EndDeviceRow, i)) is not None}
+    responses: dict[int, list[dict[str, Any]]] = {}
+    for r in q.control_responses(session, ids, limit=10_000):
+        if r.der_control_id == control.id:
+            responses.setdefault(r.end_device_id or 0, []).append(
+                {
+                    "status": r.status,
+                    "status_name": _response_name(r.status),
+                    "received_time": r.received_time,
+                }
+            )
+    sites = []
+    for device_id in ids:
+        result = site_compliance(
+            points.get(device_id, []),
+            since=since,
+            until=until,
+            export_limit_w=control.op_mod_exp_lim_w,
+            import_limit_w=control.op_mod_imp_lim_w,
+            max_hold_s=MAX_HOLD_S,
+        )
+        sites.append(
+            {
+                "lfdi": lfdis.get(device_id),
+                "verdict": result.verdict,
+                "covered_s": result.covered_s,
+                "outside_s": result.outside_s,
+                "worst_excess_w": round(result.worst_excess_w, 1),
+                "excess_wh": round(result.excess_wh, 2),
+                "responses": responses.get(device_id, []),
+            }
+        )
+    return {
+        "now": now,
+        "control": control_json(control, now),
+        "since": since,
+        "until": until,
+        "checked": {
+            "export_limit_w": control.op_mod_exp_lim_w,
+            "import_limit_w": control.op_mod_imp_lim_w,
+        },
+        "sites": sites,
+        "summary": {
+            verdict: sum(1 for s in sites if s["verdict"] == verdict)
+            for verdict in ("inside", "outside", "no data")
+        },
+    }
+
+
+COMPLIANCE_HEADER = (
+    "control_mrid",
+    "lfdi",
+    "verdict",
+    "window_since_utc",
+    "window_until_utc",
+    "covered_s",
+    "outside_s",
+    "worst_excess_w",
+    "excess_wh",
+    "responses",
+)
+
+
+def compliance_rows(report: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of a `control_report` as CSV."""
+    return [
+        (
+            report["control"]["mrid"],
+            s["lfdi"],
+            s["verdict"],
+            iso(report["since"]),
+            iso(report["until"]),
+            s["covered_s"],
+            s["outside_s"],
+            s["worst_excess_w"],
+            s["excess_wh"],
+            " ".join(r["status_name"] for r in s["responses"]),
+        )
+        for s in report["sites"]
     ]

@@ -126,6 +126,10 @@ def _filter(kind: Kind, now: float) -> ObjectFilter:
             raise OadrBadRequestError(f"{name} must have 1-128 characters")
         return value
 
+    wanted_objects = args.getlist("objects")
+    unknown = set(wanted_objects) - {member.value for member in oadr.ObjectTypes}
+    if unknown:
+        raise OadrBadRequestError(f"objects must be objectTypes, not {sorted(unknown)}")
     active = args.get("active")
     if active not in (None, "true", "false"):
         raise OadrBadRequestError("active must be true or false")
@@ -144,6 +148,9 @@ def _filter(kind: Kind, now: float) -> ObjectFilter:
             else None
         ),
         active_at=now if object_type == "EVENT" and active == "true" else None,
+        object_types=tuple(wanted_objects)
+        if wanted_objects and object_type == "SUBSCRIPTION"
+        else None,
     )
 
 

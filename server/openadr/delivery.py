@@ -83,6 +83,8 @@ class OpenAdrDelivery:
         The callback URL policy, checked again before each POST.
     ca_file
         Trust anchors for callback TLS instead of the system store (tests, private PKI).
+    lanes
+        Claim-and-deliver loops run side by side (see `run_forever`).
     timeout_s
         Deadline of one POST or publish [s]; the lease is longer.
     """
@@ -95,7 +97,8 @@ class OpenAdrDelivery:
         callbacks: CallbackPolicy | None = None,
         ca_file: str | None = None,
         policy: RetryPolicy | None = None,
-        batch_size: int = 100,
+        batch_size: int = 50,
+        lanes: int = 4,
         timeout_s: float = 10.0,
         lease_s: float = 60.0,
         poll_interval_s: float = 1.0,
@@ -112,6 +115,8 @@ class OpenAdrDelivery:
         )
         self._policy = policy or RetryPolicy()
         self._batch_size = batch_size
+        self._lanes = lanes
+        self._mqtt_lock = asyncio.Lock()
         self._timeout_s = timeout_s
         self._lease_s = lease_s
         self._poll_interval_s = poll_interval_s
@@ -125,31 +130,36 @@ class OpenAdrDelivery:
         self._wakeup.set()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set; a failed pass is logged, not fatal."""
+        """Deliver until `stop` is set; a failed pass is logged, not fatal.
+
+        ``lanes`` loops claim and deliver side by side, so a slow callback holds up only
+        its own batch (for at most ``timeout_s``), never the other lanes' rows.
+        """
         async with self._http() as client:
             try:
-                while not stop.is_set():
-                    try:
-                        report = await self.run_once(client)
-                    except Exception:  # keep delivering across database or broker hiccups
-                        logger.exception("OpenADR delivery pass failed")
-                        report = PassReport()
-                    if report.claimed:
-                        continue
-                    self._wakeup.clear()
-                    waiters = [
-                        asyncio.ensure_future(stop.wait()),
-                        asyncio.ensure_future(self._wakeup.wait()),
-                    ]
-                    await asyncio.wait(
-                        waiters,
-                        timeout=self._poll_interval_s,
-                        return_when=asyncio.FIRST_COMPLETED,
-                    )
-                    for waiter in waiters:
-                        waiter.cancel()
+                await asyncio.gather(*(self._lane(client, stop) for _ in range(self._lanes)))
             finally:
                 await self._close_mqtt()
+
+    async def _lane(self, client: httpx.AsyncClient, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                report = await self.run_once(client)
+            except Exception:  # keep delivering across database or broker hiccups
+                logger.exception("OpenADR delivery pass failed")
+                report = PassReport()
+            if report.claimed:
+                continue
+            self._wakeup.clear()
+            waiters = [
+                asyncio.ensure_future(stop.wait()),
+                asyncio.ensure_future(self._wakeup.wait()),
+            ]
+            await asyncio.wait(
+                waiters, timeout=self._poll_interval_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in waiters:
+                waiter.cancel()
 
     async def drain(self, *, max_passes: int = 50) -> PassReport:
         """Passes until one claims nothing (rows waiting for a retry stay)."""
@@ -258,6 +268,10 @@ class OpenAdrDelivery:
         return _Outcome(ok=True)
 
     async def _mqtt_client(self) -> aiomqtt.Client:
+        async with self._mqtt_lock:  # lanes share one broker connection
+            return await self._connected_mqtt()
+
+    async def _connected_mqtt(self) -> aiomqtt.Client:
         if self._mqtt is None:
             assert self._mqtt_url is not None
             parts = urlsplit(self._mqtt_url)

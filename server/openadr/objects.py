@@ -125,6 +125,7 @@ class _Prepared:
     client_id: str | None = None
     client_name: str | None = None
     ends_at: float | None = None
+    object_types: str | None = None
 
 
 def _referenced(
@@ -201,12 +202,14 @@ def _prepare(
             _referenced(session, principal, "PROGRAM", model.programID, "programID")
         owner = existing.client_id if existing is not None else principal.client_id
         body["clientID"] = owner
+        named = sorted({str(o) for item in model.objectOperations for o in item.objects})
         return _Prepared(
             body,
             targets,
             program_id=model.programID,
             client_id=owner,
             client_name=model.clientName,
+            object_types="," + ",".join(named) + ",",
         )
     if isinstance(model, oadr.BlVenRequest | oadr.VenVenRequest):
         return _prepare_ven(principal, model, body, existing, session)
@@ -323,6 +326,7 @@ def _apply(row: OadrObjectRow, prepared: _Prepared, body: str, now: float) -> No
     row.client_id = prepared.client_id
     row.client_name = prepared.client_name
     row.ends_at = prepared.ends_at
+    row.object_types = prepared.object_types
     row.modified_at = now
     row.body = body
 

@@ -81,8 +81,18 @@ async def connection_point(edev_id: int) -> Response:
 
 @blueprint.route(uris.CONNECTION_POINT.rule, methods=["PUT", "POST"])
 async def put_connection_point(edev_id: int) -> Response:
-    """CSIP-AUS: the client reports its site's connection point id (NMI)."""
+    """CSIP-AUS: the client reports its site's connection point id (NMI).
+
+    201 Created with its Location when first set (RFC 9110 §9.3.4: a PUT that creates),
+    204 with the Location after; clients read the Location either way (issue 11 item 7).
+    """
     scope = request_scope()
     body = await decode_body(sep.ConnectionPoint)
-    await call_service(service.put_connection_point, service_context(), scope, edev_id, body)
-    return no_content()
+    href, first = await call_service(
+        service.put_connection_point, service_context(), scope, edev_id, body
+    )
+    if first:
+        return created(href)
+    response = no_content()
+    response.headers["Location"] = href
+    return response

@@ -7,6 +7,7 @@ A route reads its path and query through these, makes one service call through
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,11 +20,12 @@ from openderms.certs.identity import identity_from_certificate
 from openderms.schemas.sep2.codec import SEP_XML, CodecLimits, encode
 from openderms.server.changes import ChangeSink
 from openderms.server.config import ServerSettings
-from openderms.server.errors import UnauthenticatedError
+from openderms.server.errors import TooManyRequestsError, UnauthenticatedError
 from openderms.server.identity import client_certificate_der
 from openderms.server.poll_cache import PollCache
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.sep2.profiles import decode_from_client, profile_named
+from openderms.server.sep2.rate_limit import WriteRateLimiter
 from openderms.server.store.db import Store
 from openderms.server.store.paging import Page, parse_page
 
@@ -57,6 +59,7 @@ class AppState:
     changes: ChangeSink
     clock: Callable[[], int]
     poll_cache: PollCache
+    write_limiter: WriteRateLimiter
 
 
 def state() -> AppState:
@@ -88,7 +91,13 @@ def request_scope() -> Scope:
     )
     if der is None:
         raise UnauthenticatedError("a verified client certificate is required")
-    return _scope_of_certificate(der)
+    scope = _scope_of_certificate(der)
+    if request.method not in ("GET", "HEAD") and not scope.is_aggregator:
+        # Aggregators write for many devices: their volume is the utility's contract.
+        wait = state().write_limiter.retry_after_s(scope.lfdi, asyncio.get_running_loop().time())
+        if wait is not None:
+            raise TooManyRequestsError("this certificate writes too fast", retry_after_s=wait)
+    return scope
 
 
 def service_context() -> ServiceContext:

@@ -127,6 +127,8 @@ def reassign_device(
     """
     device.aggregator_id = aggregator_id
     device.changed_time = ctx.now
+    # The new owner (or the device itself) may claim it in band once (issue 11 item 6).
+    device.in_band_time = None
     session.add(device)
     session.commit()
     return device

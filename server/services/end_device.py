@@ -19,6 +19,7 @@ from openderms.server.mappers.end_device import (
 )
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.services.access import require_end_device
+from openderms.server.services.nmi import nmi_problem
 from openderms.server.services.rates import (
     device_poll_rate_s,
     device_post_rate_s,
@@ -137,6 +138,12 @@ def register_end_device_in_band(
             raise ConflictError("this lFDI is registered to another owner")
         if existing.sfdi != sfdi:
             raise ConflictError("this lFDI is registered with another sFDI")
+        # A POST creates (IEEE 2030.5 §5.3); an EndDevice already POSTed in band is a
+        # conflict, as CSIP-AUS test practice expects (issue 11 item 6). *Interpretation*:
+        # the first in-band POST of a device the utility registered out of band claims it.
+        if existing.in_band_time is not None:
+            raise ConflictError("this EndDevice is registered already: find it in the list")
+        existing.in_band_time = ctx.now
         existing.changed_time = ctx.now
         if body.deviceCategory is not None:
             existing.device_category = body.deviceCategory.value.hex().upper()
@@ -154,6 +161,7 @@ def register_end_device_in_band(
         enabled=True if body.enabled is None else body.enabled,
         registered_time=ctx.now,
         changed_time=ctx.now,
+        in_band_time=ctx.now,
     )
     add_unique(session, row, conflict="this lFDI was registered concurrently")
     assert row.id is not None
@@ -207,10 +215,24 @@ def put_connection_point(
     scope: Scope,
     end_device_id: int,
     body: sep.ConnectionPoint,
-) -> None:
-    """Record the site's connection point id (CSIP-AUS: the NMI) reported by the client."""
+) -> tuple[str, bool]:
+    """Record the site's connection point id (CSIP-AUS: the NMI) reported by the client;
+    returns (the ConnectionPoint's href, whether it was first set now). Commits.
+
+    Raises
+    ------
+    BadRequestError
+        Not an NMI: 10 characters of the NMI alphabet, or 11 with a correct checksum
+        (issue 11 item 7; ``NOTAVALIDID`` fails both).
+    """
     row = require_end_device(session, scope, end_device_id)
+    assert row.id is not None
+    problem = nmi_problem(body.connectionPointId)
+    if problem is not None:
+        raise BadRequestError(f"connectionPointId {body.connectionPointId!r}: {problem}")
+    created = row.connection_point_id is None
     row.connection_point_id = body.connectionPointId
     row.changed_time = ctx.now
     session.add(row)
     session.commit()
+    return uris.connection_point(row.id), created

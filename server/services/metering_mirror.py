@@ -14,7 +14,13 @@ from sqlmodel import Session
 
 from openderms.schemas.sep2 import models as sep
 from openderms.server import uris
-from openderms.server.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
+from openderms.server.errors import (
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PayloadTooLargeError,
+)
 from openderms.server.mappers.common import lfdi_hex, mrid_hex
 from openderms.server.mappers.metering_mirror import (
     map_mirror_usage_point,
@@ -51,9 +57,6 @@ __all__ = [
     "post_mirror_readings",
     "post_mirror_usage_point",
 ]
-
-#: Most readings accepted in one POST (bounded before any row is written).
-MAX_READINGS_PER_POST = 10_000
 
 
 def _store_mmr(
@@ -118,6 +121,13 @@ def _count_readings(mmrs: Iterable[sep.MirrorMeterReading]) -> int:
     )
 
 
+def _check_batch(ctx: ServiceContext, mmrs: Iterable[sep.MirrorMeterReading]) -> None:
+    """Bound a POST's readings before any row is written (settings.max_readings_per_post)."""
+    limit = ctx.settings.max_readings_per_post
+    if _count_readings(mmrs) > limit:
+        raise PayloadTooLargeError(f"more than {limit} readings in one POST")
+
+
 def _owner(session: Session, scope: Scope, device_lfdi: bytes) -> EndDeviceRow:
     device = select_end_device_by_lfdi(session, lfdi_hex(device_lfdi))
     if device is None or device.id is None:
@@ -134,8 +144,7 @@ def post_mirror_usage_point(
 
     Readings inside the body are stored too. Commits.
     """
-    if _count_readings(body.MirrorMeterReading) > MAX_READINGS_PER_POST:
-        raise BadRequestError(f"more than {MAX_READINGS_PER_POST} readings in one POST")
+    _check_batch(ctx, body.MirrorMeterReading)
     device = _owner(session, scope, body.deviceLFDI)
     assert device.id is not None
     mrid = mrid_hex(body.mRID)
@@ -196,8 +205,7 @@ def post_mirror_readings(
     )
     if not mmrs:
         raise BadRequestError("no MirrorMeterReading in the body")
-    if _count_readings(mmrs) > MAX_READINGS_PER_POST:
-        raise BadRequestError(f"more than {MAX_READINGS_PER_POST} readings in one POST")
+    _check_batch(ctx, mmrs)
     last = None
     for mmr in mmrs:
         last = _store_mmr(session, ctx, mup, mmr)

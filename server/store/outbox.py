@@ -26,7 +26,7 @@ import enum
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from openderms.server.store.subscriptions import SubscriptionRecord
 
@@ -37,6 +37,7 @@ __all__ = [
     "claim_due_notifications",
     "enqueue_for_subscribers",
     "enqueue_notification",
+    "outbox_depth",
     "record_attempt_failed",
     "record_deferred",
     "record_delivered",
@@ -382,3 +383,15 @@ def record_deferred(
     For rows the worker chose not to try now (their peer is backed off, or busy).
     """
     return _update_claimed(session, claimed, {"next_attempt_at": retry_at}, commit)
+
+
+def outbox_depth(session: Session) -> dict[str, int]:
+    """How many Notifications are pending (to deliver) and failed (given up)."""
+    counts = {OutboxStatus.PENDING.value: 0, OutboxStatus.FAILED.value: 0}
+    for status, count in session.exec(
+        select(NotificationOutbox.status, func.count())
+        .where(col(NotificationOutbox.status).in_(list(counts)))
+        .group_by(col(NotificationOutbox.status))
+    ).all():
+        counts[status] = int(count)
+    return counts

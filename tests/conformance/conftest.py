@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -15,37 +15,42 @@ from openderms.conformance.server_runner import ClientCredentials, ServerTarget
 from openderms.conformance.xml import find_xsd_dir
 from openderms.testing.head_end import running_server
 
-#: The virtual clients the server procedures use.
-CLIENTS = ("device", "device2", "device3")
+#: The virtual clients the server procedures use (besides "anonymous").
+CLIENTS = ("device", "device2", "device3", "aggregator")
 
-
-def make_pki(directory: Path) -> Path:
-    pki.init_pki(directory)
-    for name in CLIENTS:
-        pki.issue_device(directory, name)
-    pki.issue_device(directory, "aggregator", aggregator=True)
-    return directory
+TargetFactory = Callable[[str], ServerTarget]
 
 
 @pytest.fixture
-async def server_target(tmp_path: Path) -> AsyncIterator[ServerTarget]:
-    """``openderms server`` on loopback and a target that tests it through its admin API."""
-    certs = make_pki(tmp_path / "pki")
+async def make_target(tmp_path: Path) -> AsyncIterator[TargetFactory]:
+    """``openderms server`` on loopback; ``make_target(prefix)`` gives a target whose
+    virtual clients are new certificates (so several runs do not share devices)."""
+    certs = tmp_path / "pki"
+    pki.init_pki(certs)
     async with running_server(
         certs, tmp_path / "db.sqlite", clock=lambda: int(time.time())
     ) as server:
-        clients = {
-            name: ClientCredentials(certs / f"{name}.pem", certs / f"{name}.key")
-            for name in (*CLIENTS, "aggregator")
-        }
-        yield ServerTarget(
-            dcap_url=server.dcap_url,
-            ca=certs / "serca.pem",
-            clients=clients,
-            driver=OpenDermsAdminDriver(
-                server.admin_url, server.token, verify=server.admin_verify
-            ),
-            profile=Profile.CSIP_AUS_12,
-            xsd_dir=find_xsd_dir(),
-            max_wait_s=30.0,
-        )
+        driver = OpenDermsAdminDriver(server.admin_url, server.token, verify=server.admin_verify)
+
+        def make(prefix: str) -> ServerTarget:
+            clients = {}
+            for name in CLIENTS:
+                files = pki.issue_device(certs, f"{prefix}{name}", aggregator=name == "aggregator")
+                clients[name] = ClientCredentials(files.cert, files.key)
+            return ServerTarget(
+                dcap_url=server.dcap_url,
+                ca=certs / "serca.pem",
+                clients=clients,
+                driver=driver,
+                profile=Profile.CSIP_AUS_12,
+                xsd_dir=find_xsd_dir(),
+                max_wait_s=30.0,
+            )
+
+        yield make
+        await driver.aclose()
+
+
+@pytest.fixture
+def server_target(make_target: TargetFactory) -> ServerTarget:
+    return make_target("")

@@ -88,3 +88,44 @@ async def test_run_against_our_server_writes_junit(
     suite = ET.parse(tmp_path / "junit.xml").getroot()
     assert suite.get("tests") == "2" and suite.get("failures") == "0"
     assert "SRV-EDEV-004" in (tmp_path / "report.html").read_text()
+
+
+async def test_load_runs_a_small_fleet_without_errors(
+    server_target: ServerTarget, tmp_path: Path
+) -> None:
+    admin = server_target.driver
+    pki_dir = server_target.ca.parent
+    args = [
+        *OPENDERMS,
+        "conformance",
+        "load",
+        "--server",
+        server_target.dcap_url,
+        "--ca",
+        str(server_target.ca),
+        "--pki",
+        str(pki_dir),
+        "--clients",
+        "4",
+        "--poll",
+        "1",
+        "--post",
+        "1",
+        "--duration",
+        "3",
+        "--admin-url",
+        str(admin._http.base_url),  # type: ignore[attr-defined]
+        "--admin-token",
+        admin._http.headers["Authorization"].split()[1],  # type: ignore[attr-defined]
+        "--admin-ca",
+        str(server_target.ca),
+    ]
+    process = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    text = out.decode()
+    assert process.returncode == 0, text + err.decode()
+    assert "4 clients" in text and "0 errors" in text
+    for kind in ("dcap", "edev", "fsa", "post"):  # no program is assigned: no derp
+        assert f"  {kind} " in text, text

@@ -8,7 +8,6 @@ on the server.
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,8 +16,6 @@ from sqlmodel import select
 
 from openderms.certs.identity import identity_from_pem
 from openderms.client.envelope import EnvelopeLimits
-from openderms.client.runtime.app import open_gateway
-from openderms.client.runtime.devices_site import DevicesSite
 from openderms.client.runtime.gateway import GatewayRuntime
 from openderms.client.sep2.schedule import Job
 from openderms.client.sep2.session import Sep2Session
@@ -36,7 +33,7 @@ from openderms.server.store.subscriptions import SubscriptionRecord
 from openderms.testing.clock import NOON_S, VirtualClock
 from openderms.testing.gateway import fast_timing, gateway_config, make_pki, small_site
 from openderms.testing.head_end import running_server
-from openderms.testing.rig import Rig, open_rig, quick_devices
+from openderms.testing.rig import Rig, open_rig, start_gateway
 
 
 def sep2_of(gateway: GatewayRuntime) -> Sep2Session:
@@ -104,13 +101,7 @@ async def test_server_down_for_minutes_then_back(tmp_path: Path) -> None:
                 timing=fast_timing(comms_loss_timeout_s=300.0),
                 fallback=EnvelopeLimits(generation_limit_w=1000.0),
             )
-            gateway = await open_gateway(
-                config,
-                DevicesSite.from_config(quick_devices(site)),
-                clock=clock,
-                rng=random.Random(5),
-            )
-            await gateway.start()
+            gateway = await start_gateway(config, site, clock, seed=5)
             rig = Rig(clock, server, site, gateway, lfdi)
             await rig.run_for(2)
             await rig.control({"op_mod_gen_lim_w": 4000}, duration_s=3600)
@@ -189,10 +180,7 @@ async def test_subscription_notification_brings_a_control_before_the_next_poll(
             timing=fast_timing(),
             notifications=True,
         )
-        gateway = await open_gateway(
-            config, DevicesSite.from_config(quick_devices(site)), clock=clock, rng=random.Random(7)
-        )
-        await gateway.start()
+        gateway = await start_gateway(config, site, clock, seed=7)
         rig = Rig(clock, server, site, gateway, lfdi)
         try:
             await rig.run_for(3)
@@ -235,11 +223,7 @@ async def test_gateway_restart_keeps_schedule_and_unposted_readings(tmp_path: Pa
         config = gateway_config(
             pki_dir, "gw1", dcap_url, tmp_path / "gw1.sqlite", timing=fast_timing()
         )
-        gateway = await open_gateway(
-            config, DevicesSite.from_config(quick_devices(site)), clock=clock, rng=random.Random(9)
-        )
-        await gateway.start()
-        return gateway
+        return await start_gateway(config, site, clock, seed=9)
 
     async with start_site(small_site(), start=clock.now_s) as site:
         async with running_server(pki_dir, db, clock=clock.server, **rates) as server:
@@ -299,11 +283,7 @@ async def test_restarted_gateway_moves_its_subscriptions_to_its_new_listener(
                 timing=fast_timing(),
                 notifications=True,
             )
-            gateway = await open_gateway(
-                config, DevicesSite.from_config(quick_devices(site)), clock=clock
-            )
-            await gateway.start()
-            return gateway
+            return await start_gateway(config, site, clock)
 
         first = await started()
         rig = Rig(clock, server, site, first, lfdi)
@@ -436,3 +416,23 @@ async def test_refused_mirror_is_reported_once_and_its_samples_are_kept(rig: Rig
         mirrored = {r.mrid for r in session.exec(select(MirrorUsagePointRow))}
     assert len(refusals) == 1  # reported once, not once per retry
     assert readings.mirror_mrid(rig.lfdi, "der:pv").hex().upper() in mirrored
+
+
+@pytest.mark.parametrize(("nmi", "accepted"), [("4103112233", True), ("NOTAVALIDID", False)])
+async def test_configured_connection_point_is_put_where_the_server_links_it(
+    tmp_path: Path, nmi: str, accepted: bool
+) -> None:
+    """Issue 11 item 20: site.toml's connection_point_id reaches the server's ConnectionPoint
+    (CSIP-AUS); one the server refuses (not an NMI) is a visible refusal, not a retry loop."""
+    from openderms.server.store.models import EndDeviceRow
+
+    async with open_rig(tmp_path, connection_point_id=nmi) as rig:
+        await rig.run_for(30, tick_s=2)
+        with rig.server.store.session() as session:
+            (row,) = session.exec(select(EndDeviceRow)).all()
+        refused = rig.gateway.status()["refused"]
+    if accepted:
+        assert row.connection_point_id == nmi and refused == {}
+    else:
+        assert row.connection_point_id is None
+        assert [path for path in refused if path.endswith("/cp")] == [f"PUT /edev/{row.id}/cp"]

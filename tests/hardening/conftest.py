@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 _SERVER_TESTS = Path(__file__).resolve().parents[1] / "server"
-if str(_SERVER_TESTS) not in sys.path:
-    sys.path.insert(0, str(_SERVER_TESTS))
+for _helpers in (_SERVER_TESTS, _SERVER_TESTS / "notify"):  # server_testlib, server_process
+    if str(_helpers) not in sys.path:
+        sys.path.insert(0, str(_helpers))
 
 _spec = importlib.util.spec_from_file_location("server_fixtures", _SERVER_TESTS / "conftest.py")
 assert _spec is not None and _spec.loader is not None

@@ -187,7 +187,9 @@ async def test_sqlite_write_lock_held_elsewhere_does_not_freeze_requests(
                 for _ in range(10):
                     took, response = await _timed_get(client, f"/edev/{e.device_id}")
                     tally.check(
-                        response is not None and response.status_code == 200 and took < 1.0,
+                        response is not None
+                        and response.status_code == 200
+                        and took < 2.0,  # the lock wait is 3 s
                         f"read during the lock: {response and response.status_code} {took:.1f} s",
                     )
                 written = await write

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from openderms.schemas.sep2 import models as sep
+from openderms.server.services.nmi import nmi_checksum
 from openderms.server.store.crud.der import select_resource_history
 from openderms.testing.clock import NOW
-from openderms.testing.head_end import XML_HEADERS, Sep2Server, body, enroll, parse
+from openderms.testing.head_end import XML_HEADERS, Sep2Server, body, enroll, error_reason, parse
 
 
 def _status(soc_pct: int, at: int) -> bytes:
@@ -85,5 +88,42 @@ async def test_connection_point_reported_by_the_client(sep2_server: Sep2Server) 
     assert edev.ConnectionPointLink is not None
     href = edev.ConnectionPointLink.href
     point = body(sep.ConnectionPoint(connectionPointId="4103112233"))
-    assert (await client.put(href, content=point, headers=XML_HEADERS)).status_code == 204
+    first = await client.put(href, content=point, headers=XML_HEADERS)
+    # Issue 11 item 7: the Location is answered (201 when the PUT created it, 204 after).
+    assert (first.status_code, first.headers["location"]) == (201, href)
     assert parse(await client.get(href), sep.ConnectionPoint).connectionPointId == "4103112233"
+    checked = body(sep.ConnectionPoint(connectionPointId="20019857328"))
+    again = await client.put(href, content=checked, headers=XML_HEADERS)
+    assert (again.status_code, again.headers["location"]) == (204, href)
+    assert parse(await client.get(href), sep.ConnectionPoint).connectionPointId == "20019857328"
+
+
+@pytest.mark.parametrize(
+    "bad", ["NOTAVALIDID", "20019857321", "41031122", "4103112233445", "41O3112233"]
+)
+async def test_connection_point_that_is_not_an_nmi_is_refused(
+    sep2_server: Sep2Server, bad: str
+) -> None:
+    """Issue 11 item 7: 10 NMI characters (no O or I), or 11 with the AEMO checksum."""
+    e = enroll(sep2_server, f"nmi-{bad}")
+    client = sep2_server.client(f"nmi-{bad}")
+    href = f"/edev/{e.device_id}/cp"
+    refused = await client.put(
+        href, content=body(sep.ConnectionPoint(connectionPointId=bad)), headers=XML_HEADERS
+    )
+    assert (refused.status_code, error_reason(refused)) == (400, 1)
+    assert (await client.get(href)).status_code == 404
+
+
+def test_nmi_checksum_matches_aemo_examples() -> None:
+    """Examples of AEMO's NMI procedure (checksum appendix)."""
+    examples = {
+        "2001985732": 8,
+        "3075621875": 8,
+        "4316854005": 9,
+        "NAAAMYS582": 6,
+        "NBBBX11110": 0,
+        "QAAAVZZZZZ": 3,
+        "VAAA000065": 7,
+    }
+    assert {nmi: nmi_checksum(nmi) for nmi in examples} == examples

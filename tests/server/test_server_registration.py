@@ -10,7 +10,7 @@ from openderms.server.config import ServerSettings
 from openderms.server.errors import BadRequestError, ConflictError
 from openderms.server.services import registration
 from openderms.server.store.models import EndDeviceRow
-from openderms.testing.head_end import XML_HEADERS, Sep2Server, body, error_reason, parse
+from openderms.testing.head_end import XML_HEADERS, Sep2Server, body, enroll, error_reason, parse
 
 
 def _end_device(lfdi: str | None, sfdi: int) -> bytes:
@@ -42,16 +42,27 @@ async def test_device_registers_itself_in_band(sep2_server: Sep2Server) -> None:
     assert edev.href == location
 
 
-async def test_in_band_registration_again_returns_the_same_end_device(
-    sep2_server: Sep2Server,
-) -> None:
+async def test_second_in_band_registration_is_a_conflict(sep2_server: Sep2Server) -> None:
+    """Issue 11 item 6: a POST creates; the LFDI POSTed again is 409 (reasonCode 1) and the
+    client finds its EndDevice in the list. The first in-band POST of a device registered
+    out of band claims it (201 with its Location)."""
     ident = sep2_server.identity("twice")
     client = sep2_server.client("twice")
     first = await client.post("/edev", content=_end_device(None, ident.sfdi), headers=XML_HEADERS)
     second = await client.post("/edev", content=_end_device(None, ident.sfdi), headers=XML_HEADERS)
-    assert first.status_code == second.status_code == 201
-    assert first.headers["location"] == second.headers["location"]
+    assert first.status_code == 201
+    assert (second.status_code, error_reason(second)) == (409, 1)
     assert len(_device_rows(sep2_server)) == 1
+    listed = parse(await client.get("/edev"), sep.EndDeviceList)
+    assert [d.href for d in listed.EndDevice] == [first.headers["location"]]
+    pre = enroll(sep2_server, "preregistered")
+    claimed = await sep2_server.client("preregistered").post(
+        "/edev",
+        content=_end_device(None, sep2_server.identity("preregistered").sfdi),
+        headers=XML_HEADERS,
+    )
+    assert claimed.status_code == 201
+    assert claimed.headers["location"] == f"/edev/{pre.device_id}"
 
 
 async def test_device_cannot_register_another_sfdi(sep2_server: Sep2Server) -> None:

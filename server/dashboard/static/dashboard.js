@@ -179,3 +179,10 @@
   }
   window.setInterval(refresh, 1000 * Number(holder.dataset.refreshS || 30));
 }());
+
+(function () {
+  // The admin API's Swagger UI (swagger-ui-bundle.js of the swagger-ui-py package).
+  const holder = document.getElementById("swagger");
+  if (!holder || !window.SwaggerUIBundle) { return; }
+  window.SwaggerUIBundle({ url: holder.dataset.url, domNode: holder, deepLinking: false });
+}());

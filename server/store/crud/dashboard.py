@@ -46,6 +46,7 @@ __all__ = [
     "controls_running_for_devices",
     "controls_seen_by_devices",
     "device_in_scope",
+    "device_post_rates",
     "groups_in_scope",
     "groups_of_devices",
     "last_contact_times",
@@ -161,6 +162,16 @@ def scoped_device_ids(session: Session, *, aggregator_id: int | None) -> list[in
         ).all()
         if i is not None
     ]
+
+
+def device_post_rates(session: Session, device_ids: Sequence[int]) -> dict[int, int | None]:
+    """Each device's own postRate [s] (None: the fleet's)."""
+    rows = session.exec(
+        select(EndDeviceRow.id, EndDeviceRow.post_rate_s).where(
+            col(EndDeviceRow.id).in_(device_ids)
+        )
+    ).all()
+    return {int(i): rate for i, rate in rows if i is not None}
 
 
 def device_in_scope(

@@ -75,6 +75,8 @@ class ObjectFilter:
     name: str | None = None
     #: Events only: leave out those whose last interval ended before this time [s].
     active_at: float | None = None
+    #: Subscriptions only: those naming at least one of these objectTypes.
+    object_types: tuple[str, ...] | None = None
 
 
 def _has_target_in(seq_column: sa.ColumnElement[int], targets: Iterable[str]) -> sa.Exists:
@@ -154,6 +156,15 @@ def select_objects(
             sa.or_(
                 col(OadrObjectRow.ends_at).is_(None),
                 col(OadrObjectRow.ends_at) > where.active_at,
+            )
+        )
+    if where.object_types:
+        statement = statement.where(
+            sa.or_(
+                *(
+                    col(OadrObjectRow.object_types).contains(f",{name},")
+                    for name in where.object_types
+                )
             )
         )
     statement = statement.order_by(col(OadrObjectRow.seq)).offset(skip).limit(limit)

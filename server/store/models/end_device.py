@@ -46,5 +46,7 @@ class EndDeviceRow(SQLModel, table=True):
     #: Per-device overrides of the server's pollRate / postRate [s]; None = server default.
     poll_rate_s: int | None = None
     post_rate_s: int | None = None
+    #: When the device (or its aggregator) first POSTed it in band [s]; None = never.
+    in_band_time: int | None = Field(default=None, sa_type=BigInteger)
     #: CSIP-AUS ConnectionPoint.connectionPointId (e.g. the NMI); None = not reported.
     connection_point_id: str | None = Field(default=None, max_length=32)

@@ -39,6 +39,9 @@ class OadrObjectRow(SQLModel, table=True):
     #: The owning client (clientID of a VEN, resource, report or subscription).
     client_id: str | None = Field(default=None, max_length=128, index=True)
     client_name: str | None = Field(default=None, max_length=128, index=True)
+    #: Subscriptions only: the objectTypes they name, as ``,EVENT,PROGRAM,`` (the
+    #: ``objects`` filter of GET /subscriptions).
+    object_types: str | None = Field(default=None, max_length=100)
     #: End of the last interval of an event [s]; None = open-ended or untimed.
     ends_at: float | None = Field(default=None)
     created_at: float

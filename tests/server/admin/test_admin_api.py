@@ -10,8 +10,8 @@ from conftest import NOW, AdminEnv
 
 from openderms.certs.identity import sfdi_from_lfdi
 from openderms.server import uris
+from openderms.server.admin.app import ROUTES  # every operation: 2030.5 and OpenADR clients
 from openderms.server.admin.openapi import OPENAPI_PATH, openapi_path
-from openderms.server.admin.routes import ROUTES
 from openderms.server.store.admin import select_audit_records
 
 DEVICE_A = "0A" * 20

@@ -166,3 +166,90 @@ def test_cli_authors_groups_programs_controls_defaults_and_rates(
     assert (rates["scope"], rates["poll_rate_s"], rates["post_rate_s"]) == ("device", 60, 300)
     listed_ids = {c["id"] for p in listed["programs"] for c in p["controls"]}  # type: ignore[attr-defined]
     assert listed_ids == {control["id"], device_control["id"]}
+
+
+def test_cli_takes_the_ca_from_the_environment_and_relative_start_times(
+    admin_server: tuple[str, Path, str, Store],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+    import time
+
+    url, ca, token, _ = admin_server
+    monkeypatch.setenv("OPENDERMS_ADMIN_CA", str(ca))
+    common = ["--url", url, "--token", token]  # no --ca: $OPENDERMS_ADMIN_CA
+    assert main(["admin", "register-device", *common, "--lfdi", LFDI]) == 0
+    capsys.readouterr()
+    before = int(time.time())
+    args = ["--lfdi", LFDI, "--duration", "60", "--export-limit-w", "0"]
+    assert main(["admin", "create-control", *common, *args, "--start", "+10m"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert before + 600 <= made["start"] <= int(time.time()) + 600
+    assert main(["admin", "create-control", *common, *args, "--start", "2027-01-15T08:00Z"]) == 0
+    assert json.loads(capsys.readouterr().out)["start"] == 1_800_000_000
+    with pytest.raises(SystemExit):
+        main(["admin", "create-control", *common, *args, "--start", "soonish"])
+    assert "--start" in capsys.readouterr().err
+
+
+def test_show_device_prints_der_resources_as_fields_not_xml() -> None:
+    from openderms.client.sep2 import messages
+    from openderms.schemas.sep2.codec import encode
+    from openderms.schemas.sep2.enums import DERType
+    from openderms.server.admin.cli import _with_parsed_resources
+
+    facts = messages.DerFacts(
+        der_type=DERType.PHOTOVOLTAIC, rated_w=5000, connected=True, available_w=4200
+    )
+    xml = encode(messages.der_status(facts, now=1_800_000_000)).decode()
+    shown = _with_parsed_resources({"latest": {"DERStatus": {"received_time": 1, "xml": xml}}})
+    entry = shown["latest"]["DERStatus"]
+    assert "xml" not in entry
+    assert entry["fields"]["readingTime"] == 1_800_000_000
+    assert entry["meaning"]["genConnectStatus"].startswith("connected")
+
+
+def test_cli_output_has_no_per_request_library_lines(
+    admin_server: tuple[str, Path, str, Store], caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    url, ca, token, _ = admin_server
+    caplog.set_level(logging.INFO)
+    assert main(["admin", "list-devices", "--url", url, "--ca", str(ca), "--token", token]) == 0
+    assert [r for r in caplog.records if r.name.startswith(("httpx", "httpcore"))] == []
+    assert (
+        main(["-v", "admin", "list-devices", "--url", url, "--ca", str(ca), "--token", token]) == 0
+    )
+    assert any(r.name == "httpx" for r in caplog.records)  # -v brings them back
+
+
+def test_a_token_file_of_another_database_is_set_aside_not_reused(tmp_path: Path) -> None:
+    import os
+
+    from openderms.server.admin.tokens import authenticate
+
+    data = tmp_path / "data"
+    data.mkdir()
+    stale = data / "admin-token"
+    stale.write_text("od_from-the-database-before-the-reset\n")
+    os.utime(stale, (1, 1))  # written long ago, not a bootstrap in progress
+    store = Store.open(f"sqlite:///{tmp_path / 'server.db'}")
+    written = store.call(ensure_bootstrap_token, data, now=1_800_000_000)
+    assert written == data / "admin-token"
+    token = written.read_text().strip()
+    assert store.call(authenticate, f"Bearer {token}").name == "bootstrap"  # it works here
+    assert (data / "admin-token.stale-1800000000").read_text().startswith("od_from-the")
+    store.dispose()
+
+
+def test_a_token_file_being_written_by_another_process_is_left_alone(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "admin-token").write_text("")  # another server on this database just made it
+    store = Store.open(f"sqlite:///{tmp_path / 'server.db'}")
+    assert store.call(ensure_bootstrap_token, data, now=1) is None
+    store.dispose()
+    assert (data / "admin-token").read_text() == ""
+    assert list(data.iterdir()) == [data / "admin-token"]

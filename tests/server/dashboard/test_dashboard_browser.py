@@ -128,11 +128,19 @@ async def test_a_browser_logs_in_sees_every_page_and_logs_out(
         ("/dashboard/author", "Schedule a control"),
         ("/dashboard/manage", "Manage the fleet"),
         ("/dashboard/audit", "Audit log"),
+        ("/dashboard/api-docs", "Admin API"),
+        (f"/dashboard/reports/controls/{dashboard.seeded.active_control_id}", "Compliance report"),
     ):
         response = await page.goto(base + path)
         assert response.status == 200, path
         assert heading in await page.inner_text("h1"), path
-        await _shot(page, path.rsplit("/", 1)[-1] if "devices" not in path else "device")
+        await _shot(page, heading.split()[0].lower())
+    # Swagger UI lists the admin API's operations from its OpenAPI document.
+    await page.goto(f"{base}/dashboard/api-docs")
+    await page.wait_for_selector("#swagger .opblock-summary-path")
+    paths = await page.locator("#swagger .opblock-summary-path").all_text_contents()
+    assert any("/devices/{lfdi}/controls" in p.replace("\u200b", "") for p in paths), paths
+    await _shot(page, "api-docs")
     # The live view's script drew its plot from the JSON API with a UTC time axis.
     await page.goto(f"{base}/dashboard/live")
     await page.wait_for_selector("#live-plot .main-svg")

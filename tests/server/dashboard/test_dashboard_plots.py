@@ -63,3 +63,17 @@ def test_limits_are_drawn_where_their_controls_ran() -> None:
         ("export limit", (-1500.0, -1500.0), ("2027-01-15T07:50:00Z", "2027-01-15T08:00:00Z")),
         ("import limit", (8000.0, 8000.0), ("2027-01-15T07:50:00Z", "2027-01-15T08:00:00Z")),
     ]
+
+
+def test_a_single_reading_is_drawn_as_a_marker() -> None:
+    data = {
+        "since": NOW - 86400,
+        "until": NOW,
+        "controls": [],
+        "telemetry": [
+            {"quantity": "power_w", "site": True, "mirror": "site", "points": [(NOW - 30, -900.0)]}
+        ],
+    }
+    (figure,) = device_figures(data)
+    assert figure["data"][0]["mode"] == "lines+markers"
+    assert figure["data"][0]["y"] == [-900.0]

@@ -43,6 +43,8 @@ class NotificationListener:
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.Server | None = None
         self._handlers: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+        #: TLS connections accepted so far.
+        self.connections = 0
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self.port = 0
 
@@ -104,6 +106,16 @@ class NotificationListener:
             await asyncio.gather(*stragglers, return_exceptions=True)
         await self._server.wait_closed()
 
+    def drop_connections(self) -> None:
+        """Abort every open connection (as a listener closing idle keep-alives does)."""
+
+        async def drop() -> None:
+            for writer in list(self._handlers.values()):
+                writer.transport.abort()
+            await asyncio.sleep(0.05)  # let the handlers see it
+
+        asyncio.run_coroutine_threadsafe(drop(), self._loop).result(timeout=10)
+
     def _next_status(self) -> int:
         with self._lock:
             return self._statuses.popleft() if self._statuses else 201
@@ -112,6 +124,7 @@ class NotificationListener:
         task = asyncio.current_task()
         assert task is not None
         self._handlers[task] = writer
+        self.connections += 1
         task.add_done_callback(lambda done: self._handlers.pop(done, None))
         ssl_object = writer.get_extra_info("ssl_object")
         peer_der = ssl_object.getpeercert(binary_form=True) if ssl_object else None

@@ -256,3 +256,35 @@ async def test_auth_server_names_the_token_endpoint(vtn: Vtn) -> None:
     response = await vtn.client.get("/auth/server")
     assert response.status_code == 200
     assert (await response.get_json())["tokenURL"].endswith("/auth/token")
+
+
+async def test_subscriptions_filter_by_objects(vtn: Vtn) -> None:
+    """GET /subscriptions?objects=...: those naming at least one of the objectTypes."""
+
+    async def subscribe(objects: list[str]) -> str:
+        made = await vtn.made(
+            "/subscriptions",
+            "ven1",
+            {
+                "clientName": "ven1",
+                "objectOperations": [
+                    {
+                        "objects": objects,
+                        "operations": ["CREATE"],
+                        "callbackUrl": "https://93.184.215.14/cb",
+                    }
+                ],
+            },
+        )
+        return str(made["id"])
+
+    events = await subscribe(["EVENT"])
+    both = await subscribe(["PROGRAM", "REPORT"])
+    status, found = await vtn.call("GET", "/subscriptions?objects=EVENT", "ven1")
+    assert status == 200 and [s["id"] for s in found] == [events]
+    status, found = await vtn.call("GET", "/subscriptions?objects=REPORT&objects=EVENT", "ven1")
+    assert [s["id"] for s in found] == [events, both]
+    status, found = await vtn.call("GET", "/subscriptions?objects=VEN", "ven1")
+    assert found == []
+    status, problem = await vtn.call("GET", "/subscriptions?objects=NOTHING", "ven1")
+    assert status == 400 and "objectTypes" in problem["detail"]

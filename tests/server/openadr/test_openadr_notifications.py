@@ -8,11 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import ssl
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiomqtt
@@ -21,17 +19,19 @@ import pytest
 from hypercorn.config import Config
 from sqlmodel import select
 
-from openderms.certs.pki import PkiPaths, init_pki
-from openderms.server.config import ServerSettings
-from openderms.server.main import run_server
-from openderms.server.openadr import auth
+from openderms.certs.pki import PkiPaths
+from openderms.schemas.openadr3 import models as oadr
+from openderms.server.openadr import objects
 from openderms.server.openadr.callbacks import CallbackPolicy
 from openderms.server.openadr.delivery import OpenAdrDelivery
-from openderms.server.openadr.scopes import Role
+from openderms.server.openadr.kinds import KINDS_BY_TYPE
+from openderms.server.openadr.notify import NotifySettings
+from openderms.server.openadr.objects import OadrContext
+from openderms.server.openadr.scopes import ROLE_SCOPES, Principal, Role
 from openderms.server.runner import Listener, ServingHandle, serve
 from openderms.server.store.db import Store
 from openderms.server.store.outbox import NotificationOutbox, OutboxStatus
-from openderms.testing.openadr_vtn import Vtn
+from openderms.testing.openadr_vtn import RunningVtn, Vtn
 
 MQTT_HOST, MQTT_PORT = "127.0.0.1", 1883
 pytestmark = pytest.mark.slow
@@ -44,6 +44,8 @@ class Callback:
     url: str = ""
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    #: Seconds to wait before answering (a slow subscriber).
+    delay_s: float = 0.0
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def __call__(
@@ -68,6 +70,8 @@ class Callback:
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         self.received.append((headers, body))
         self.arrived.set()
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         status = self.statuses.pop(0) if self.statuses else 200
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b""})
@@ -77,11 +81,6 @@ class Callback:
             while len(self.received) < count:
                 self.arrived.clear()
                 await self.arrived.wait()
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> PkiPaths:
-    return init_pki(tmp_path_factory.mktemp("oadr-pki"))
 
 
 @contextlib.asynccontextmanager
@@ -109,63 +108,6 @@ async def callback(pki: PkiPaths) -> AsyncIterator[Callback]:
         host, port = handle.addresses["callback"][0]
         receiver.url = f"https://{host}:{port}/cb"
         yield receiver
-
-
-@dataclass
-class RunningVtn:
-    base_url: str
-    store: Store
-    secrets: dict[str, str]
-    verify: ssl.SSLContext
-
-    async def token(self, client: httpx.AsyncClient, name: str) -> dict[str, str]:
-        answer = await client.post(
-            f"{self.base_url}/auth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": name,
-                "client_secret": self.secrets[name],
-            },
-        )
-        assert answer.status_code == 200, answer.text
-        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
-
-
-@pytest.fixture
-async def running_vtn(pki: PkiPaths, tmp_path: Path) -> AsyncIterator[RunningVtn]:
-    """`run_server` with the VTN on its own HTTPS listener, webhooks and MQTT on."""
-    db = tmp_path / "server.db"
-    store = Store.open(f"sqlite:///{db}")
-    secrets = {
-        name: store.call(auth.create_client, client_id=name, role=role, now=0).client_secret
-        for name, role in (("bl", Role.BL), ("ven1", Role.VEN), ("ven2", Role.VEN))
-    }
-    settings = ServerSettings(
-        listen="127.0.0.1:0",
-        db_url=str(db),
-        certs_dir=pki.serca_cert.parent,
-        openadr_listen="127.0.0.1:0",
-        openadr_mqtt_url=f"mqtt://{MQTT_HOST}:{MQTT_PORT}",
-        openadr_allow_private_callbacks=True,  # the callback receiver is on loopback
-        openadr_callback_ca_file=str(pki.serca_cert),
-    )
-    stop = asyncio.Event()
-    handle = ServingHandle()
-    task = asyncio.create_task(run_server(settings, shutdown_trigger=stop.wait, handle=handle))
-    async with asyncio.timeout(30):
-        await handle.ready.wait()
-    host, port = handle.addresses["openadr"][0]
-    try:
-        yield RunningVtn(
-            f"https://{host}:{port}",
-            store,
-            secrets,
-            ssl.create_default_context(cafile=str(pki.serca_cert)),
-        )
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
-        store.dispose()
 
 
 async def _post(client: httpx.AsyncClient, url: str, headers: dict[str, str], body: Any) -> Any:
@@ -265,47 +207,30 @@ def _webhook_rows(store: Store) -> list[NotificationOutbox]:
         ]
 
 
+def _subscribe_directly(vtn: Vtn, url: str, client: str = "ven1") -> None:
+    """ven1 subscribes to program creations at `url` through the service (the route's
+    callback policy would refuse the loopback receiver; its refusals are tested below)."""
+    subscription = oadr.SubscriptionRequest.model_validate(
+        {
+            "clientName": client,
+            "objectOperations": [
+                {"objects": ["PROGRAM"], "operations": ["CREATE"], "callbackUrl": url}
+            ],
+        }
+    )
+    principal = Principal(client_id=client, scopes=ROLE_SCOPES[Role.VEN])
+    ctx = OadrContext(now=vtn.clock(), notify=NotifySettings(mqtt=True))
+    vtn.store.call(
+        objects.create_object, ctx, principal, KINDS_BY_TYPE["SUBSCRIPTION"], subscription
+    )
+
+
 async def test_a_worker_that_dies_holding_a_row_loses_no_notification(
     vtn: Vtn, callback: Callback, pki: PkiPaths
 ) -> None:
     """The lease: a claim whose worker died is delivered by the next one, exactly once."""
-    await vtn.made(
-        "/subscriptions",
-        "ven1",
-        {
-            "clientName": "ven1",
-            "objectOperations": [
-                {
-                    "objects": ["PROGRAM"],
-                    "operations": ["CREATE"],
-                    "callbackUrl": "https://93.184.215.14/x",
-                }
-            ],
-        },
-    )
-    # Point the queued row at the local receiver (the subscription's URL had to be public).
+    _subscribe_directly(vtn, callback.url)
     await vtn.made("/programs", "bl", {"programName": "lease"})
-    with vtn.store.session() as session:
-        row = session.exec(
-            select(NotificationOutbox)
-            .where(NotificationOutbox.content_type == "application/json")
-            .where(~NotificationOutbox.notification_uri.startswith("mqtt:"))
-        ).one()
-        subscription_row_href = row.resource_href
-        row.notification_uri = callback.url
-        session.add(row)
-        session.commit()
-    # Keep the subscription consistent with the row (delivery checks they agree).
-    from openderms.server.store.crud.openadr import select_object
-
-    with vtn.store.session() as session:
-        sub = select_object(session, "SUBSCRIPTION", subscription_row_href.split("/")[2])
-        assert sub is not None
-        body = json.loads(sub.body)
-        body["objectOperations"][0]["callbackUrl"] = callback.url
-        sub.body = json.dumps(body)
-        session.add(sub)
-        session.commit()
     now = [vtn.clock.now]
     policy = CallbackPolicy(allow_private=True)
 
@@ -368,3 +293,74 @@ async def test_callback_urls_are_refused_unless_allowed(vtn: Vtn, url: str, reas
         },
     )
     assert status == 400 and reason in problem["detail"]
+
+
+@pytest.mark.postgres
+async def test_two_workers_on_postgres_deliver_each_webhook_once(
+    vtn: Vtn, callback: Callback, pki: PkiPaths
+) -> None:
+    """Two server processes' workers on one database: every notification arrives once."""
+    if vtn.store.dialect != "postgresql":
+        pytest.skip("row locks (FOR UPDATE SKIP LOCKED) are the PostgreSQL case")
+    _subscribe_directly(vtn, callback.url)
+    for index in range(30):
+        await vtn.made("/programs", "bl", {"programName": f"p{index}"})
+    workers = [
+        OpenAdrDelivery(
+            vtn.store,
+            callbacks=CallbackPolicy(allow_private=True),
+            ca_file=str(pki.serca_cert),
+            batch_size=4,
+            timeout_s=5,
+            lease_s=60,
+        )
+        for _ in range(2)
+    ]
+    reports = await asyncio.gather(*(worker.drain() for worker in workers))
+    await callback.wait_for(30)
+    names = [json.loads(body)["object"]["programName"] for _, body in callback.received]
+    assert sorted(names) == sorted(f"p{i}" for i in range(30))
+    assert all(report.delivered > 0 for report in reports)
+    assert sum(report.delivered for report in reports) == 30
+
+
+@pytest.fixture
+async def slow_callback(pki: PkiPaths) -> AsyncIterator[Callback]:
+    receiver = Callback(delay_s=6.0)
+    config = Config()
+    config.bind = ["127.0.0.1:0"]
+    config.certfile, config.keyfile = str(pki.server_cert), str(pki.server_key)
+    config.accesslog = None
+    config.graceful_timeout = 1
+    async with _serving([Listener(receiver, config, "callback")]) as handle:
+        host, port = handle.addresses["callback"][0]
+        receiver.url = f"https://{host}:{port}/slow"
+        yield receiver
+
+
+async def test_a_slow_callback_does_not_hold_up_other_subscribers(
+    vtn: Vtn, callback: Callback, slow_callback: Callback, pki: PkiPaths
+) -> None:
+    """ven1's callback takes 6 s to answer; ven2 still hears of each program at once."""
+    _subscribe_directly(vtn, slow_callback.url, "ven1")
+    _subscribe_directly(vtn, callback.url, "ven2")
+    worker = OpenAdrDelivery(
+        vtn.store,
+        callbacks=CallbackPolicy(allow_private=True),
+        ca_file=str(pki.serca_cert),
+        timeout_s=8,
+        lease_s=60,
+        poll_interval_s=0.1,
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run_forever(stop))
+    try:
+        await vtn.made("/programs", "bl", {"programName": "first"})
+        await slow_callback.wait_for(1, timeout_s=5)  # its lane is now stuck for 6 s
+        await vtn.made("/programs", "bl", {"programName": "second"})
+        await callback.wait_for(2, timeout_s=3)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 15)
+    names = [json.loads(body)["object"]["programName"] for _, body in callback.received]
+    assert names == ["first", "second"]
