@@ -25,7 +25,7 @@ from openderms.server.sep2.paging import Page
 from openderms.server.sep2.poll_cache import ControlListSnapshot
 from openderms.server.services.access import require_end_device, require_program
 from openderms.server.services.ids import derived_mrid
-from openderms.server.services.rates import device_poll_rate_s
+from openderms.server.services.rates import resource_poll_rate_s
 from openderms.server.store.crud.derp import (
     select_active_controls,
     select_control,
@@ -82,7 +82,7 @@ def list_fsas(
         items,
         total=total,
         href=uris.fsa_list(end_device_id),
-        poll_rate_s=device_poll_rate_s(session, ctx.settings, device),
+        poll_rate_s=resource_poll_rate_s(session, ctx.settings, "fsa", device),
     )
 
 
@@ -127,7 +127,7 @@ def list_fsa_programs(
         [_program(session, ctx, row, end_device_id) for row in rows],
         total=total,
         href=uris.fsa_program_list(end_device_id, fsa_id),
-        poll_rate_s=device_poll_rate_s(session, ctx.settings, device),
+        poll_rate_s=resource_poll_rate_s(session, ctx.settings, "derp", device),
     )
 
 

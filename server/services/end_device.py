@@ -26,6 +26,7 @@ from openderms.server.services.nmi import nmi_problem
 from openderms.server.services.rates import (
     device_poll_rate_s,
     device_post_rate_s,
+    resource_poll_rate_s,
     server_poll_rate_s,
 )
 from openderms.server.services.unique import add_unique
@@ -58,7 +59,7 @@ DEVICE_INFORMATION = "DeviceInformation"
 
 
 def get_device_capability(session: Session, ctx: ServiceContext) -> sep.DeviceCapability:
-    return map_device_capability(poll_rate_s=server_poll_rate_s(session, ctx.settings))
+    return map_device_capability(poll_rate_s=resource_poll_rate_s(session, ctx.settings, "dcap"))
 
 
 def get_time(session: Session, ctx: ServiceContext) -> sep.Time:
@@ -89,7 +90,7 @@ def list_end_devices(
     return map_end_device_list(
         [_end_device(session, ctx, row) for row in rows],
         total=total,
-        poll_rate_s=server_poll_rate_s(session, ctx.settings),
+        poll_rate_s=resource_poll_rate_s(session, ctx.settings, "edev"),
     )
 
 

@@ -24,7 +24,7 @@ from openderms.server.mappers.common import lfdi_bytes, lfdi_hex, mrid_hex, mrid
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.sep2 import uris
 from openderms.server.sep2.paging import Page
-from openderms.server.services.rates import device_post_rate_s, server_poll_rate_s
+from openderms.server.services.rates import device_post_rate_s, resource_poll_rate_s
 from openderms.server.store.crud.end_device import (
     select_end_device_by_lfdi,
     select_end_device_for_scope,
@@ -292,6 +292,6 @@ def list_mirror_usage_points(
         href=uris.MUP_LIST,
         all=total,
         results=len(rows),
-        pollRate=server_poll_rate_s(session, ctx.settings),
+        pollRate=resource_poll_rate_s(session, ctx.settings, "mup"),
         MirrorUsagePoint=[_map_mup(session, ctx, row) for row in rows],
     )
