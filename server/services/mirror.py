@@ -37,6 +37,7 @@ from openderms.server.store.crud.mirror import (
     select_mup_for_scope,
     select_mup_owner,
     select_mups_for_scope,
+    select_reading_keys,
 )
 from openderms.server.store.models import (
     EndDeviceRow,
@@ -120,9 +121,24 @@ def _store_mmr(
             setattr(row, name, value)
     assert row.id is not None
     count = 0
-    for start, duration, reading in _readings_of(mmr, ctx.now):
-        if reading.value is None:
+    readings = [r for r in _readings_of(mmr, ctx.now) if r[2].value is not None]
+    # A client that did not hear the 201 (a crash, a lost connection) posts the same
+    # readings again: one already stored (same series, start and value) is not repeated.
+    stored = (
+        select_reading_keys(
+            session,
+            row.id,
+            since=min(start for start, _, _ in readings),
+            until=max(start for start, _, _ in readings),
+        )
+        if readings
+        else set()
+    )
+    for start, duration, reading in readings:
+        assert reading.value is not None
+        if (start, reading.value) in stored:
             continue
+        stored.add((start, reading.value))
         session.add(
             MirrorReadingRow(
                 mmr_id=row.id,
