@@ -106,8 +106,10 @@ class OpenDermsAdminDriver:
     def __init__(
         self, base_url: str, token: str, *, verify: Any = True, timeout_s: float = 10.0
     ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
         self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
+            base_url=self.base_url,
             headers={"Authorization": f"Bearer {token}"},
             verify=verify,
             timeout=timeout_s,

@@ -79,6 +79,9 @@ class ServerSettings:
         DERControlLists kept encoded per process (validated on every poll); 0 = off.
     device_program_primacy : int
         Primacy of the private program made when a control targets a single device.
+    admin_token_lifetime_s : int
+        Admin tokens stop working this long after they were issued [s]; 0 (the default,
+        so tokens already handed out keep working) = until revoked.
     tls_handshake_timeout_s : float
         A TLS handshake not finished by then is dropped, on every listener [s].
     max_pending_handshakes : int
@@ -138,6 +141,7 @@ class ServerSettings:
     control_retention_s: int = 0
     poll_cache_entries: int = 20_000
     device_program_primacy: int = 0
+    admin_token_lifetime_s: int = 0
     tls_handshake_timeout_s: float = 10.0
     max_pending_handshakes: int = 512
     max_pending_handshakes_per_address: int = 32

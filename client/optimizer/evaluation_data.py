@@ -85,7 +85,13 @@ def _weather(times: pd.DatetimeIndex, year: int) -> pd.DataFrame:
 
 
 def _household_load_w(times: pd.DatetimeIndex, year: int, annual_kwh: float, seed: int) -> _Array:
-    from demandlib import bdew  # the optional "eval" extra
+    try:
+        from demandlib import bdew  # the optional "eval" extra
+    except ImportError:
+        raise PlanInputError(
+            "the week's household load comes from demandlib, in the optional extra: "
+            "pip install 'openderms[eval]' (./run setup installs it)"
+        ) from None
 
     profile = bdew.ElecSlp(year).get_scaled_power_profiles({"h0_dyn": annual_kwh})["h0_dyn"]
     # The profile is in local time without a zone; pin it to the site's standard time.

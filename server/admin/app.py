@@ -120,7 +120,9 @@ def create_admin_app(
 
     async def principal_of_request() -> Principal:
         header = request.headers.get("Authorization")
-        return await store.run(authenticate, header)
+        return await store.run(
+            authenticate, header, now=clock(), lifetime_s=server_settings.admin_token_lifetime_s
+        )
 
     async def serve_openapi() -> Response:
         try:

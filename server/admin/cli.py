@@ -156,7 +156,7 @@ def _request(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None]
             body["set_grad_w"] = args.ramp
         return "PUT", _control_path(args, "default-control"), body
     if verb == "set-rates":
-        body = {"poll_rate_s": args.poll, "post_rate_s": args.post}
+        body = {"poll_rate_s": args.poll, "post_rate_s": args.post, "resource": args.resource}
         if args.lfdi:
             body["lfdi"] = args.lfdi
         return "PUT", "/rates", {k: v for k, v in body.items() if v is not None}
@@ -342,6 +342,12 @@ def register(subparsers: Any) -> None:  # Any: argparse's private _SubParsersAct
     p.add_argument("--poll", type=int, help="pollRate [s]")
     p.add_argument("--post", type=int, help="postRate [s]")
     p.add_argument("--lfdi", help="only this device")
+    p.add_argument(
+        "--resource",
+        choices=["dcap", "edev", "mup", "fsa", "derp", "der"],
+        help="only this resource's pollRate, fleet-wide (DeviceCapability, EndDeviceList, "
+        "MirrorUsagePointList, FunctionSetAssignmentsList, DERProgramList, DERList)",
+    )
 
     p = verb("show-device", "a device with its latest status and responses", "show-device <LFDI>")
     p.add_argument("device_lfdi", metavar="LFDI", help="device LFDI")

@@ -379,9 +379,11 @@ def set_rates(session: Session, call: AdminCall) -> Any:
         device=device,
         poll_rate_s=body.poll_rate_s,
         post_rate_s=body.post_rate_s,
+        resource=body.resource,
     )
     return {
-        "scope": "device" if device else "fleet",
+        "scope": "device" if device else ("resource" if body.resource else "fleet"),
+        "resource": body.resource,
         "lfdi": device.lfdi if device else None,
         "poll_rate_s": body.poll_rate_s,
         "post_rate_s": body.post_rate_s,

@@ -9,7 +9,7 @@ OneHourRangeType for randomization).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
@@ -180,6 +180,8 @@ class SetRatesBody(_Body):
     """
 
     lfdi: Lfdi | None = None
+    #: Only this resource's pollRate, fleet-wide (dcap, edev, mup, fsa, derp, der).
+    resource: Literal["dcap", "edev", "mup", "fsa", "derp", "der"] | None = None
     poll_rate_s: int | None = Field(default=None, ge=1, le=86400 * 7)
     post_rate_s: int | None = Field(default=None, ge=1, le=86400 * 7)
 
@@ -187,6 +189,8 @@ class SetRatesBody(_Body):
     def _has_a_rate(self) -> SetRatesBody:
         if self.poll_rate_s is None and self.post_rate_s is None:
             raise ValueError("give poll_rate_s, post_rate_s or both")
+        if self.resource is not None and (self.lfdi is not None or self.poll_rate_s is None):
+            raise ValueError("resource sets a fleet-wide pollRate: give poll_rate_s, no lfdi")
         return self
 
 

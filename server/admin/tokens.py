@@ -118,13 +118,26 @@ def create_token(
     )
 
 
-def authenticate(session: Session, authorization: str | None) -> Principal:
+def authenticate(
+    session: Session,
+    authorization: str | None,
+    *,
+    now: int | None = None,
+    lifetime_s: int = 0,
+) -> Principal:
     """The principal of an ``Authorization: Bearer <token>`` header.
+
+    Parameters
+    ----------
+    now
+        Current time [s since the epoch]; with `lifetime_s`, tokens older expire.
+    lifetime_s
+        How long a token works after it was issued [s]; 0 = until revoked.
 
     Raises
     ------
     AdminUnauthorizedError
-        If the header is missing, malformed, or the token unknown or revoked.
+        If the header is missing, malformed, or the token unknown, revoked or expired.
     """
     if not authorization:
         raise AdminUnauthorizedError("missing Authorization: Bearer <token>")
@@ -137,6 +150,8 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
     # The lookup is by hash, so timing reveals nothing about the secret; compare anyway.
     if row is None or row.id is None or not hmac.compare_digest(row.token_sha256, digest):
         raise AdminUnauthorizedError("unknown or revoked token")
+    if lifetime_s > 0 and now is not None and now >= row.created_time + lifetime_s:
+        raise AdminUnauthorizedError("the token has expired: issue a new one")
     return Principal(
         token_id=row.id, name=row.name, role=AdminRole(row.role), aggregator_id=row.aggregator_id
     )

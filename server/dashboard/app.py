@@ -49,6 +49,7 @@ from openderms.server.dashboard.errors import (
     DashboardNotFoundError,
     DashboardUnauthorizedError,
 )
+from openderms.server.dashboard.exports import PARQUET_TYPE, parquet_bytes
 from openderms.server.dashboard.openapi import dashboard_openapi
 from openderms.server.dashboard.params import (
     int_param,
@@ -711,7 +712,8 @@ def create_dashboard_app(
 
     async def _export(
         fn: Callable[..., list[tuple[Any, ...]]],
-    ) -> tuple[list[tuple[Any, ...]], str, bool]:
+    ) -> tuple[list[tuple[Any, ...]], str, dict[str, str]]:
+        """Rows of an export, its file name stem and what it covers (range, limit)."""
         who = await principal()
         now = clock()
         rng = time_range(request.args, now=now)
@@ -723,17 +725,68 @@ def create_dashboard_app(
             fn, aggregator_id=scope_of(who), lfdi=lfdi, rng=rng, limit=limit + 1
         )
         suffix = f"{lfdi or 'fleet'}_{views.iso(rng.since)}_{views.iso(rng.until)}"
-        return rows[:limit], suffix.replace(":", ""), len(rows) > limit
+        covers = {
+            "since": str(rng.since),
+            "until": str(rng.until),
+            "row_limit": str(limit),
+            "truncated": "true" if len(rows) > limit else "false",
+        }
+        return rows[:limit], suffix.replace(":", ""), covers
+
+    def _covered(response: Response, covers: dict[str, str]) -> Response:
+        response.headers[TRUNCATED_HEADER] = covers["truncated"]
+        response.headers["X-Openderms-Since"] = covers["since"]
+        response.headers["X-Openderms-Until"] = covers["until"]
+        response.headers["X-Openderms-Row-Limit"] = covers["row_limit"]
+        return response
+
+    async def _parquet(name: str, header: tuple[str, ...], rows: Any, covers: Any) -> Response:
+        data = await asyncio.to_thread(parquet_bytes, header, rows, covers)
+        response = Response(
+            data,
+            content_type=PARQUET_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+        return _covered(response, covers)
 
     @app.get("/export/telemetry.csv")
     async def export_telemetry() -> Response:
-        rows, suffix, truncated = await _export(views.telemetry_rows)
-        return _csv(f"telemetry_{suffix}.csv", views.TELEMETRY_HEADER, rows, truncated)
+        rows, suffix, covers = await _export(views.telemetry_rows)
+        return _covered(
+            _csv(f"telemetry_{suffix}.csv", views.TELEMETRY_HEADER, rows, False), covers
+        )
 
     @app.get("/export/responses.csv")
     async def export_responses() -> Response:
-        rows, suffix, truncated = await _export(views.response_rows)
-        return _csv(f"responses_{suffix}.csv", views.RESPONSE_HEADER, rows, truncated)
+        rows, suffix, covers = await _export(views.response_rows)
+        return _covered(
+            _csv(f"responses_{suffix}.csv", views.RESPONSE_HEADER, rows, False), covers
+        )
+
+    @app.get("/export/telemetry.parquet")
+    async def export_telemetry_parquet() -> Response:
+        rows, suffix, covers = await _export(views.telemetry_rows)
+        return await _parquet(f"telemetry_{suffix}.parquet", views.TELEMETRY_HEADER, rows, covers)
+
+    @app.get("/export/responses.parquet")
+    async def export_responses_parquet() -> Response:
+        rows, suffix, covers = await _export(views.response_rows)
+        return await _parquet(f"responses_{suffix}.parquet", views.RESPONSE_HEADER, rows, covers)
+
+    @app.get("/export/compliance/<int:control_id>.parquet")
+    async def export_compliance_parquet(control_id: int) -> Response:
+        who = await principal()
+        data = await store.run(
+            views.control_report, aggregator_id=scope_of(who), control_id=control_id, now=clock()
+        )
+        covers = {
+            "since": str(data["since"]),
+            "until": str(data["until"]),
+            "row_limit": "none",
+            "truncated": "false",
+        }
+        name = f"compliance_{data['control']['mrid']}.parquet"
+        return await _parquet(name, views.COMPLIANCE_HEADER, views.compliance_rows(data), covers)
 
     return app
 

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from cryptography import x509
 from quart import Response, current_app, request
 from sqlmodel import Session
 
-from openderms.certs.identity import identity_from_certificate
+from openderms.certs.identity import certificate_policies, identity_from_certificate
+from openderms.certs.oids import DEVICE_GENERIC, DEVICE_MOBILE, DEVICE_POST_MANUFACTURE
 from openderms.schemas.sep2.codec import SEP_XML, CodecLimits, encode
 from openderms.server.changes import ChangeSink
 from openderms.server.config import ServerSettings
@@ -68,9 +70,17 @@ def state() -> AppState:
     return found
 
 
+#: The device-type policies of IEEE 2030.5 §6.11.7.2; a device certificate carries one.
+_DEVICE_TYPE_POLICIES = frozenset({DEVICE_GENERIC, DEVICE_MOBILE, DEVICE_POST_MANUFACTURE})
+
+
 @lru_cache(maxsize=65_536)
 def _scope_of_certificate(der: bytes) -> Scope:
     # The identity is a pure function of the DER bytes; caching saves a parse per request.
+    policies = certificate_policies(x509.load_der_x509_certificate(der))
+    if not policies & _DEVICE_TYPE_POLICIES:
+        # Chained to the MICA, but issued for something else (not a 2030.5 device).
+        raise UnauthenticatedError("the certificate carries no 2030.5 device-type policy")
     identity = identity_from_certificate(der)
     return Scope(lfdi=identity.lfdi, sfdi=identity.sfdi, is_aggregator=identity.is_aggregator)
 

@@ -20,7 +20,11 @@ from openderms.server.errors import BadRequestError, ConflictError, NotFoundErro
 from openderms.server.scope import ServiceContext
 from openderms.server.services import programs
 from openderms.server.services.device_telemetry import latest_responses, latest_telemetry
-from openderms.server.services.rates import POLL_RATE_SETTING, POST_RATE_SETTING
+from openderms.server.services.rates import (
+    POLL_RATE_SETTING,
+    POST_RATE_SETTING,
+    resource_poll_setting,
+)
 from openderms.server.services.unique import add_unique
 from openderms.server.store.crud.der import DEVICE_LEVEL, select_latest_client_resource
 from openderms.server.store.crud.derp import (
@@ -197,8 +201,15 @@ def set_rates(
     device: EndDeviceRow | None,
     poll_rate_s: int | None,
     post_rate_s: int | None,
+    resource: str | None = None,
 ) -> None:
-    """Set pollRate/postRate [s] for one device, or fleet-wide when ``device`` is None."""
+    """Set pollRate/postRate [s] for one device, or fleet-wide when ``device`` is None;
+    with ``resource`` (a key of `POLLED_RESOURCES`) the pollRate of that resource only."""
+    if resource is not None:
+        if poll_rate_s is not None:
+            set_int_setting(session, resource_poll_setting(resource), poll_rate_s)
+        session.commit()
+        return
     if device is None:
         if poll_rate_s is not None:
             set_int_setting(session, POLL_RATE_SETTING, poll_rate_s)

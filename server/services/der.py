@@ -14,7 +14,7 @@ from openderms.server import uris
 from openderms.server.errors import NotFoundError
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.services.access import require_end_device
-from openderms.server.services.rates import device_poll_rate_s
+from openderms.server.services.rates import resource_poll_rate_s
 from openderms.server.store.crud.der import (
     insert_client_resource,
     select_latest_client_resource,
@@ -65,7 +65,7 @@ def get_der_list(
         href=uris.der_list(end_device_id),
         all=len(ders),
         results=len(shown),
-        pollRate=device_poll_rate_s(session, ctx.settings, device),
+        pollRate=resource_poll_rate_s(session, ctx.settings, "der", device),
         DER=shown,
     )
 

@@ -23,7 +23,7 @@ from openderms.server.services.nmi import nmi_problem
 from openderms.server.services.rates import (
     device_poll_rate_s,
     device_post_rate_s,
-    server_poll_rate_s,
+    resource_poll_rate_s,
 )
 from openderms.server.services.unique import add_unique
 from openderms.server.store.crud.der import (
@@ -77,7 +77,7 @@ def list_end_devices(
     return map_end_device_list(
         [_end_device(session, ctx, row) for row in rows],
         total=total,
-        poll_rate_s=server_poll_rate_s(session, ctx.settings),
+        poll_rate_s=resource_poll_rate_s(session, ctx.settings, "edev"),
     )
 
 

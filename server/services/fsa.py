@@ -14,7 +14,7 @@ from openderms.server.mappers.fsa import map_fsa, map_fsa_list
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.services.access import require_end_device
 from openderms.server.services.derp import der_program_resource
-from openderms.server.services.rates import device_poll_rate_s
+from openderms.server.services.rates import resource_poll_rate_s
 from openderms.server.services.rendering import Rendering
 from openderms.server.store.crud.fsa import (
     select_fsa_for_end_device,
@@ -47,7 +47,7 @@ def list_fsas(
         items,
         total=total,
         href=uris.fsa_list(end_device_id),
-        poll_rate_s=device_poll_rate_s(session, ctx.settings, device),
+        poll_rate_s=resource_poll_rate_s(session, ctx.settings, "fsa", device),
     )
 
 
@@ -78,7 +78,7 @@ def list_fsa_programs(
         [der_program_resource(session, ctx, row, end_device_id) for row in rows],
         total=total,
         href=uris.fsa_program_list(end_device_id, fsa_id),
-        poll_rate_s=device_poll_rate_s(session, ctx.settings, device),
+        poll_rate_s=resource_poll_rate_s(session, ctx.settings, "derp", device),
     )
 
 

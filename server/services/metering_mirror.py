@@ -29,7 +29,7 @@ from openderms.server.mappers.metering_mirror import (
     readings_of,
 )
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.services.rates import device_post_rate_s, server_poll_rate_s
+from openderms.server.services.rates import device_post_rate_s, resource_poll_rate_s
 from openderms.server.store.crud.end_device import (
     select_end_device_by_lfdi,
     select_end_device_for_scope,
@@ -42,6 +42,7 @@ from openderms.server.store.crud.metering_mirror import (
     select_mup_for_scope,
     select_mup_owner,
     select_mups_for_scope,
+    select_reading_keys,
 )
 from openderms.server.store.models import (
     EndDeviceRow,
@@ -89,9 +90,24 @@ def _store_mmr(
             setattr(row, name, value)
     assert row.id is not None
     count = 0
-    for start, duration, reading in readings_of(mmr, ctx.now):
-        if reading.value is None:
+    readings = [r for r in readings_of(mmr, ctx.now) if r[2].value is not None]
+    # A client that did not hear the 201 (a crash, a lost connection) posts the same
+    # readings again: one already stored (same series, start and value) is not repeated.
+    stored = (
+        select_reading_keys(
+            session,
+            row.id,
+            since=min(start for start, _, _ in readings),
+            until=max(start for start, _, _ in readings),
+        )
+        if readings
+        else set()
+    )
+    for start, duration, reading in readings:
+        assert reading.value is not None
+        if (start, reading.value) in stored:
             continue
+        stored.add((start, reading.value))
         session.add(
             MirrorReadingRow(
                 mmr_id=row.id,
@@ -240,5 +256,5 @@ def list_mirror_usage_points(
     return map_mirror_usage_point_list(
         [_map_mup(session, ctx, row) for row in rows],
         total=total,
-        poll_rate_s=server_poll_rate_s(session, ctx.settings),
+        poll_rate_s=resource_poll_rate_s(session, ctx.settings, "mup"),
     )

@@ -93,6 +93,24 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:  # DB-API o
     cursor.close()
 
 
+def _owner_only(database: str | None) -> None:
+    """Create the SQLite file readable by its owner only (it holds registration PINs).
+
+    SQLite gives the ``-wal`` and ``-shm`` files the mode of the database file, so they
+    follow. An existing file loses any group and world permission bits.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        os.close(descriptor)
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError as exc:
+        raise StoreConfigError(f"cannot open the database file {path}: {exc}") from exc
+
+
 def make_engine(
     url: str,
     *,
@@ -118,6 +136,7 @@ def make_engine(
     if sa_url.startswith("sqlite"):
         if schema is not None:
             raise StoreConfigError("a schema applies only to PostgreSQL")
+        _owner_only(make_url(sa_url).database)
         engine = create_engine(
             sa_url,
             echo=echo,

@@ -8,10 +8,34 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from openderms.conformance.drivers import OpenDermsAdminDriver
 from openderms.conformance.server_runner import ServerTarget
 from openderms.testing.xsd import xsd_dir
 
 OPENDERMS = [sys.executable, "-m", "openderms.cli"]
+
+
+def _admin_args(target: ServerTarget) -> list[str]:
+    """The openderms driver's options for the server under test."""
+    driver = target.driver
+    assert isinstance(driver, OpenDermsAdminDriver)
+    return [
+        "--admin-url",
+        driver.base_url,
+        "--admin-token",
+        driver.token,
+        "--admin-ca",
+        str(target.ca),
+    ]
+
+
+async def _run_cli(args: list[str]) -> tuple[int, bytes, bytes]:
+    """Run the command beside the test's own server (the event loop keeps serving)."""
+    process = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    return int(process.returncode or 0), out, err
 
 
 def test_list_shows_the_server_procedures() -> None:
@@ -48,7 +72,6 @@ async def test_run_against_our_server_writes_junit(
     server_target: ServerTarget, tmp_path: Path
 ) -> None:
     clients = server_target.clients
-    admin = server_target.driver
     args = [
         *OPENDERMS,
         "conformance",
@@ -67,12 +90,7 @@ async def test_run_against_our_server_writes_junit(
         f"device2={clients['device2'].cert},{clients['device2'].key}",
         "--driver",
         "openderms",
-        "--admin-url",
-        str(admin._http.base_url),  # type: ignore[attr-defined]
-        "--admin-token",
-        admin._http.headers["Authorization"].split()[1],  # type: ignore[attr-defined]
-        "--admin-ca",
-        str(server_target.ca),
+        *_admin_args(server_target),
         "--junit",
         str(tmp_path / "junit.xml"),
         "--html",
@@ -80,11 +98,8 @@ async def test_run_against_our_server_writes_junit(
     ]
     if xsd_dir() is not None:
         args += ["--xsd-dir", str(xsd_dir())]
-    process = await asyncio.create_subprocess_exec(
-        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 120)
-    assert process.returncode == 0, out.decode() + err.decode()
+    returncode, out, err = await _run_cli(args)
+    assert returncode == 0, out.decode() + err.decode()
     suite = ET.parse(tmp_path / "junit.xml").getroot()
     assert suite.get("tests") == "2" and suite.get("failures") == "0"
     assert "SRV-EDEV-004" in (tmp_path / "report.html").read_text()
@@ -93,7 +108,6 @@ async def test_run_against_our_server_writes_junit(
 async def test_load_runs_a_small_fleet_without_errors(
     server_target: ServerTarget, tmp_path: Path
 ) -> None:
-    admin = server_target.driver
     pki_dir = server_target.ca.parent
     args = [
         *OPENDERMS,
@@ -113,19 +127,11 @@ async def test_load_runs_a_small_fleet_without_errors(
         "1",
         "--duration",
         "3",
-        "--admin-url",
-        str(admin._http.base_url),  # type: ignore[attr-defined]
-        "--admin-token",
-        admin._http.headers["Authorization"].split()[1],  # type: ignore[attr-defined]
-        "--admin-ca",
-        str(server_target.ca),
+        *_admin_args(server_target),
     ]
-    process = await asyncio.create_subprocess_exec(
-        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 120)
+    returncode, out, err = await _run_cli(args)
     text = out.decode()
-    assert process.returncode == 0, text + err.decode()
+    assert returncode == 0, text + err.decode()
     assert "4 clients" in text and "0 errors" in text
     for kind in ("dcap", "edev", "fsa", "post"):  # no program is assigned: no derp
         assert f"  {kind} " in text, text

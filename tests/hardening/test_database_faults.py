@@ -208,3 +208,20 @@ async def test_sqlite_write_lock_held_elsewhere_does_not_freeze_requests(
     finally:
         store.dispose()
     assert tally.report() == []
+
+
+def test_sqlite_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    """Item 8: db.sqlite and its -wal/-shm hold registration PINs: mode 0600."""
+    path = tmp_path / "private.db"
+    tally = Tally("SQLite database, WAL and SHM file modes")
+    store = Store.open(f"sqlite:///{path}")
+    try:
+        with store.session() as session:  # a write makes the WAL and SHM files
+            session.execute(text("CREATE TABLE probe (x INTEGER)"))
+            session.commit()
+            for suffix in ("", "-wal", "-shm"):
+                mode = (tmp_path / f"private.db{suffix}").stat().st_mode & 0o777
+                tally.check(mode == 0o600, f"private.db{suffix}: {oct(mode)}")
+    finally:
+        store.dispose()
+    assert tally.report() == []

@@ -198,3 +198,25 @@ async def test_admin_refuses_huge_integers_and_nul_with_json(sep2_server: Sep2Se
         f"405 Allow header: {response.status_code} {allow!r}",
     )
     assert tally.report() == []
+
+
+async def test_admin_tokens_expire(sep2_server: Sep2Server) -> None:
+    """Item 8: a token stops working `admin_token_lifetime_s` after it was issued."""
+    from openderms.server.config import ServerSettings
+
+    srv = sep2_server
+    token = srv.store.call(
+        create_token, name="u", role=AdminRole.UTILITY, aggregator_lfdi=None, now=NOW
+    ).token
+    clock = [NOW]
+    app = create_admin_app(
+        srv.store, settings=ServerSettings(admin_token_lifetime_s=3600), clock=lambda: clock[0]
+    )
+    answers = []
+    for at in (NOW, NOW + 3599, NOW + 3600):
+        clock[0] = at
+        response = await app.test_client().get(
+            "/devices", headers={"Authorization": f"Bearer {token}"}
+        )
+        answers.append(response.status_code)
+    assert answers == [200, 200, 401]

@@ -60,3 +60,56 @@ async def test_device_information_put_then_get(sep2_server: Sep2Server) -> None:
     )
     assert (await client.put(href, content=body(info), headers=XML_HEADERS)).status_code == 204
     assert parse(await client.get(href), sep.DeviceInformation).mfModel == "Inverter 5k"
+
+
+async def test_poll_rate_per_resource_through_the_admin_api(sep2_server: Sep2Server) -> None:
+    """Issue 11 item 9: PUT /rates with ``resource`` sets that resource's pollRate only; a
+    device's own override still wins on its lists."""
+    from openderms.server.admin.app import create_admin_app
+    from openderms.server.admin.tokens import create_token
+    from openderms.server.store.admin import AdminRole
+
+    srv = sep2_server
+    e = enroll(srv, "per-resource")
+    app = create_admin_app(srv.store, changes=srv.changes, clock=lambda: NOW)
+    token = srv.store.call(
+        create_token, name="u", role=AdminRole.UTILITY, aggregator_lfdi=None, now=NOW
+    ).token
+    admin = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    for resource, rate in (("derp", 45), ("edev", 600), ("dcap", 300), ("mup", 1200)):
+        answer = await admin.put(
+            "/rates", headers=auth, json={"resource": resource, "poll_rate_s": rate}
+        )
+        assert answer.status_code == 200, await answer.get_data()
+    bad = await admin.put("/rates", headers=auth, json={"resource": "derc", "poll_rate_s": 5})
+    assert bad.status_code == 400
+    client = srv.client("per-resource")
+    programs = parse(
+        await client.get(f"/edev/{e.device_id}/fsa/{e.group_id}/derp"), sep.DERProgramList
+    )
+    fsas = parse(await client.get(f"/edev/{e.device_id}/fsa"), sep.FunctionSetAssignmentsList)
+    assert (programs.pollRate, fsas.pollRate) == (45, 900)
+    assert parse(await client.get("/edev"), sep.EndDeviceList).pollRate == 600
+    assert parse(await client.get("/dcap"), sep.DeviceCapability).pollRate == 300
+    assert parse(await client.get("/mup"), sep.MirrorUsagePointList).pollRate == 1200
+    with srv.store.session() as session:
+        device = session.get(EndDeviceRow, e.device_id)
+        assert device is not None
+        set_rates(session, srv.ctx(), device=device, poll_rate_s=20, post_rate_s=None)
+    programs = parse(
+        await client.get(f"/edev/{e.device_id}/fsa/{e.group_id}/derp"), sep.DERProgramList
+    )
+    assert programs.pollRate == 20
+
+
+def test_cli_set_rates_for_one_resource() -> None:
+    """``openderms admin set-rates --resource derp --poll 60`` is that PUT /rates."""
+    import argparse
+
+    from openderms.server.admin.cli import _request, register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["admin", "set-rates", "--resource", "derp", "--poll", "60"])
+    assert _request(args) == ("PUT", "/rates", {"poll_rate_s": 60, "resource": "derp"})

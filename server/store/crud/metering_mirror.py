@@ -25,6 +25,7 @@ __all__ = [
     "select_mup_for_scope",
     "select_mup_owner",
     "select_mups_for_scope",
+    "select_reading_keys",
     "select_readings",
 ]
 
@@ -100,6 +101,19 @@ def select_mmrs(session: Session, mup_id: int) -> Sequence[MirrorMeterReadingRow
         .where(MirrorMeterReadingRow.mup_id == mup_id)
         .order_by(col(MirrorMeterReadingRow.id))
     ).all()
+
+
+def select_reading_keys(
+    session: Session, mmr_id: int, *, since: int, until: int
+) -> set[tuple[int, int]]:
+    """(start [s], value) of the series' readings that start within [since, until]."""
+    rows = session.exec(
+        select(MirrorReadingRow.time_period_start, MirrorReadingRow.value)
+        .where(MirrorReadingRow.mmr_id == mmr_id)
+        .where(col(MirrorReadingRow.time_period_start) >= since)
+        .where(col(MirrorReadingRow.time_period_start) <= until)
+    ).all()
+    return {(int(start), int(value)) for start, value in rows}
 
 
 def select_readings(
