@@ -97,6 +97,7 @@ async def test_poll_rate_per_resource_through_the_admin_api(sep2_server: Sep2Ser
         device = session.get(EndDeviceRow, e.device_id)
         assert device is not None
         set_rates(session, srv.ctx(), device=device, poll_rate_s=20, post_rate_s=None)
+        session.commit()  # services leave the commit to their caller's transaction
     programs = parse(
         await client.get(f"/edev/{e.device_id}/fsa/{e.group_id}/derp"), sep.DERProgramList
     )
