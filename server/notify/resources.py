@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.sep2.paging import Page
-from openderms.server.services import derp
+from openderms.server.services import derp, end_device
 
 __all__ = [
     "SUBSCRIBABLE",
@@ -44,6 +44,9 @@ class SubscribableResource:
     pattern: re.Pattern[str]
     render: Renderer
     check: AccessCheck | None = None
+    under_end_device: bool = True
+    """False for a list above every EndDevice (the EndDeviceList): any subscriber's own
+    SubscriptionList may hold it, and the subscriber's scope decides what it shows."""
 
 
 def _page(limit: int) -> Page:
@@ -51,6 +54,12 @@ def _page(limit: int) -> Page:
 
 
 SUBSCRIBABLE: tuple[SubscribableResource, ...] = (
+    SubscribableResource(
+        "EndDeviceList",
+        re.compile(r"/edev"),
+        lambda s, c, scope, e, ids, n: end_device.list_end_devices(s, c, scope, _page(n)),
+        under_end_device=False,
+    ),
     SubscribableResource(
         "FunctionSetAssignmentsList",
         re.compile(r"/edev/(\d+)/fsa"),
@@ -87,6 +96,8 @@ def match_subscribable(href: str) -> tuple[SubscribableResource, int, tuple[int,
         found = entry.pattern.fullmatch(href)
         if found:
             numbers = tuple(int(group) for group in found.groups())
+            if not entry.under_end_device:
+                return entry, -1, numbers
             return entry, numbers[0], numbers[1:]
     return None
 
@@ -106,6 +117,8 @@ def check_subscribable(
     from openderms.server.errors import BadRequestError
 
     matched = match_subscribable(href)
+    if matched is not None and not matched[0].under_end_device:
+        matched = (matched[0], end_device_id, matched[2])
     if matched is None or matched[1] != end_device_id:
         raise BadRequestError(
             f"{href} is not a subscribable resource of EndDevice {end_device_id}"
