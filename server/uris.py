@@ -137,7 +137,7 @@ class Resource:
 
 DEVICE_CAPABILITY = Resource("DeviceCapability", "/dcap")
 TIME_RESOURCE = Resource("Time", "/tm")
-END_DEVICE_LIST = Resource("EndDeviceList", "/edev")
+END_DEVICE_LIST = Resource("EndDeviceList", "/edev", subscribable=True)
 END_DEVICE = Resource("EndDevice", "/edev/{edev_id}")
 REGISTRATION = Resource("Registration", "/edev/{edev_id}/rg")
 DEVICE_INFORMATION = Resource("DeviceInformation", "/edev/{edev_id}/di")

@@ -160,6 +160,12 @@ def _request(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None]
         if args.lfdi:
             body["lfdi"] = args.lfdi
         return "PUT", "/rates", {k: v for k, v in body.items() if v is not None}
+    if verb in ("disable-device", "enable-device"):
+        return "PUT", f"/devices/{args.lfdi}/access", {"enabled": verb == "enable-device"}
+    if verb in ("list-groups", "list-programs", "list-tokens"):
+        return "GET", "/" + verb.removeprefix("list-"), None
+    if verb == "audit":
+        return "GET", f"/audit?start={args.start}&limit={args.limit}", None
     if verb == "show-device":
         return "GET", f"/devices/{args.device_lfdi}", None
     if verb == "list-controls":
@@ -348,6 +354,19 @@ def register(subparsers: Any) -> None:  # Any: argparse's private _SubParsersAct
         help="only this resource's pollRate, fleet-wide (DeviceCapability, EndDeviceList, "
         "MirrorUsagePointList, FunctionSetAssignmentsList, DERProgramList, DERList)",
     )
+
+    for name, what in (("disable-device", "refuse"), ("enable-device", "allow again")):
+        p = verb(name, f"{what} a client's 2030.5 access (by LFDI)", f"{name} --lfdi <LFDI>")
+        p.add_argument("--lfdi", required=True, help="device LFDI")
+    for name, what in (
+        ("list-groups", "groups (FunctionSetAssignments)"),
+        ("list-programs", "DERPrograms"),
+        ("list-tokens", "admin tokens (never their secrets)"),
+    ):
+        verb(name, f"list {what}", name)
+    p = verb("audit", "the audit log of admin changes", "audit [--start N] [--limit N]")
+    p.add_argument("--start", type=int, default=0, help="first record")
+    p.add_argument("--limit", type=int, default=100, help="most records")
 
     p = verb("show-device", "a device with its latest status and responses", "show-device <LFDI>")
     p.add_argument("device_lfdi", metavar="LFDI", help="device LFDI")

@@ -26,6 +26,7 @@ from openderms.server.admin.schemas import (
     CreateProgramBody,
     CreateTokenBody,
     DefaultControlBody,
+    DeviceAccessBody,
     ReassignDeviceBody,
     RegisterDeviceBody,
     SetRatesBody,
@@ -35,7 +36,12 @@ from openderms.server.errors import NotFoundError
 from openderms.server.scope import ServiceContext
 from openderms.server.services import admin_fleet as fleet
 from openderms.server.services import authoring
-from openderms.server.store.admin import AdminRole, revoke_admin_token, select_audit_records
+from openderms.server.store.admin import (
+    AdminRole,
+    revoke_admin_token,
+    select_admin_tokens,
+    select_audit_records,
+)
 from openderms.server.store.models import (
     ControlModeColumns,
     DefaultDERControlRow,
@@ -299,6 +305,31 @@ def set_device_default_control(session: Session, call: AdminCall) -> Any:
     return _set_default(session, call, target)
 
 
+def set_device_access(session: Session, call: AdminCall) -> Any:
+    body = call.body_as(DeviceAccessBody)
+    device = _device(session, call)
+    device.enabled = body.enabled
+    device.changed_time = call.ctx.now
+    session.add(device)
+    return {"lfdi": device.lfdi, "enabled": device.enabled}
+
+
+def list_tokens(session: Session, call: AdminCall) -> Any:
+    return {
+        "tokens": [
+            {
+                "id": t.id,
+                "name": t.name,
+                "role": t.role,
+                "aggregator_id": t.aggregator_id,
+                "created_time": t.created_time,
+                "revoked_time": t.revoked_time,
+            }
+            for t in select_admin_tokens(session)
+        ]
+    }
+
+
 def list_groups(session: Session, call: AdminCall) -> Any:
     return {"groups": fleet.list_groups(session)}
 
@@ -503,6 +534,24 @@ ROUTES: tuple[AdminRoute, ...] = (
         body=ReassignDeviceBody,
         utility_only=True,
         changes=True,
+    ),
+    AdminRoute(
+        "PUT",
+        "/devices/<lfdi>/access",
+        "setDeviceAccess",
+        "Disable or re-enable a client's 2030.5 access (its certificate, by LFDI)",
+        set_device_access,
+        body=DeviceAccessBody,
+        utility_only=True,
+        changes=True,
+    ),
+    AdminRoute(
+        "GET",
+        "/tokens",
+        "listTokens",
+        "List admin tokens (names, roles, revocation; never the secrets)",
+        list_tokens,
+        utility_only=True,
     ),
     AdminRoute(
         "POST",

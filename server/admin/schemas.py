@@ -71,6 +71,12 @@ class ReassignDeviceBody(_Body):
     )
 
 
+class DeviceAccessBody(_Body):
+    """Disable (false) or re-enable (true) a client's 2030.5 access by its LFDI."""
+
+    enabled: bool = Field(description="false: its certificate's requests are refused (403)")
+
+
 class CreateGroupBody(_Body):
     """A group of devices (a 2030.5 FunctionSetAssignments)."""
 

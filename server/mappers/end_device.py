@@ -61,7 +61,8 @@ def map_end_device_list(
         href=uris.EDEV_LIST,
         all=total,
         results=len(devices),
-        subscribable=0,
+        # Aggregators subscribe to learn of new EndDevices (issue 11 item 5).
+        subscribable=1,
         pollRate=poll_rate_s,
         EndDevice=list(devices),
     )

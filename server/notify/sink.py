@@ -32,7 +32,10 @@ from openderms.server.errors import ServerError
 from openderms.server.notify.errors import NotificationGoneError
 from openderms.server.scope import Scope, ServiceContext
 from openderms.server.services.subscribable import render_for_device
-from openderms.server.store.crud.end_device import select_end_device_by_id
+from openderms.server.store.crud.end_device import (
+    select_aggregator_by_lfdi,
+    select_end_device_by_id,
+)
 from openderms.server.store.outbox import ClaimedNotification, enqueue_for_subscribers
 from openderms.server.store.subscriptions import SubscriptionRecord, self_and_ancestors
 
@@ -132,7 +135,9 @@ def render_notification(
     if device is None:
         raise NotificationGoneError(f"EndDevice {subscription.end_device_id} was deleted")
     ctx = ServiceContext(now=int(now), settings=settings, changes=NullChangeSink())
-    scope = Scope(lfdi=device.lfdi, sfdi=device.sfdi, is_aggregator=False)
+    # An aggregator's own EndDevice renders with the aggregator's view (its fleet).
+    is_aggregator = select_aggregator_by_lfdi(session, device.lfdi) is not None
+    scope = Scope(lfdi=device.lfdi, sfdi=device.sfdi, is_aggregator=is_aggregator)
     try:
         resource = render_for_device(
             session, ctx, scope, subscription.subscribed_resource, subscription.limit

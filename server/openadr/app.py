@@ -396,7 +396,7 @@ def create_openadr_app(
         Called after a write committed (wakes the notification delivery).
     """
     settings = settings or OpenAdrSettings()
-    app = Quart("openderms.server.openadr")
+    app = Quart("openderms.server.openadr", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     vtn = _Vtn(store, settings, clock, on_change)
     for kind in KINDS:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from openderms.server.errors import NotFoundError
+from openderms.server.errors import ForbiddenError, NotFoundError
 from openderms.server.scope import Scope
 from openderms.server.store.crud.end_device import select_end_device_for_scope
 from openderms.server.store.crud.fsa import select_device_and_program_for_scope
@@ -29,7 +29,15 @@ def require_end_device(session: Session, scope: Scope, end_device_id: int) -> En
     row = select_end_device_for_scope(session, scope, end_device_id)
     if row is None:
         raise NotFoundError(f"no EndDevice {end_device_id} for this certificate")
+    _require_enabled(row)
     return row
+
+
+def _require_enabled(row: EndDeviceRow) -> None:
+    # The utility disabled this client (admin setDeviceAccess, issue 11 item 17): its
+    # EndDevice still lists (with enabled=false, so it can tell), nothing under it answers.
+    if not row.enabled:
+        raise ForbiddenError("this EndDevice is disabled by the utility")
 
 
 def require_program(
@@ -39,4 +47,5 @@ def require_program(
     found = select_device_and_program_for_scope(session, scope, end_device_id, program_id)
     if found is None:
         raise NotFoundError(f"no DERProgram {program_id} for EndDevice {end_device_id}")
+    _require_enabled(found[0])
     return found

@@ -25,6 +25,7 @@ from openderms.server.services.rates import (
     device_post_rate_s,
     resource_poll_rate_s,
 )
+from openderms.server.services.rendering import Rendering
 from openderms.server.services.unique import add_unique
 from openderms.server.store.crud.der import (
     insert_client_resource,
@@ -40,6 +41,7 @@ from openderms.server.store.paging import Page
 
 __all__ = [
     "DEVICE_INFORMATION",
+    "RENDERINGS",
     "get_connection_point",
     "get_device_information",
     "get_end_device",
@@ -116,22 +118,28 @@ def register_end_device_in_band(
     body_lfdi = None if body.lFDI is None else lfdi_hex(body.lFDI)
     sfdi = body.sFDI.value
     aggregator_id: int | None = None
-    if scope.is_aggregator:
+    own = scope.is_aggregator and body_lfdi == scope.lfdi
+    if scope.is_aggregator and not own:
         if body_lfdi is None:
             raise ForbiddenError("an aggregator must give the lFDI of the device it registers")
-        if body_lfdi == scope.lfdi:
-            raise ForbiddenError("an aggregator certificate is not an EndDevice")
         if sfdi != sfdi_from_lfdi(body_lfdi):
             raise BadRequestError("the sFDI is not the one the lFDI gives (IEEE 2030.5 §6.3.3)")
         aggregator_id = get_or_create_aggregator(session, scope.lfdi, now=ctx.now).id
         lfdi = body_lfdi
     else:
+        # A device registers itself; so may an aggregator, whose own EndDevice carries its
+        # SubscriptionList (CSIP-AUS practice; issue 11 item 5).
         if sfdi != scope.sfdi or (body_lfdi is not None and body_lfdi != scope.lfdi):
             raise ForbiddenError("a device may register only its own lFDI/sFDI")
         lfdi = scope.lfdi
     existing = select_end_device_by_lfdi(session, lfdi)
     assigned = existing is not None and existing.aggregator_id == aggregator_id
-    if scope.is_aggregator and not assigned and ctx.settings.aggregator_registration != "open":
+    if (
+        scope.is_aggregator
+        and not own
+        and not assigned
+        and ctx.settings.aggregator_registration != "open"
+    ):
         raise ForbiddenError("the utility has not assigned this device to this aggregator")
     if existing is not None:
         if existing.aggregator_id != aggregator_id and existing.lfdi != scope.lfdi:
@@ -236,3 +244,11 @@ def put_connection_point(
     session.add(row)
     session.commit()
     return uris.connection_point(row.id), created
+
+
+RENDERINGS: dict[uris.Resource, Rendering] = {
+    uris.END_DEVICE_LIST: Rendering(
+        # Above every EndDevice: the subscriber's scope decides which devices it lists.
+        lambda s, c, scope, ids, page: list_end_devices(s, c, scope, page)
+    ),
+}

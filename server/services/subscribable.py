@@ -18,7 +18,7 @@ from sqlmodel import Session
 from openderms.server import uris
 from openderms.server.errors import BadRequestError, NotFoundError
 from openderms.server.scope import Scope, ServiceContext
-from openderms.server.services import derp, fsa
+from openderms.server.services import derp, end_device, fsa
 from openderms.server.services.rendering import Rendering
 from openderms.server.store.paging import Page
 
@@ -38,15 +38,27 @@ class SubscribableResource:
     name: str
     pattern: re.Pattern[str]
     rendering: Rendering
+    #: False for a list above every EndDevice (the EndDeviceList): any subscriber's own
+    #: SubscriptionList may hold it, and the subscriber's scope decides what it shows.
+    under_end_device: bool = True
 
 
 def _subscribable() -> tuple[SubscribableResource, ...]:
-    declared: tuple[Mapping[uris.Resource, Rendering], ...] = (fsa.RENDERINGS, derp.RENDERINGS)
+    declared: tuple[Mapping[uris.Resource, Rendering], ...] = (
+        end_device.RENDERINGS,
+        fsa.RENDERINGS,
+        derp.RENDERINGS,
+    )
     renderings: dict[uris.Resource, Rendering] = {}
     for found in declared:
         renderings.update(found)
     return tuple(
-        SubscribableResource(resource.name, resource.pattern, renderings[resource])
+        SubscribableResource(
+            resource.name,
+            resource.pattern,
+            renderings[resource],
+            under_end_device=resource.ids[:1] == ("edev_id",),
+        )
         for resource in uris.RESOURCES
         if resource.subscribable
     )
@@ -61,6 +73,8 @@ def match_subscribable(href: str) -> tuple[SubscribableResource, int, tuple[int,
         found = entry.pattern.fullmatch(href)
         if found:
             numbers = tuple(int(group) for group in found.groups())
+            if not entry.under_end_device:
+                return entry, -1, numbers
             return entry, numbers[0], numbers[1:]
     return None
 
@@ -78,16 +92,19 @@ def check_subscribable(
         ``scope`` may not read it (NotFoundError / ForbiddenError from the read service).
     """
     matched = match_subscribable(href)
+    if matched is not None and not matched[0].under_end_device:
+        matched = (matched[0], end_device_id, matched[2])
     if matched is None or matched[1] != end_device_id:
         raise BadRequestError(
             f"{href} is not a subscribable resource of EndDevice {end_device_id}"
         )
     entry, _, ids = matched
+    path_ids = (end_device_id, *ids) if entry.under_end_device else ids
     rendering = entry.rendering
     if rendering.check is not None:
-        rendering.check(session, scope, (end_device_id, *ids))
+        rendering.check(session, scope, path_ids)
     else:
-        rendering.render(session, ctx, scope, (end_device_id, *ids), Page(limit=1))
+        rendering.render(session, ctx, scope, path_ids, Page(limit=1))
 
 
 def render_for_device(
@@ -104,4 +121,5 @@ def render_for_device(
     if matched is None:
         raise NotFoundError(f"{href} is not a subscribable resource of this server")
     entry, end_device_id, ids = matched
-    return entry.rendering.render(session, ctx, scope, (end_device_id, *ids), Page(limit=limit))
+    path_ids = (end_device_id, *ids) if entry.under_end_device else ids
+    return entry.rendering.render(session, ctx, scope, path_ids, Page(limit=limit))

@@ -104,6 +104,11 @@ def select_active_token_by_hash(session: Session, token_sha256: str) -> AdminTok
     return session.exec(statement).first()
 
 
+def select_admin_tokens(session: Session) -> list[AdminToken]:
+    """Every token ever issued (revoked ones included), by id; hashes only, no secrets."""
+    return list(session.exec(select(AdminToken).order_by(col(AdminToken.id))).all())
+
+
 def count_admin_tokens(session: Session) -> int:
     """How many tokens were ever created (revoked ones included)."""
     return int(session.exec(select(func.count()).select_from(AdminToken)).one())

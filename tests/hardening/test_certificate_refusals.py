@@ -5,6 +5,7 @@ device certificate do not get in."""
 from __future__ import annotations
 
 import ssl
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,7 +32,8 @@ def _policyless_device(pki: PkiPaths) -> tuple[Path, Path]:
         now=datetime.now(UTC),
         policies=(POLICY_TEST,),  # no device-type policy (IEEE 2030.5 §6.11.7.2)
     )
-    cert_path, key_path = pki.directory / "no-policy.pem", pki.directory / "no-policy.key"
+    name = f"no-policy-{uuid.uuid4().hex[:8]}"  # the PKI is the session's: one per test
+    cert_path, key_path = pki.directory / f"{name}.pem", pki.directory / f"{name}.key"
     write_private_key(key_path, key)
     write_certificates(
         cert_path, [certificate, mica.certificate, load_certificate(paths.mca_cert)]

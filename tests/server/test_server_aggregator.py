@@ -127,3 +127,73 @@ async def test_plain_device_certificate_cannot_register_others(sep2_server: Sep2
         "/edev", content=_end_device(other.lfdi, other.sfdi), headers=XML_HEADERS
     )
     assert response.status_code == 403
+
+
+async def test_aggregator_has_its_own_end_device_and_subscribes_to_the_list(
+    sep2_server: Sep2Server,
+) -> None:
+    """Issue 11 item 5: the EndDeviceList is subscribable; an aggregator registers its own
+    EndDevice (its SubscriptionList lives there) and a Notification of the list shows it
+    the fleet, new devices included."""
+    from openderms.schemas.sep2.codec import decode
+    from openderms.server.notify.sink import render_notification
+    from openderms.server.services import registration
+    from openderms.server.store.outbox import ClaimedNotification
+
+    srv = sep2_server
+    agg_ident = srv.identity("agg-own", aggregator=True)
+    agg = srv.client("agg-own", aggregator=True)
+    own = await agg.post(
+        "/edev", content=_end_device(agg_ident.lfdi, agg_ident.sfdi), headers=XML_HEADERS
+    )
+    assert own.status_code == 201, own.text
+    own_device = parse(await agg.get(own.headers["location"]), sep.EndDevice)
+    assert own_device.SubscriptionListLink is not None
+    listed = parse(await agg.get("/edev"), sep.EndDeviceList)
+    assert listed.subscribable == 1
+    subscription = body(
+        sep.Subscription(
+            subscribedResource="/edev",
+            encoding=0,
+            level="+S1",
+            limit=10,
+            notificationURI="https://127.0.0.1:9/notify",
+        )
+    )
+    subscribed = await agg.post(
+        own_device.SubscriptionListLink.href, content=subscription, headers=XML_HEADERS
+    )
+    assert subscribed.status_code == 201, subscribed.text
+    site = srv.identity("agg-own-site")
+    srv.store.call(  # the utility assigns the site to the aggregator (default policy)
+        registration.register_end_device,
+        srv.ctx(),
+        lfdi=site.lfdi,
+        aggregator_lfdi=agg_ident.lfdi,
+    )
+    registered = await agg.post(
+        "/edev", content=_end_device(site.lfdi, site.sfdi), headers=XML_HEADERS
+    )
+    assert registered.status_code == 201, registered.text
+    assert "/edev" in srv.changes.hrefs
+    subscription_id = int(subscribed.headers["location"].rsplit("/", 1)[1])
+    with srv.store.session() as session:
+        rendered = render_notification(
+            session,
+            srv.settings,
+            ClaimedNotification(
+                id=1,
+                subscription_id=subscription_id,
+                end_device_id=None,
+                resource_href="/edev",
+                notification_uri="https://127.0.0.1:9/notify",
+                content_type="application/sep+xml",
+                body=None,
+                attempts=0,
+                claim_token="t",
+            ),
+            now=srv.clock.now,
+        )
+    notification = decode(rendered, sep.Notification)
+    shown = {d.href for d in notification.Resource.EndDevice}
+    assert registered.headers["location"] in shown and own.headers["location"] in shown

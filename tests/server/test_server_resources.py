@@ -12,7 +12,7 @@ from werkzeug.routing import MapAdapter
 from openderms.server import uris
 from openderms.server.app import create_app
 from openderms.server.config import ServerSettings
-from openderms.server.services import derp, fsa
+from openderms.server.services import derp, end_device, fsa
 from openderms.server.services.subscribable import SUBSCRIBABLE, match_subscribable
 from openderms.server.store.db import Store
 
@@ -69,7 +69,7 @@ def test_the_known_gap_is_still_a_gap(routes: MapAdapter) -> None:
 
 
 def test_every_subscribable_resource_has_exactly_one_rendering() -> None:
-    declared = [*fsa.RENDERINGS, *derp.RENDERINGS]
+    declared = [*end_device.RENDERINGS, *fsa.RENDERINGS, *derp.RENDERINGS]
     subscribable = [r for r in uris.RESOURCES if r.subscribable]
     assert sorted(r.name for r in declared) == sorted(r.name for r in subscribable)
     assert [entry.name for entry in SUBSCRIBABLE] == [r.name for r in subscribable]
@@ -84,4 +84,7 @@ def test_the_notification_registry_matches_exactly_the_subscribable_hrefs(
     if matched is not None:
         entry, end_device_id, ids = matched
         assert entry.name == resource.name
-        assert (end_device_id, *ids) == _sample(resource)
+        if entry.under_end_device:
+            assert (end_device_id, *ids) == _sample(resource)
+        else:  # the EndDeviceList: above every EndDevice
+            assert (end_device_id, ids) == (-1, _sample(resource))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 from openderms.testing.openadr_vtn import Vtn
+from openderms.testing.openadr_yaml import openadr_document, openadr_yaml_path
 
 EVENT_INTERVALS = [{"id": 0, "payloads": [{"type": "SIMPLE", "values": [1]}]}]
 
@@ -288,3 +290,23 @@ async def test_subscriptions_filter_by_objects(vtn: Vtn) -> None:
     assert found == []
     status, problem = await vtn.call("GET", "/subscriptions?objects=NOTHING", "ven1")
     assert status == 400 and "objectTypes" in problem["detail"]
+
+
+async def test_every_path_and_method_of_the_yaml_is_served_and_nothing_else(vtn: Vtn) -> None:
+    """The app's routes are exactly the YAML's 45 operations."""
+    if openadr_yaml_path() is None:
+        pytest.skip("openadr3.yaml not found: set OPENDERMS_OPENADR_YAML or provide ../shared")
+    wanted = {
+        (re.sub(r"\{[^}]+\}", "{}", path), method.upper())
+        for path, operations in openadr_document()["paths"].items()
+        for method in operations
+        if method in ("get", "put", "post", "delete")
+    }
+    app = vtn.client.app  # type: ignore[attr-defined]  # quart's test client keeps its app
+    served = {
+        (re.sub(r"<[^>]+>", "{}", rule.rule), method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert len(wanted) == 45
+    assert served == wanted

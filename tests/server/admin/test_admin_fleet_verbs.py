@@ -1,0 +1,69 @@
+"""Admin verbs for fleet operations (issue 11 item 17): disable and re-enable a client's
+access by LFDI, list tokens, groups, programs and the audit log, API and CLI."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from openderms.schemas.sep2 import models as sep
+from openderms.server.admin.app import create_admin_app
+from openderms.server.admin.cli import _request, register
+from openderms.server.admin.tokens import create_token
+from openderms.server.store.admin import AdminRole
+from openderms.testing.clock import NOW
+from openderms.testing.head_end import Sep2Server, enroll, parse
+
+
+async def test_disabled_client_is_refused_until_re_enabled(sep2_server: Sep2Server) -> None:
+    srv = sep2_server
+    e = enroll(srv, "switchable")
+    lfdi = srv.identity("switchable").lfdi
+    app = create_admin_app(srv.store, changes=srv.changes, clock=lambda: NOW)
+    token = srv.store.call(
+        create_token, name="ops", role=AdminRole.UTILITY, aggregator_lfdi=None, now=NOW
+    ).token
+    admin = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    client = srv.client("switchable")
+    fsa = f"/edev/{e.device_id}/fsa"
+    program = f"/edev/{e.device_id}/derp/{e.program_id}/derc"
+    assert (await client.get(fsa)).status_code == 200
+    off = await admin.put(f"/devices/{lfdi}/access", headers=auth, json={"enabled": False})
+    assert off.status_code == 200, await off.get_data()
+    assert (await client.get(fsa)).status_code == 403
+    assert (await client.get(program)).status_code == 403
+    listed = parse(await client.get("/edev"), sep.EndDeviceList)
+    assert [d.enabled for d in listed.EndDevice] == [False]  # it can tell why
+    on = await admin.put(f"/devices/{lfdi}/access", headers=auth, json={"enabled": True})
+    assert on.status_code == 200
+    assert (await client.get(program)).status_code == 200
+    tokens = await (await admin.get("/tokens", headers=auth)).get_json()
+    assert [t["name"] for t in tokens["tokens"]] == ["ops"]
+    assert all("token_sha256" not in t and "token" not in t for t in tokens["tokens"])
+    audit = await (await admin.get("/audit", headers=auth)).get_json()
+    assert any("/access" in record["path"] for record in audit["records"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["disable-device", "--lfdi", "AB" * 20],
+            ("PUT", f"/devices/{'AB' * 20}/access", {"enabled": False}),
+        ),
+        (
+            ["enable-device", "--lfdi", "AB" * 20],
+            ("PUT", f"/devices/{'AB' * 20}/access", {"enabled": True}),
+        ),
+        (["list-groups"], ("GET", "/groups", None)),
+        (["list-programs"], ("GET", "/programs", None)),
+        (["list-tokens"], ("GET", "/tokens", None)),
+        (["audit", "--limit", "5"], ("GET", "/audit?start=0&limit=5", None)),
+    ],
+)
+def test_cli_fleet_verbs(argv: list[str], expected: tuple[str, str, object]) -> None:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    assert _request(parser.parse_args(["admin", *argv])) == expected
