@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["register"]
+if TYPE_CHECKING:
+    from openderms.client.sim.config import SimConfig
+
+__all__ = ["register", "with_base_port"]
 
 
 def register(subparsers: Any) -> None:
@@ -33,12 +36,44 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--duration", type=float, default=None, help="stop after this many wall seconds"
     )
+    parser.add_argument(
+        "--base-port",
+        type=int,
+        default=None,
+        help="fixed ports: the Modbus TCP devices listen on BASE, BASE+1, ... in config order "
+        "(pv, battery, meter, ev, heatpump for the packaged site; examples/site.toml expects "
+        "15020)",
+    )
     parser.set_defaults(handler=_run)
+
+
+def with_base_port(config: SimConfig, base_port: int) -> SimConfig:
+    """``config`` with its Modbus TCP devices on ``base_port``, ``base_port + 1``, ..."""
+    from dataclasses import replace
+
+    tcp = [d for d in config.devices if d.bus is None]
+    if not 1 <= base_port <= 65535 - max(len(tcp) - 1, 0):
+        raise SystemExit(
+            f"openderms sim: --base-port {base_port} leaves no room for {len(tcp)} ports"
+        )
+    ports = {d.name: base_port + i for i, d in enumerate(tcp)}
+    return replace(
+        config,
+        devices=tuple(
+            replace(d, port=ports[d.name]) if d.name in ports else d for d in config.devices
+        ),
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
     import asyncio
 
+    from openderms.client.sim.config import default_config, load_config
     from openderms.client.sim.runtime import run_sim
 
-    return asyncio.run(run_sim(args.config, args.speed, args.start, args.duration))
+    config: str | SimConfig | None = args.config
+    if args.base_port is not None:
+        config = with_base_port(
+            load_config(args.config) if args.config else default_config(), args.base_port
+        )
+    return asyncio.run(run_sim(config, args.speed, args.start, args.duration))

@@ -164,6 +164,8 @@ def _request(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None]
         return "PUT", f"/devices/{args.lfdi}/access", {"enabled": verb == "enable-device"}
     if verb in ("list-groups", "list-programs", "list-tokens"):
         return "GET", "/" + verb.removeprefix("list-"), None
+    if verb == "delete-mirror":
+        return "DELETE", f"/mirrors/{args.mup_id}", None
     if verb == "audit":
         return "GET", f"/audit?start={args.start}&limit={args.limit}", None
     if verb == "show-device":
@@ -364,6 +366,8 @@ def register(subparsers: Any) -> None:  # Any: argparse's private _SubParsersAct
         ("list-tokens", "admin tokens (never their secrets)"),
     ):
         verb(name, f"list {what}", name)
+    p = verb("delete-mirror", "delete a MirrorUsagePoint and its readings", "delete-mirror <ID>")
+    p.add_argument("mup_id", type=int, metavar="ID", help="MirrorUsagePoint id (/mup/ID)")
     p = verb("audit", "the audit log of admin changes", "audit [--start N] [--limit N]")
     p.add_argument("--start", type=int, default=0, help="first record")
     p.add_argument("--limit", type=int, default=100, help="most records")

@@ -314,6 +314,11 @@ def set_device_access(session: Session, call: AdminCall) -> Any:
     return {"lfdi": device.lfdi, "enabled": device.enabled}
 
 
+def delete_mirror(session: Session, call: AdminCall) -> Any:
+    mup_id = int(call.params["mup_id"])
+    return {"id": mup_id, "readings_deleted": fleet.delete_mirror(session, call.ctx, mup_id)}
+
+
 def list_tokens(session: Session, call: AdminCall) -> Any:
     return {
         "tokens": [
@@ -542,6 +547,15 @@ ROUTES: tuple[AdminRoute, ...] = (
         "Disable or re-enable a client's 2030.5 access (its certificate, by LFDI)",
         set_device_access,
         body=DeviceAccessBody,
+        utility_only=True,
+        changes=True,
+    ),
+    AdminRoute(
+        "DELETE",
+        "/mirrors/<int:mup_id>",
+        "deleteMirror",
+        "Delete a MirrorUsagePoint with its readings (the client re-creates it)",
+        delete_mirror,
         utility_only=True,
         changes=True,
     ),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from openderms.certs.identity import sfdi_from_lfdi
@@ -50,6 +51,9 @@ from openderms.server.store.models import (
     FsaMember,
     FsaProgram,
     FunctionSetAssignmentsRow,
+    MirrorMeterReadingRow,
+    MirrorReadingRow,
+    MirrorUsagePointRow,
 )
 from openderms.server.store.paging import Page
 
@@ -136,6 +140,29 @@ def reassign_device(
     session.add(device)
     session.commit()
     return device
+
+
+def delete_mirror(session: Session, ctx: ServiceContext, mup_id: int) -> int:
+    """Delete a MirrorUsagePoint with its MirrorMeterReadings and readings; returns how many
+    readings went. Commits. The client re-creates it with its next creating POST."""
+    mup = session.get(MirrorUsagePointRow, mup_id)
+    if mup is None:
+        raise NotFoundError(f"no MirrorUsagePoint {mup_id}")
+    mmr_ids = select(MirrorMeterReadingRow.id).where(MirrorMeterReadingRow.mup_id == mup_id)
+    removed = session.exec(
+        select(func.count())
+        .select_from(MirrorReadingRow)
+        .where(col(MirrorReadingRow.mmr_id).in_(mmr_ids))
+    ).one()
+    # Bulk statements, readings first: the foreign keys point from readings to mirrors.
+    session.execute(delete(MirrorReadingRow).where(col(MirrorReadingRow.mmr_id).in_(mmr_ids)))
+    session.execute(
+        delete(MirrorMeterReadingRow).where(col(MirrorMeterReadingRow.mup_id) == mup_id)
+    )
+    session.delete(mup)
+    ctx.changes.resource_changed(session, uris.MUP_LIST)
+    session.commit()
+    return removed
 
 
 def register_aggregator(session: Session, ctx: ServiceContext, lfdi: str) -> int:

@@ -61,9 +61,47 @@ async def test_disabled_client_is_refused_until_re_enabled(sep2_server: Sep2Serv
         (["list-programs"], ("GET", "/programs", None)),
         (["list-tokens"], ("GET", "/tokens", None)),
         (["audit", "--limit", "5"], ("GET", "/audit?start=0&limit=5", None)),
+        (["delete-mirror", "7"], ("DELETE", "/mirrors/7", None)),
     ],
 )
 def test_cli_fleet_verbs(argv: list[str], expected: tuple[str, str, object]) -> None:
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))
     assert _request(parser.parse_args(["admin", *argv])) == expected
+
+
+async def test_deleting_a_mirror_removes_it_and_its_readings(sep2_server: Sep2Server) -> None:
+    from openderms.testing.head_end import XML_HEADERS, body
+
+    srv = sep2_server
+    enroll(srv, "mirrored")
+    lfdi = srv.identity("mirrored").lfdi
+    client = srv.client("mirrored")
+    mup = sep.MirrorUsagePoint(
+        mRID=sep.mRIDType(value=b"\x44" * 16),
+        deviceLFDI=bytes.fromhex(lfdi),
+        roleFlags=sep.RoleFlagsType(value=b"\x00\x03"),
+        serviceCategoryKind=sep.ServiceKind(value=0),
+        status=1,
+        MirrorMeterReading=[
+            sep.MirrorMeterReading(
+                mRID=sep.mRIDType(value=b"\x45" * 16),
+                ReadingType=sep.ReadingType(uom=sep.UomType(value=38)),
+                Reading=sep.Reading(value=7),
+            )
+        ],
+    )
+    created = await client.post("/mup", content=body(mup), headers=XML_HEADERS)
+    mup_id = int(created.headers["location"].rsplit("/", 1)[1])
+    app = create_admin_app(srv.store, changes=srv.changes, clock=lambda: NOW)
+    token = srv.store.call(
+        create_token, name="ops", role=AdminRole.UTILITY, aggregator_lfdi=None, now=NOW
+    ).token
+    deleted = await app.test_client().delete(
+        f"/mirrors/{mup_id}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert deleted.status_code == 200, await deleted.get_data()
+    assert (await deleted.get_json())["readings_deleted"] == 1
+    assert (await client.get(created.headers["location"])).status_code == 404
+    again = await client.post("/mup", content=body(mup), headers=XML_HEADERS)
+    assert again.status_code == 201  # the client can create it again
