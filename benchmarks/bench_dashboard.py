@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from openderms.server.config import ServerSettings
 from openderms.server.dashboard import views
 from openderms.server.dashboard.params import TimeRange
 from openderms.server.store.crud import dashboard as q
@@ -119,6 +120,7 @@ if __name__ == "__main__":
             now=NOW,
             start=0,
             limit=100,
+            settings=ServerSettings(),
         )
         timed(
             "device view, 24 h",
