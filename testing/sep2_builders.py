@@ -46,3 +46,25 @@ def der_control(
         interval=sep.DateTimeInterval(start=time_type(start_s), duration=duration_s),
         DERControlBase=base,
     )
+
+
+def site_mirror(
+    lfdi: str, mirror_byte: int, reading_byte: int, **reading: object
+) -> sep.MirrorUsagePoint:
+    """The smallest MirrorUsagePoint a head-end takes: one W MirrorMeterReading (with its
+    ReadingType, as a creating POST must carry) for the device ``lfdi``; ``reading`` adds
+    MirrorMeterReading fields (``Reading=``, ``MirrorReadingSet=``)."""
+    return sep.MirrorUsagePoint(
+        mRID=sep.mRIDType(value=bytes([mirror_byte]) * 16),
+        deviceLFDI=bytes.fromhex(lfdi),
+        roleFlags=sep.RoleFlagsType(value=b"\x00\x03"),
+        serviceCategoryKind=sep.ServiceKind(value=0),
+        status=1,
+        MirrorMeterReading=[
+            sep.MirrorMeterReading(
+                mRID=sep.mRIDType(value=bytes([reading_byte]) * 16),
+                ReadingType=sep.ReadingType(uom=sep.UomType(value=38)),
+                **reading,  # type: ignore[arg-type]
+            )
+        ],
+    )

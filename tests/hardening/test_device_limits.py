@@ -12,6 +12,7 @@ from openderms.schemas.sep2.errors import ErrorReasonCode
 from openderms.server.config import ServerSettings
 from openderms.testing.clock import NOW
 from openderms.testing.head_end import XML_HEADERS, Sep2Server, body, enroll, error_reason
+from openderms.testing.sep2_builders import site_mirror
 
 BURST = 5
 MAX_READINGS = 50
@@ -42,32 +43,24 @@ def _log_event(i: int) -> bytes:
 
 def _mirror(lfdi: str, readings: int) -> bytes:
     return body(
-        sep.MirrorUsagePoint(
-            mRID=sep.mRIDType(value=b"\x33" * 16),
-            deviceLFDI=bytes.fromhex(lfdi),
-            roleFlags=sep.RoleFlagsType(value=b"\x00\x03"),
-            serviceCategoryKind=sep.ServiceKind(value=0),
-            status=1,
-            MirrorMeterReading=[
-                sep.MirrorMeterReading(
-                    mRID=sep.mRIDType(value=b"\x44" * 16),
-                    ReadingType=sep.ReadingType(uom=sep.UomType(value=38)),
-                    MirrorReadingSet=[
-                        sep.MirrorReadingSet(
-                            mRID=sep.mRIDType(value=b"\x55" * 16),
+        site_mirror(
+            lfdi,
+            0x33,
+            0x44,
+            MirrorReadingSet=[
+                sep.MirrorReadingSet(
+                    mRID=sep.mRIDType(value=b"\x55" * 16),
+                    timePeriod=sep.DateTimeInterval(
+                        start=sep.TimeType(value=NOW), duration=readings
+                    ),
+                    Reading=[
+                        sep.Reading(
+                            value=i,
                             timePeriod=sep.DateTimeInterval(
-                                start=sep.TimeType(value=NOW), duration=readings
+                                start=sep.TimeType(value=NOW + i), duration=1
                             ),
-                            Reading=[
-                                sep.Reading(
-                                    value=i,
-                                    timePeriod=sep.DateTimeInterval(
-                                        start=sep.TimeType(value=NOW + i), duration=1
-                                    ),
-                                )
-                                for i in range(readings)
-                            ],
                         )
+                        for i in range(readings)
                     ],
                 )
             ],

@@ -24,6 +24,7 @@ from openderms.server.scope import ServiceContext
 from openderms.server.services import registration
 from openderms.server.store.db import Store
 from openderms.server.store.models import MirrorReadingRow
+from openderms.testing.sep2_builders import site_mirror
 
 pytestmark = pytest.mark.slow
 
@@ -73,19 +74,7 @@ def test_no_acknowledged_reading_is_lost_to_kill_9(tmp_path: Path) -> None:
     acknowledged: list[int] = []
     try:
         with httpx.Client(base_url=server.sep2_url, verify=tls, timeout=5) as client:
-            mirror = sep.MirrorUsagePoint(
-                mRID=sep.mRIDType(value=b"\x77" * 16),
-                deviceLFDI=bytes.fromhex(lfdi),
-                roleFlags=sep.RoleFlagsType(value=b"\x00\x03"),
-                serviceCategoryKind=sep.ServiceKind(value=0),
-                status=1,
-                MirrorMeterReading=[
-                    sep.MirrorMeterReading(
-                        mRID=sep.mRIDType(value=b"\x66" * 16),
-                        ReadingType=sep.ReadingType(uom=sep.UomType(value=38)),
-                    )
-                ],
-            )
+            mirror = site_mirror(lfdi, 0x77, 0x66)
             created = client.post("/mup", content=encode(mirror), headers=XML_HEADERS)
             assert created.status_code == 201, created.text
             location = created.headers["location"]

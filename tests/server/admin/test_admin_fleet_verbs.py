@@ -14,6 +14,7 @@ from openderms.server.admin.tokens import create_token
 from openderms.server.store.admin import AdminRole
 from openderms.testing.clock import NOW
 from openderms.testing.head_end import Sep2Server, enroll, parse
+from openderms.testing.sep2_builders import site_mirror
 
 
 async def test_disabled_client_is_refused_until_re_enabled(sep2_server: Sep2Server) -> None:
@@ -77,20 +78,7 @@ async def test_deleting_a_mirror_removes_it_and_its_readings(sep2_server: Sep2Se
     enroll(srv, "mirrored")
     lfdi = srv.identity("mirrored").lfdi
     client = srv.client("mirrored")
-    mup = sep.MirrorUsagePoint(
-        mRID=sep.mRIDType(value=b"\x44" * 16),
-        deviceLFDI=bytes.fromhex(lfdi),
-        roleFlags=sep.RoleFlagsType(value=b"\x00\x03"),
-        serviceCategoryKind=sep.ServiceKind(value=0),
-        status=1,
-        MirrorMeterReading=[
-            sep.MirrorMeterReading(
-                mRID=sep.mRIDType(value=b"\x45" * 16),
-                ReadingType=sep.ReadingType(uom=sep.UomType(value=38)),
-                Reading=sep.Reading(value=7),
-            )
-        ],
-    )
+    mup = site_mirror(lfdi, 0x44, 0x45, Reading=sep.Reading(value=7))
     created = await client.post("/mup", content=body(mup), headers=XML_HEADERS)
     mup_id = int(created.headers["location"].rsplit("/", 1)[1])
     app = create_admin_app(srv.store, changes=srv.changes, clock=lambda: NOW)
